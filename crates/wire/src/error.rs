@@ -1,0 +1,204 @@
+//! AWS errors: each code with its HTTP status and fault type, rendered as AWS's `ErrorResponse`.
+
+use crate::{Service, XmlWriter};
+
+/// The AWS error codes rolecall answers with. The code text, HTTP status and fault type of
+/// each are fixed here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 403 `AccessDenied`.
+    AccessDenied,
+    /// 403 `InvalidClientTokenId`.
+    InvalidClientTokenId,
+    /// 403 `SignatureDoesNotMatch`.
+    SignatureDoesNotMatch,
+    /// 400 `IncompleteSignature`.
+    IncompleteSignature,
+    /// 403 `MissingAuthenticationToken`.
+    MissingAuthenticationToken,
+    /// 403 `ExpiredToken`.
+    ExpiredToken,
+    /// 400 `ValidationError`.
+    ValidationError,
+    /// 400 `InvalidAction`.
+    InvalidAction,
+    /// 400 `MissingAction`.
+    MissingAction,
+    /// 400 `MissingParameter`.
+    MissingParameter,
+    /// 400 `InvalidParameterValue`.
+    InvalidParameterValue,
+    /// 400 `InvalidParameterCombination`.
+    InvalidParameterCombination,
+    /// 400 `MalformedQueryString`.
+    MalformedQueryString,
+    /// 413 `RequestEntityTooLarge`.
+    RequestEntityTooLarge,
+    /// 400 `MalformedPolicyDocument`.
+    MalformedPolicyDocument,
+    /// 400 `PackedPolicyTooLarge`.
+    PackedPolicyTooLarge,
+    /// 404 `NoSuchEntity`.
+    NoSuchEntity,
+    /// 409 `EntityAlreadyExists`.
+    EntityAlreadyExists,
+    /// 409 `DeleteConflict`.
+    DeleteConflict,
+    /// 409 `LimitExceeded`.
+    LimitExceeded,
+    /// 400 `InvalidInput`.
+    InvalidInput,
+    /// 403 `InvalidAuthenticationCode`.
+    InvalidAuthenticationCode,
+    /// 400 `PolicyNotAttachable`.
+    PolicyNotAttachable,
+    /// 400 `UnmodifiableEntity`.
+    UnmodifiableEntity,
+    /// 409 `ConcurrentModification`.
+    ConcurrentModification,
+    /// 500 `ServiceFailure` (IAM) / `InternalFailure`.
+    InternalFailure,
+    /// 503 `ServiceUnavailable`.
+    ServiceUnavailable,
+}
+
+impl ErrorKind {
+    /// The `Code` element.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "AccessDenied",
+            Self::InvalidClientTokenId => "InvalidClientTokenId",
+            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Self::IncompleteSignature => "IncompleteSignature",
+            Self::MissingAuthenticationToken => "MissingAuthenticationToken",
+            Self::ExpiredToken => "ExpiredToken",
+            Self::ValidationError => "ValidationError",
+            Self::InvalidAction => "InvalidAction",
+            Self::MissingAction => "MissingAction",
+            Self::MissingParameter => "MissingParameter",
+            Self::InvalidParameterValue => "InvalidParameterValue",
+            Self::InvalidParameterCombination => "InvalidParameterCombination",
+            Self::MalformedQueryString => "MalformedQueryString",
+            Self::RequestEntityTooLarge => "RequestEntityTooLarge",
+            Self::MalformedPolicyDocument => "MalformedPolicyDocument",
+            Self::PackedPolicyTooLarge => "PackedPolicyTooLarge",
+            Self::NoSuchEntity => "NoSuchEntity",
+            Self::EntityAlreadyExists => "EntityAlreadyExists",
+            Self::DeleteConflict => "DeleteConflict",
+            Self::LimitExceeded => "LimitExceeded",
+            Self::InvalidInput => "InvalidInput",
+            Self::InvalidAuthenticationCode => "InvalidAuthenticationCode",
+            Self::PolicyNotAttachable => "PolicyNotAttachable",
+            Self::UnmodifiableEntity => "UnmodifiableEntity",
+            Self::ConcurrentModification => "ConcurrentModification",
+            Self::InternalFailure => "InternalFailure",
+            Self::ServiceUnavailable => "ServiceUnavailable",
+        }
+    }
+
+    /// The HTTP status AWS answers with.
+    #[must_use]
+    pub fn status(self) -> u16 {
+        match self {
+            Self::AccessDenied
+            | Self::InvalidClientTokenId
+            | Self::SignatureDoesNotMatch
+            | Self::MissingAuthenticationToken
+            | Self::ExpiredToken
+            | Self::InvalidAuthenticationCode => 403,
+            Self::NoSuchEntity | Self::MalformedQueryString => 404,
+            Self::EntityAlreadyExists | Self::DeleteConflict | Self::LimitExceeded | Self::ConcurrentModification => 409,
+            Self::RequestEntityTooLarge => 413,
+            Self::InternalFailure => 500,
+            Self::ServiceUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+/// One AWS error: what the client sees in the `ErrorResponse`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    /// The code and status.
+    pub kind: ErrorKind,
+    /// The `Message` element.
+    pub message: String,
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.code(), self.message)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+impl AwsError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    /// `ValidationError`.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ValidationError, message)
+    }
+
+    /// `AccessDenied`.
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::AccessDenied, message)
+    }
+
+    /// `NoSuchEntity`.
+    pub fn no_such_entity(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NoSuchEntity, message)
+    }
+
+    /// `MalformedPolicyDocument`.
+    pub fn malformed_policy(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::MalformedPolicyDocument, message)
+    }
+
+    /// An internal failure whose details stay in the server log.
+    #[must_use]
+    pub fn internal() -> Self {
+        Self::new(ErrorKind::InternalFailure, "We encountered an internal error. Please try again.")
+    }
+
+    /// `Sender` for client faults, `Receiver` for server faults.
+    #[must_use]
+    pub fn fault_type(&self) -> &'static str {
+        if self.kind.status() >= 500 { "Receiver" } else { "Sender" }
+    }
+
+    /// The `ErrorResponse` document.
+    #[must_use]
+    pub fn to_xml(&self, service: Service, request_id: &str) -> String {
+        let mut w = XmlWriter::new();
+        w.open_ns("ErrorResponse", service.namespace());
+        w.open("Error");
+        w.elem("Type", self.fault_type());
+        w.elem("Code", self.kind.code());
+        w.elem("Message", &self.message);
+        w.close("Error");
+        w.elem("RequestId", request_id);
+        w.close("ErrorResponse");
+        w.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_aws_envelope() {
+        let err = AwsError::new(ErrorKind::InvalidClientTokenId, "The security token included in the request is invalid");
+        assert_eq!(
+            err.to_xml(Service::Sts, "16fc956c-311e-4199-bee1-1680236e9698"),
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid</Message></Error><RequestId>16fc956c-311e-4199-bee1-1680236e9698</RequestId></ErrorResponse>"
+        );
+        assert_eq!(err.kind.status(), 403);
+    }
+}

@@ -1,0 +1,120 @@
+//! An append-only XML writer for Query-protocol responses.
+//!
+//! Responses are small, flat and written once, so a string builder with correct escaping is
+//! all that is needed; the shapes themselves live in the handlers next to the model fields.
+
+/// Appends `text` to `out`, escaped for element content and attribute values. Characters that
+/// XML 1.0 cannot carry at all (most C0 controls) become U+FFFD so the document stays parseable.
+pub fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\r' => out.push_str("&#xD;"),
+            '\t' | '\n' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Builds one XML document.
+#[derive(Debug, Default)]
+pub struct XmlWriter {
+    out: String,
+}
+
+impl XmlWriter {
+    /// An empty document.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { out: String::with_capacity(1024) }
+    }
+
+    /// `<name xmlns="ns">`.
+    pub fn open_ns(&mut self, name: &str, namespace: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push_str(" xmlns=\"");
+        escape_into(&mut self.out, namespace);
+        self.out.push_str("\">");
+    }
+
+    /// `<name>`.
+    pub fn open(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    /// `</name>`.
+    pub fn close(&mut self, name: &str) {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+
+    /// `<name>text</name>`.
+    pub fn elem(&mut self, name: &str, text: &str) {
+        self.open(name);
+        escape_into(&mut self.out, text);
+        self.close(name);
+    }
+
+    /// `<name>text</name>` when `text` is present.
+    pub fn opt(&mut self, name: &str, text: Option<&str>) {
+        if let Some(text) = text {
+            self.elem(name, text);
+        }
+    }
+
+    /// `<name>true|false</name>`.
+    pub fn bool(&mut self, name: &str, value: bool) {
+        self.elem(name, if value { "true" } else { "false" });
+    }
+
+    /// `<name>N</name>`.
+    pub fn num(&mut self, name: &str, value: i64) {
+        self.elem(name, &value.to_string());
+    }
+
+    /// `<name><member>…</member>…</name>`, each member written by `each`.
+    pub fn list<T>(&mut self, name: &str, items: &[T], mut each: impl FnMut(&mut Self, &T)) {
+        self.open(name);
+        for item in items {
+            self.open("member");
+            each(self, item);
+            self.close("member");
+        }
+        self.close(name);
+    }
+
+    /// A list of plain strings.
+    pub fn string_list(&mut self, name: &str, items: &[String]) {
+        self.open(name);
+        for item in items {
+            self.elem("member", item);
+        }
+        self.close(name);
+    }
+
+    /// The document so far.
+    #[must_use]
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_controls() {
+        let mut out = String::new();
+        escape_into(&mut out, "a&b<c>\"d\u{1}\r");
+        assert_eq!(out, "a&amp;b&lt;c&gt;&quot;d\u{FFFD}&#xD;");
+    }
+}
