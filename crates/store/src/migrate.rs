@@ -1,0 +1,65 @@
+//! Numbered schema migrations, applied once each, in order, each in its own transaction.
+//!
+//! sqlx's `migrate!` would need its proc-macro build of SQLite; the runner is twenty lines.
+
+use sqlx::{AnyPool, Row};
+
+use crate::{Result, StoreError};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+
+/// Splits a migration into statements (no statement in our migrations contains `;` in text).
+fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
+    sql.split(';').map(|s| {
+        s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n")
+    }).filter(|s| !s.trim().is_empty())
+}
+
+async fn applied(pool: &AnyPool, version: i64) -> Result<bool> {
+    Ok(sqlx::query("SELECT version FROM schema_migrations WHERE version = $1").bind(version).fetch_optional(pool).await?.is_some())
+}
+
+pub(crate) async fn run(pool: &AnyPool) -> Result<()> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        .execute(pool)
+        .await?;
+    for (version, sql) in MIGRATIONS {
+        let mut tx = pool.begin().await?;
+        let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+            .bind(*version)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get::<i64, _>("version"))
+            .transpose()?;
+        if done.is_some() {
+            continue;
+        }
+        let mut failed = None;
+        for statement in statements(sql) {
+            if let Err(e) = sqlx::query(crate::dynamic(&statement)).execute(&mut *tx).await {
+                failed = Some(e);
+                break;
+            }
+        }
+        if let Some(e) = failed {
+            tx.rollback().await?;
+            // Another process may have applied the same migration meanwhile; then all is well.
+            if applied(pool, *version).await? {
+                continue;
+            }
+            return Err(StoreError::Migration(format!("migration {version}: {e}")));
+        }
+        let inserted = sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(crate::now_epoch())
+            .execute(&mut *tx)
+            .await;
+        match inserted {
+            Ok(_) => tx.commit().await?,
+            // Another process applied it at the same moment: theirs stands.
+            Err(e) if crate::is_unique_violation(&e) => tx.rollback().await?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
