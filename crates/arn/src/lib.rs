@@ -38,9 +38,14 @@ impl Arn {
     /// [`ArnError::Malformed`] when the text has fewer than six parts or does not start with `arn`.
     pub fn parse(text: &str) -> Result<Self, ArnError> {
         let mut parts = text.splitn(6, ':');
-        let mut next = || parts.next().ok_or_else(|| ArnError::Malformed(text.to_owned()));
+        let mut next = || {
+            parts
+                .next()
+                .ok_or_else(|| ArnError::Malformed(text.to_owned()))
+        };
         let prefix = next()?;
-        let (partition, service, region, account, resource) = (next()?, next()?, next()?, next()?, next()?);
+        let (partition, service, region, account, resource) =
+            (next()?, next()?, next()?, next()?, next()?);
         if prefix != "arn" || partition.is_empty() || service.is_empty() {
             return Err(ArnError::Malformed(text.to_owned()));
         }
@@ -68,7 +73,10 @@ impl Arn {
     /// `arn:aws:iam::ACCOUNT:root`.
     #[must_use]
     pub fn root(account: &str) -> Self {
-        Self { resource: "root".into(), ..Self::iam(account, "", "", "") }
+        Self {
+            resource: "root".into(),
+            ..Self::iam(account, "", "", "")
+        }
     }
 
     /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` (the role's path is never included).
@@ -86,13 +94,18 @@ impl Arn {
     /// `arn:aws:sts::ACCOUNT:federated-user/NAME`.
     #[must_use]
     pub fn federated_user(account: &str, name: &str) -> Self {
-        Self { resource: format!("federated-user/{name}"), ..Self::assumed_role(account, "", "") }
+        Self {
+            resource: format!("federated-user/{name}"),
+            ..Self::assumed_role(account, "", "")
+        }
     }
 
     /// For IAM ARNs: the resource type (`user`, `role`, ...) and the rest (`path/name`).
     #[must_use]
     pub fn resource_type_and_rest(&self) -> (&str, &str) {
-        self.resource.split_once('/').unwrap_or((self.resource.as_str(), ""))
+        self.resource
+            .split_once('/')
+            .unwrap_or((self.resource.as_str(), ""))
     }
 
     /// The last `/`-separated part of the resource: an entity's name.
@@ -104,7 +117,11 @@ impl Arn {
 
 impl fmt::Display for Arn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "arn:{}:{}:{}:{}:{}", self.partition, self.service, self.region, self.account, self.resource)
+        write!(
+            f,
+            "arn:{}:{}:{}:{}:{}",
+            self.partition, self.service, self.region, self.account, self.resource
+        )
     }
 }
 
@@ -168,6 +185,36 @@ pub fn new_id(kind: IdKind) -> String {
     format!("{}{}", kind.prefix(), &body[..kind.body_len()])
 }
 
+/// A new access key id (`AKIA…` or `ASIA…`) that embeds `account` the way AWS's do: the
+/// base32 body's first 48 bits hold the account id shifted left by seven, so the account can
+/// be read back from the key id alone (what `GetAccessKeyInfo` answers).
+#[must_use]
+pub fn new_access_key_id(kind: IdKind, account: &str) -> String {
+    let account: u64 = account.parse().unwrap_or(0) & 0x00FF_FFFF_FFFF;
+    let mut raw = [0u8; 10];
+    random_bytes(&mut raw);
+    let high = (u64::from(raw[0] & 0x80) << 40) | (account << 7) | u64::from(raw[5] & 0x7f);
+    raw[..6].copy_from_slice(&high.to_be_bytes()[2..]);
+    format!(
+        "{}{}",
+        kind.prefix(),
+        data_encoding::BASE32_NOPAD.encode(&raw)
+    )
+}
+
+/// The account id embedded in an access key id, as AWS decodes it.
+#[must_use]
+pub fn account_from_access_key_id(access_key_id: &str) -> Option<String> {
+    let body = access_key_id.get(4..)?;
+    let raw = data_encoding::BASE32_NOPAD
+        .decode(body.get(..16)?.as_bytes())
+        .ok()?;
+    let mut high = [0u8; 8];
+    high[2..].copy_from_slice(&raw[..6]);
+    let account = (u64::from_be_bytes(high) & 0x7FFF_FFFF_FF80) >> 7;
+    Some(format!("{account:012}"))
+}
+
 /// A new 40-character secret access key (base64 alphabet, as AWS issues them).
 #[must_use]
 pub fn new_secret_access_key() -> String {
@@ -229,13 +276,37 @@ mod tests {
 
     #[test]
     fn builders_match_aws_shapes() {
-        assert_eq!(Arn::iam("1", "user", "/ops/", "bob").to_string(), "arn:aws:iam::1:user/ops/bob");
-        assert_eq!(Arn::root("111122223333").to_string(), "arn:aws:iam::111122223333:root");
+        assert_eq!(
+            Arn::iam("1", "user", "/ops/", "bob").to_string(),
+            "arn:aws:iam::1:user/ops/bob"
+        );
+        assert_eq!(
+            Arn::root("111122223333").to_string(),
+            "arn:aws:iam::111122223333:root"
+        );
         assert_eq!(
             Arn::assumed_role("1", "Admin", "alice").to_string(),
             "arn:aws:sts::1:assumed-role/Admin/alice"
         );
-        assert_eq!(Arn::federated_user("1", "bob").to_string(), "arn:aws:sts::1:federated-user/bob");
+        assert_eq!(
+            Arn::federated_user("1", "bob").to_string(),
+            "arn:aws:sts::1:federated-user/bob"
+        );
+    }
+
+    #[test]
+    fn access_key_ids_embed_the_account() {
+        for account in ["123456789012", "000000000001", "999999999999"] {
+            let id = new_access_key_id(IdKind::TemporaryAccessKey, account);
+            assert_eq!(id.len(), 20);
+            assert!(id.starts_with("ASIA"));
+            assert_eq!(account_from_access_key_id(&id).as_deref(), Some(account));
+        }
+        // A key id published with its account, decoded the same way.
+        assert_eq!(
+            account_from_access_key_id("ASIAY34FZKBOKMUTVV7A").as_deref(),
+            Some("609629065308")
+        );
     }
 
     #[test]
@@ -243,7 +314,11 @@ mod tests {
         let id = new_id(IdKind::User);
         assert_eq!(id.len(), 21);
         assert!(id.starts_with("AIDA"));
-        assert!(id[4..].chars().all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)));
+        assert!(
+            id[4..]
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c))
+        );
         let key = new_id(IdKind::AccessKey);
         assert_eq!(key.len(), 20);
         assert_eq!(access_key_kind(&key), Some(IdKind::AccessKey));

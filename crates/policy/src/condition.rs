@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::context::Context;
 use crate::document::Version;
-use crate::glob::{arn_tokens_match, tokens_match, Tok};
+use crate::glob::{Tok, arn_tokens_match, tokens_match};
 use crate::variables::{substitute, to_text};
 
 /// The operator without its qualifiers.
@@ -46,8 +46,14 @@ pub enum OperatorBase {
 const BASES: &[(&str, OperatorBase)] = &[
     ("StringEquals", OperatorBase::StringEquals),
     ("StringNotEquals", OperatorBase::StringNotEquals),
-    ("StringEqualsIgnoreCase", OperatorBase::StringEqualsIgnoreCase),
-    ("StringNotEqualsIgnoreCase", OperatorBase::StringNotEqualsIgnoreCase),
+    (
+        "StringEqualsIgnoreCase",
+        OperatorBase::StringEqualsIgnoreCase,
+    ),
+    (
+        "StringNotEqualsIgnoreCase",
+        OperatorBase::StringNotEqualsIgnoreCase,
+    ),
     ("StringLike", OperatorBase::StringLike),
     ("StringNotLike", OperatorBase::StringNotLike),
     ("NumericEquals", OperatorBase::NumericEquals),
@@ -55,7 +61,10 @@ const BASES: &[(&str, OperatorBase)] = &[
     ("NumericLessThan", OperatorBase::NumericLessThan),
     ("NumericLessThanEquals", OperatorBase::NumericLessThanEquals),
     ("NumericGreaterThan", OperatorBase::NumericGreaterThan),
-    ("NumericGreaterThanEquals", OperatorBase::NumericGreaterThanEquals),
+    (
+        "NumericGreaterThanEquals",
+        OperatorBase::NumericGreaterThanEquals,
+    ),
     ("DateEquals", OperatorBase::DateEquals),
     ("DateNotEquals", OperatorBase::DateNotEquals),
     ("DateLessThan", OperatorBase::DateLessThan),
@@ -124,14 +133,21 @@ impl OperatorBase {
     fn takes_variables(self) -> bool {
         matches!(
             self.positive(),
-            Self::StringEquals | Self::StringEqualsIgnoreCase | Self::StringLike | Self::ArnEquals | Self::ArnLike
+            Self::StringEquals
+                | Self::StringEqualsIgnoreCase
+                | Self::StringLike
+                | Self::ArnEquals
+                | Self::ArnLike
         )
     }
 
     /// AWS's name.
     #[must_use]
     pub fn name(self) -> &'static str {
-        BASES.iter().find(|(_, b)| *b == self).map_or("", |(n, _)| n)
+        BASES
+            .iter()
+            .find(|(_, b)| *b == self)
+            .map_or("", |(n, _)| n)
     }
 }
 
@@ -173,14 +189,23 @@ impl Operator {
             Some(b) => (true, b),
             None => (false, rest),
         };
-        let base = BASES.iter().find(|(n, _)| *n == base_name).map(|(_, b)| *b).ok_or(())?;
+        let base = BASES
+            .iter()
+            .find(|(n, _)| *n == base_name)
+            .map(|(_, b)| *b)
+            .ok_or(())?;
         if if_exists && base == OperatorBase::Null {
             return Err(());
         }
         if rest.contains(':') {
             return Err(());
         }
-        Ok(Self { text: text.to_owned(), base: Some(base), if_exists, set })
+        Ok(Self {
+            text: text.to_owned(),
+            base: Some(base),
+            if_exists,
+            set,
+        })
     }
 }
 
@@ -215,7 +240,11 @@ pub(crate) fn parse_date(text: &str) -> Option<f64> {
     if let Ok(t) = time::PrimitiveDateTime::parse(text, &Iso8601::DEFAULT) {
         return Some(t.assume_utc().unix_timestamp_nanos() as f64 / 1e9);
     }
-    let date = time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+    let date = time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()?;
     Some(date.midnight().assume_utc().unix_timestamp() as f64)
 }
 
@@ -233,31 +262,60 @@ fn parse_cidr(text: &str) -> Option<(IpAddr, u8)> {
 fn ip_in(cidr: (IpAddr, u8), ip: IpAddr) -> bool {
     match (cidr.0, ip) {
         (IpAddr::V4(net), IpAddr::V4(ip)) => {
-            let mask = if cidr.1 == 0 { 0 } else { u32::MAX << (32 - u32::from(cidr.1)) };
+            let mask = if cidr.1 == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(cidr.1))
+            };
             u32::from(net) & mask == u32::from(ip) & mask
         }
         (IpAddr::V6(net), IpAddr::V6(ip)) => {
-            let mask = if cidr.1 == 0 { 0 } else { u128::MAX << (128 - u32::from(cidr.1)) };
+            let mask = if cidr.1 == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(cidr.1))
+            };
             u128::from(net) & mask == u128::from(ip) & mask
         }
         (IpAddr::V6(_), IpAddr::V4(v4)) => ip_in(cidr, IpAddr::V6(v4.to_ipv6_mapped())),
-        (IpAddr::V4(_), IpAddr::V6(v6)) => v6.to_ipv4_mapped().is_some_and(|v4| ip_in(cidr, IpAddr::V4(v4))),
+        (IpAddr::V4(_), IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .is_some_and(|v4| ip_in(cidr, IpAddr::V4(v4))),
     }
 }
 
 impl Condition {
     pub(crate) fn new(operator: Operator, key: &str, values: Vec<String>) -> Self {
-        Self { operator, key: key.to_owned(), key_lower: key.to_ascii_lowercase(), values }
+        Self {
+            operator,
+            key: key.to_owned(),
+            key_lower: key.to_ascii_lowercase(),
+            values,
+        }
     }
 
     /// Does one request value match one policy value under the positive form of `base`?
-    fn matches_one(&self, base: OperatorBase, policy_value: &str, request_value: &str, ctx: &Context, version: Version) -> bool {
-        let with_vars = version == Version::V2012_10_17 && base.takes_variables() && policy_value.contains("${");
+    fn matches_one(
+        &self,
+        base: OperatorBase,
+        policy_value: &str,
+        request_value: &str,
+        ctx: &Context,
+        version: Version,
+    ) -> bool {
+        let with_vars = version == Version::V2012_10_17
+            && base.takes_variables()
+            && policy_value.contains("${");
         let pattern = |wildcards: bool| -> Option<Vec<Tok>> {
             if with_vars {
                 substitute(policy_value, ctx, wildcards)
             } else {
-                Some(policy_value.chars().map(|c| literal_or_wild(c, wildcards)).collect())
+                Some(
+                    policy_value
+                        .chars()
+                        .map(|c| literal_or_wild(c, wildcards))
+                        .collect(),
+                )
             }
         };
         match base {
@@ -269,10 +327,16 @@ impl Condition {
                 }
             }
             OperatorBase::StringEqualsIgnoreCase => {
-                let expected = if with_vars { pattern(false).map(|p| to_text(&p)) } else { Some(policy_value.to_owned()) };
+                let expected = if with_vars {
+                    pattern(false).map(|p| to_text(&p))
+                } else {
+                    Some(policy_value.to_owned())
+                };
                 expected.is_some_and(|e| e.to_lowercase() == request_value.to_lowercase())
             }
-            OperatorBase::StringLike => pattern(true).is_some_and(|p| tokens_match(&p, request_value)),
+            OperatorBase::StringLike => {
+                pattern(true).is_some_and(|p| tokens_match(&p, request_value))
+            }
             OperatorBase::ArnEquals | OperatorBase::ArnLike => {
                 crate::glob::arn_segments(request_value).is_some()
                     && pattern(true).is_some_and(|p| arn_tokens_match(&p, request_value))
@@ -282,7 +346,10 @@ impl Condition {
             | OperatorBase::NumericLessThanEquals
             | OperatorBase::NumericGreaterThan
             | OperatorBase::NumericGreaterThanEquals => {
-                let (Ok(p), Ok(r)) = (policy_value.trim().parse::<f64>(), request_value.trim().parse::<f64>()) else {
+                let (Ok(p), Ok(r)) = (
+                    policy_value.trim().parse::<f64>(),
+                    request_value.trim().parse::<f64>(),
+                ) else {
                     return false;
                 };
                 compare(base, r, p)
@@ -292,7 +359,8 @@ impl Condition {
             | OperatorBase::DateLessThanEquals
             | OperatorBase::DateGreaterThan
             | OperatorBase::DateGreaterThanEquals => {
-                let (Some(p), Some(r)) = (parse_date(policy_value), parse_date(request_value)) else {
+                let (Some(p), Some(r)) = (parse_date(policy_value), parse_date(request_value))
+                else {
                     return false;
                 };
                 compare(base, r, p)
@@ -305,7 +373,10 @@ impl Condition {
                     _ => policy_value == request_value,
                 }
             }
-            OperatorBase::IpAddress => match (parse_cidr(policy_value), request_value.trim().parse::<IpAddr>()) {
+            OperatorBase::IpAddress => match (
+                parse_cidr(policy_value),
+                request_value.trim().parse::<IpAddr>(),
+            ) {
                 (Some(cidr), Ok(ip)) => ip_in(cidr, ip),
                 _ => false,
             },
@@ -316,9 +387,18 @@ impl Condition {
 
     /// Does one request value satisfy the operator (positive: matches any listed value;
     /// negated: matches none)?
-    fn value_satisfies(&self, base: OperatorBase, request_value: &str, ctx: &Context, version: Version) -> bool {
+    fn value_satisfies(
+        &self,
+        base: OperatorBase,
+        request_value: &str,
+        ctx: &Context,
+        version: Version,
+    ) -> bool {
         let positive = base.positive();
-        let any = self.values.iter().any(|pv| self.matches_one(positive, pv, request_value, ctx, version));
+        let any = self
+            .values
+            .iter()
+            .any(|pv| self.matches_one(positive, pv, request_value, ctx, version));
         if base.is_negated() { !any } else { any }
     }
 
@@ -352,10 +432,18 @@ impl Condition {
             }
         };
         match self.operator.set {
-            Some(SetQualifier::ForAllValues) => values.iter().all(|v| self.value_satisfies(base, v, ctx, version)),
-            Some(SetQualifier::ForAnyValue) => values.iter().any(|v| self.value_satisfies(base, v, ctx, version)),
-            None if base.is_negated() => values.iter().all(|v| self.value_satisfies(base, v, ctx, version)),
-            None => values.iter().any(|v| self.value_satisfies(base, v, ctx, version)),
+            Some(SetQualifier::ForAllValues) => values
+                .iter()
+                .all(|v| self.value_satisfies(base, v, ctx, version)),
+            Some(SetQualifier::ForAnyValue) => values
+                .iter()
+                .any(|v| self.value_satisfies(base, v, ctx, version)),
+            None if base.is_negated() => values
+                .iter()
+                .all(|v| self.value_satisfies(base, v, ctx, version)),
+            None => values
+                .iter()
+                .any(|v| self.value_satisfies(base, v, ctx, version)),
         }
     }
 }
@@ -370,11 +458,15 @@ fn literal_or_wild(c: char, wildcards: bool) -> Tok {
 
 fn compare(base: OperatorBase, request: f64, policy: f64) -> bool {
     match base {
-        OperatorBase::NumericEquals | OperatorBase::DateEquals => (request - policy).abs() < f64::EPSILON,
+        OperatorBase::NumericEquals | OperatorBase::DateEquals => {
+            (request - policy).abs() < f64::EPSILON
+        }
         OperatorBase::NumericLessThan | OperatorBase::DateLessThan => request < policy,
         OperatorBase::NumericLessThanEquals | OperatorBase::DateLessThanEquals => request <= policy,
         OperatorBase::NumericGreaterThan | OperatorBase::DateGreaterThan => request > policy,
-        OperatorBase::NumericGreaterThanEquals | OperatorBase::DateGreaterThanEquals => request >= policy,
+        OperatorBase::NumericGreaterThanEquals | OperatorBase::DateGreaterThanEquals => {
+            request >= policy
+        }
         _ => false,
     }
 }
@@ -384,7 +476,11 @@ mod tests {
     use super::*;
 
     fn cond(op: &str, key: &str, values: &[&str]) -> Condition {
-        Condition::new(Operator::parse(op).unwrap(), key, values.iter().map(|v| (*v).to_owned()).collect())
+        Condition::new(
+            Operator::parse(op).unwrap(),
+            key,
+            values.iter().map(|v| (*v).to_owned()).collect(),
+        )
     }
 
     fn ctx(pairs: &[(&str, &str)]) -> Context {
@@ -434,20 +530,56 @@ mod tests {
 
     #[test]
     fn numbers_dates_ips_bools_arns() {
-        assert!(cond("NumericLessThan", "aws:MultiFactorAuthAge", &["3600"]).evaluate(&ctx(&[("aws:MultiFactorAuthAge", "600")]), V));
-        assert!(!cond("NumericLessThan", "aws:MultiFactorAuthAge", &["3600"]).evaluate(&ctx(&[("aws:MultiFactorAuthAge", "7200")]), V));
+        assert!(
+            cond("NumericLessThan", "aws:MultiFactorAuthAge", &["3600"])
+                .evaluate(&ctx(&[("aws:MultiFactorAuthAge", "600")]), V)
+        );
+        assert!(
+            !cond("NumericLessThan", "aws:MultiFactorAuthAge", &["3600"])
+                .evaluate(&ctx(&[("aws:MultiFactorAuthAge", "7200")]), V)
+        );
         assert!(!cond("NumericLessThan", "k", &["abc"]).evaluate(&ctx(&[("k", "1")]), V));
         let now = ctx(&[("aws:CurrentTime", "2026-11-23T10:00:00Z")]);
-        assert!(!cond("DateLessThan", "aws:CurrentTime", &["2020-01-01T00:00:00Z"]).evaluate(&now, V));
+        assert!(
+            !cond("DateLessThan", "aws:CurrentTime", &["2020-01-01T00:00:00Z"]).evaluate(&now, V)
+        );
         assert!(cond("DateGreaterThan", "aws:CurrentTime", &["2020-01-01"]).evaluate(&now, V));
         assert!(cond("DateGreaterThan", "aws:CurrentTime", &["1577836800"]).evaluate(&now, V));
-        assert!(cond("IpAddress", "aws:SourceIp", &["10.0.0.0/8"]).evaluate(&ctx(&[("aws:SourceIp", "10.1.2.3")]), V));
-        assert!(!cond("IpAddress", "aws:SourceIp", &["10.0.0.0/8"]).evaluate(&ctx(&[("aws:SourceIp", "127.0.0.1")]), V));
-        assert!(cond("IpAddress", "aws:SourceIp", &["2001:db8::/32"]).evaluate(&ctx(&[("aws:SourceIp", "2001:db8::1")]), V));
-        assert!(cond("NotIpAddress", "aws:SourceIp", &["192.0.2.1"]).evaluate(&ctx(&[("aws:SourceIp", "192.0.2.2")]), V));
-        assert!(cond("Bool", "aws:SecureTransport", &["True"]).evaluate(&ctx(&[("aws:SecureTransport", "true")]), V));
-        assert!(cond("ArnLike", "aws:PrincipalArn", &["arn:aws:iam::*:role/app/*"]).evaluate(&ctx(&[("aws:PrincipalArn", "arn:aws:iam::1:role/app/x")]), V));
-        assert!(!cond("ArnLike", "aws:PrincipalArn", &["arn:aws:iam::*:role/*"]).evaluate(&ctx(&[("aws:PrincipalArn", "not-an-arn")]), V));
+        assert!(
+            cond("IpAddress", "aws:SourceIp", &["10.0.0.0/8"])
+                .evaluate(&ctx(&[("aws:SourceIp", "10.1.2.3")]), V)
+        );
+        assert!(
+            !cond("IpAddress", "aws:SourceIp", &["10.0.0.0/8"])
+                .evaluate(&ctx(&[("aws:SourceIp", "127.0.0.1")]), V)
+        );
+        assert!(
+            cond("IpAddress", "aws:SourceIp", &["2001:db8::/32"])
+                .evaluate(&ctx(&[("aws:SourceIp", "2001:db8::1")]), V)
+        );
+        assert!(
+            cond("NotIpAddress", "aws:SourceIp", &["192.0.2.1"])
+                .evaluate(&ctx(&[("aws:SourceIp", "192.0.2.2")]), V)
+        );
+        assert!(
+            cond("Bool", "aws:SecureTransport", &["True"])
+                .evaluate(&ctx(&[("aws:SecureTransport", "true")]), V)
+        );
+        assert!(
+            cond(
+                "ArnLike",
+                "aws:PrincipalArn",
+                &["arn:aws:iam::*:role/app/*"]
+            )
+            .evaluate(
+                &ctx(&[("aws:PrincipalArn", "arn:aws:iam::1:role/app/x")]),
+                V
+            )
+        );
+        assert!(
+            !cond("ArnLike", "aws:PrincipalArn", &["arn:aws:iam::*:role/*"])
+                .evaluate(&ctx(&[("aws:PrincipalArn", "not-an-arn")]), V)
+        );
         assert!(cond("BinaryEquals", "k", &["QmluYXJ5"]).evaluate(&ctx(&[("k", "QmluYXJ5")]), V));
     }
 
@@ -455,7 +587,9 @@ mod tests {
     fn set_operators() {
         let mut c = Context::default();
         c.set_multi("aws:TagKeys", vec!["env".into(), "owner".into()]);
-        assert!(!cond("ForAllValues:StringEquals", "aws:TagKeys", &["env", "team"]).evaluate(&c, V));
+        assert!(
+            !cond("ForAllValues:StringEquals", "aws:TagKeys", &["env", "team"]).evaluate(&c, V)
+        );
         assert!(cond("ForAnyValue:StringEquals", "aws:TagKeys", &["env"]).evaluate(&c, V));
         assert!(cond("ForAllValues:StringNotEquals", "aws:TagKeys", &["secret"]).evaluate(&c, V));
     }
@@ -463,8 +597,17 @@ mod tests {
     #[test]
     fn variables_in_condition_values() {
         let c = cond("StringLike", "s3:prefix", &["home/${aws:username}/*"]);
-        assert!(c.evaluate(&ctx(&[("s3:prefix", "home/alice/x"), ("aws:username", "alice")]), V));
-        assert!(!c.evaluate(&ctx(&[("s3:prefix", "home/alice/x"), ("aws:username", "bob")]), V));
-        assert!(!c.evaluate(&ctx(&[("s3:prefix", "home/alice/x"), ("aws:username", "alice")]), Version::V2008_10_17));
+        assert!(c.evaluate(
+            &ctx(&[("s3:prefix", "home/alice/x"), ("aws:username", "alice")]),
+            V
+        ));
+        assert!(!c.evaluate(
+            &ctx(&[("s3:prefix", "home/alice/x"), ("aws:username", "bob")]),
+            V
+        ));
+        assert!(!c.evaluate(
+            &ctx(&[("s3:prefix", "home/alice/x"), ("aws:username", "alice")]),
+            Version::V2008_10_17
+        ));
     }
 }

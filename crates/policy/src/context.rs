@@ -44,7 +44,8 @@ pub struct Context {
 impl Context {
     /// Sets a single-valued key.
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        self.values.insert(key.to_ascii_lowercase(), vec![value.into()]);
+        self.values
+            .insert(key.to_ascii_lowercase(), vec![value.into()]);
     }
 
     /// Sets a multivalued key.
@@ -86,7 +87,11 @@ impl Context {
     /// Every key and its values, sorted by key (for explanations and simulation output).
     #[must_use]
     pub fn entries(&self) -> Vec<(&str, &[String])> {
-        let mut out: Vec<(&str, &[String])> = self.values.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+        let mut out: Vec<(&str, &[String])> = self
+            .values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .collect();
         out.sort_by(|a, b| a.0.cmp(b.0));
         out
     }
@@ -146,7 +151,10 @@ impl ContextBuilder {
 
     /// `aws:PrincipalTag/<key>` for each tag.
     #[must_use]
-    pub fn principal_tags<'a>(mut self, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    pub fn principal_tags<'a>(
+        mut self,
+        tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Self {
         for (k, v) in tags {
             self.ctx.set(&format!("aws:PrincipalTag/{k}"), v);
         }
@@ -156,11 +164,22 @@ impl ContextBuilder {
     /// The keys of temporary credentials: `aws:MultiFactorAuthPresent`, `aws:MultiFactorAuthAge`
     /// (when MFA was used) and `aws:TokenIssueTime`. Long-term keys have none of them.
     #[must_use]
-    pub fn temporary_credentials(mut self, issued: OffsetDateTime, mfa_at: Option<OffsetDateTime>, now: OffsetDateTime) -> Self {
+    pub fn temporary_credentials(
+        mut self,
+        issued: OffsetDateTime,
+        mfa_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Self {
         self.ctx.set("aws:TokenIssueTime", iso(issued));
-        self.ctx.set("aws:MultiFactorAuthPresent", if mfa_at.is_some() { "true" } else { "false" });
+        self.ctx.set(
+            "aws:MultiFactorAuthPresent",
+            if mfa_at.is_some() { "true" } else { "false" },
+        );
         if let Some(at) = mfa_at {
-            self.ctx.set("aws:MultiFactorAuthAge", (now - at).whole_seconds().max(0).to_string());
+            self.ctx.set(
+                "aws:MultiFactorAuthAge",
+                (now - at).whole_seconds().max(0).to_string(),
+            );
         }
         self
     }
@@ -176,9 +195,16 @@ impl ContextBuilder {
 
     /// Network facts: `aws:SourceIp`, `aws:SecureTransport`, `aws:UserAgent`, `aws:RequestedRegion`.
     #[must_use]
-    pub fn network(mut self, source_ip: &str, secure: bool, user_agent: Option<&str>, region: &str) -> Self {
+    pub fn network(
+        mut self,
+        source_ip: &str,
+        secure: bool,
+        user_agent: Option<&str>,
+        region: &str,
+    ) -> Self {
         self.ctx.set("aws:SourceIp", source_ip);
-        self.ctx.set("aws:SecureTransport", if secure { "true" } else { "false" });
+        self.ctx
+            .set("aws:SecureTransport", if secure { "true" } else { "false" });
         if let Some(ua) = user_agent {
             self.ctx.set("aws:UserAgent", ua);
         }
@@ -195,7 +221,8 @@ impl ContextBuilder {
         for (k, v) in tags {
             self.ctx.set(&format!("aws:RequestTag/{k}"), v.clone());
         }
-        self.ctx.set_multi("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()).collect());
+        self.ctx
+            .set_multi("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()).collect());
         self
     }
 

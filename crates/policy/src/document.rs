@@ -2,7 +2,7 @@
 //! of these types has passed validation.
 
 use crate::condition::Condition;
-use crate::glob::{compile, Tok};
+use crate::glob::{Tok, compile};
 
 /// The policy language version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,10 @@ pub struct ActionPattern {
 
 impl ActionPattern {
     pub(crate) fn new(text: &str) -> Self {
-        Self { text: text.to_owned(), tokens: compile(&text.to_ascii_lowercase()) }
+        Self {
+            text: text.to_owned(),
+            tokens: compile(&text.to_ascii_lowercase()),
+        }
     }
 
     /// Matches a lower-cased action name (`iam:listusers`).

@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use crate::condition::Condition;
 use crate::context::Context;
-use crate::document::{ActionBlock, Effect, Policy, PrincipalBlock, ResourceBlock, Statement, Version};
+use crate::document::{
+    ActionBlock, Effect, Policy, PrincipalBlock, ResourceBlock, Statement, Version,
+};
 use crate::explain::{PolicyTrace, StatementOutcome, StatementTrace};
 use crate::glob::{arn_matches, arn_tokens_match};
-use crate::principal::{match_principal, Caller, PrincipalMatch};
+use crate::principal::{Caller, PrincipalMatch, match_principal};
 use crate::variables::substitute;
 
 /// The kinds of policy AWS names in its AccessDenied messages.
@@ -111,10 +113,18 @@ impl Decision {
                 PolicyType::Session => "with an explicit deny in a session policy".into(),
             },
             Outcome::ImplicitDeny(t) => match t {
-                PolicyType::Identity => format!("because no identity-based policy allows the {action} action"),
-                PolicyType::Trust => format!("because no role trust policy allows the {action} action"),
-                PolicyType::Boundary => format!("because no permissions boundary allows the {action} action"),
-                PolicyType::Session => format!("because no session policy allows the {action} action"),
+                PolicyType::Identity => {
+                    format!("because no identity-based policy allows the {action} action")
+                }
+                PolicyType::Trust => {
+                    format!("because no role trust policy allows the {action} action")
+                }
+                PolicyType::Boundary => {
+                    format!("because no permissions boundary allows the {action} action")
+                }
+                PolicyType::Session => {
+                    format!("because no session policy allows the {action} action")
+                }
             },
         }
     }
@@ -122,7 +132,11 @@ impl Decision {
     /// The explanation as one line per policy.
     #[must_use]
     pub fn explanation(&self) -> String {
-        self.traces.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+        self.traces
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -141,7 +155,12 @@ fn action_matches(block: &ActionBlock, action_lower: &str) -> bool {
     }
 }
 
-fn resource_pattern_matches(pattern: &str, resource: &str, ctx: &Context, version: Version) -> bool {
+fn resource_pattern_matches(
+    pattern: &str,
+    resource: &str,
+    ctx: &Context,
+    version: Version,
+) -> bool {
     if version == Version::V2012_10_17 && pattern.contains("${") {
         return substitute(pattern, ctx, true).is_some_and(|toks| {
             toks == [crate::glob::Tok::Any] || arn_tokens_match(&toks, resource)
@@ -150,10 +169,19 @@ fn resource_pattern_matches(pattern: &str, resource: &str, ctx: &Context, versio
     arn_matches(pattern, resource)
 }
 
-fn resource_matches(block: &ResourceBlock, resource: &str, ctx: &Context, version: Version) -> bool {
+fn resource_matches(
+    block: &ResourceBlock,
+    resource: &str,
+    ctx: &Context,
+    version: Version,
+) -> bool {
     match block {
-        ResourceBlock::Resource(list) => list.iter().any(|p| resource_pattern_matches(p, resource, ctx, version)),
-        ResourceBlock::NotResource(list) => !list.iter().any(|p| resource_pattern_matches(p, resource, ctx, version)),
+        ResourceBlock::Resource(list) => list
+            .iter()
+            .any(|p| resource_pattern_matches(p, resource, ctx, version)),
+        ResourceBlock::NotResource(list) => !list
+            .iter()
+            .any(|p| resource_pattern_matches(p, resource, ctx, version)),
     }
 }
 
@@ -167,7 +195,11 @@ fn failed_condition(c: &Condition, ctx: &Context) -> StatementOutcome {
 }
 
 /// Whether a statement applies, with the principal match kind for trust statements.
-fn statement_applies(s: &Statement, subject: &Subject<'_>, version: Version) -> (StatementOutcome, PrincipalMatch) {
+fn statement_applies(
+    s: &Statement,
+    subject: &Subject<'_>,
+    version: Version,
+) -> (StatementOutcome, PrincipalMatch) {
     if !action_matches(&s.action, subject.action_lower) {
         return (StatementOutcome::ActionNotMatched, PrincipalMatch::None);
     }
@@ -181,7 +213,11 @@ fn statement_applies(s: &Statement, subject: &Subject<'_>, version: Version) -> 
         principal = match &s.principal {
             Some(PrincipalBlock::Principal(set)) => match_principal(set, caller),
             Some(PrincipalBlock::NotPrincipal(set)) => {
-                if match_principal(set, caller) == PrincipalMatch::None { PrincipalMatch::Direct } else { PrincipalMatch::None }
+                if match_principal(set, caller) == PrincipalMatch::None {
+                    PrincipalMatch::Direct
+                } else {
+                    PrincipalMatch::None
+                }
             }
             None => PrincipalMatch::None,
         };
@@ -205,11 +241,20 @@ struct Verdict {
     best_principal: Option<PrincipalMatch>,
 }
 
-fn scan(policies: &[(&str, &Policy)], policy_type: PolicyType, subject: &Subject<'_>, traces: Option<&mut Vec<PolicyTrace>>) -> Verdict {
+fn scan(
+    policies: &[(&str, &Policy)],
+    policy_type: PolicyType,
+    subject: &Subject<'_>,
+    traces: Option<&mut Vec<PolicyTrace>>,
+) -> Verdict {
     let mut verdict = Verdict::default();
     let mut traces = traces;
     for (name, policy) in policies {
-        let mut trace = traces.as_ref().map(|_| PolicyTrace { policy_type, name: (*name).to_owned(), statements: Vec::new() });
+        let mut trace = traces.as_ref().map(|_| PolicyTrace {
+            policy_type,
+            name: (*name).to_owned(),
+            statements: Vec::new(),
+        });
         for (index, s) in policy.statements.iter().enumerate() {
             let (outcome, principal) = statement_applies(s, subject, policy.version);
             if outcome == StatementOutcome::Applied {
@@ -217,12 +262,21 @@ fn scan(policies: &[(&str, &Policy)], policy_type: PolicyType, subject: &Subject
                     Effect::Deny => verdict.deny = true,
                     Effect::Allow => {
                         verdict.allow = true;
-                        verdict.best_principal = Some(verdict.best_principal.map_or(principal, |b| b.max(principal)));
+                        verdict.best_principal = Some(
+                            verdict
+                                .best_principal
+                                .map_or(principal, |b| b.max(principal)),
+                        );
                     }
                 }
             }
             if let Some(t) = trace.as_mut() {
-                t.statements.push(StatementTrace { index, sid: s.sid.clone(), effect: s.effect, outcome });
+                t.statements.push(StatementTrace {
+                    index,
+                    sid: s.sid.clone(),
+                    effect: s.effect,
+                    outcome,
+                });
             }
         }
         if let (Some(list), Some(t)) = (traces.as_deref_mut(), trace) {
@@ -240,14 +294,34 @@ struct SideVerdicts {
 }
 
 fn borrow(list: &[NamedPolicy]) -> Vec<(&str, &Policy)> {
-    list.iter().map(|n| (n.name.as_str(), n.policy.as_ref())).collect()
+    list.iter()
+        .map(|n| (n.name.as_str(), n.policy.as_ref()))
+        .collect()
 }
 
-fn scan_side(side: &IdentitySide<'_>, subject: &Subject<'_>, traces: &mut Option<Vec<PolicyTrace>>) -> SideVerdicts {
+fn scan_side(
+    side: &IdentitySide<'_>,
+    subject: &Subject<'_>,
+    traces: &mut Option<Vec<PolicyTrace>>,
+) -> SideVerdicts {
     SideVerdicts {
-        identity: scan(&borrow(side.identity), PolicyType::Identity, subject, traces.as_mut()),
-        boundary: side.boundary.map(|b| scan(&[(b.name.as_str(), b.policy.as_ref())], PolicyType::Boundary, subject, traces.as_mut())),
-        session: side.session.map(|s| scan(&borrow(s), PolicyType::Session, subject, traces.as_mut())),
+        identity: scan(
+            &borrow(side.identity),
+            PolicyType::Identity,
+            subject,
+            traces.as_mut(),
+        ),
+        boundary: side.boundary.map(|b| {
+            scan(
+                &[(b.name.as_str(), b.policy.as_ref())],
+                PolicyType::Boundary,
+                subject,
+                traces.as_mut(),
+            )
+        }),
+        session: side
+            .session
+            .map(|s| scan(&borrow(s), PolicyType::Session, subject, traces.as_mut())),
     }
 }
 
@@ -265,7 +339,12 @@ impl SideVerdicts {
     }
 
     /// The first gate that does not allow, in the order identity → boundary → session.
-    fn missing_allow(&self, need_identity: bool, need_boundary: bool, need_session: bool) -> Option<PolicyType> {
+    fn missing_allow(
+        &self,
+        need_identity: bool,
+        need_boundary: bool,
+        need_session: bool,
+    ) -> Option<PolicyType> {
         if need_identity && !self.identity.allow {
             Some(PolicyType::Identity)
         } else if need_boundary && self.boundary.as_ref().is_some_and(|v| !v.allow) {
@@ -285,7 +364,12 @@ impl SideVerdicts {
 #[must_use]
 pub fn evaluate(request: &Request<'_>, side: &IdentitySide<'_>, explain: bool) -> Decision {
     let action_lower = request.action.to_ascii_lowercase();
-    let subject = Subject { action_lower: &action_lower, resource: Some(request.resource), caller: None, context: request.context };
+    let subject = Subject {
+        action_lower: &action_lower,
+        resource: Some(request.resource),
+        caller: None,
+        context: request.context,
+    };
     let mut traces = explain.then(Vec::new);
     let verdicts = scan_side(side, &subject, &mut traces);
     let outcome = if let Some(t) = verdicts.explicit_deny() {
@@ -295,7 +379,11 @@ pub fn evaluate(request: &Request<'_>, side: &IdentitySide<'_>, explain: bool) -
     } else {
         Outcome::Allow
     };
-    Decision { outcome, failed_action: None, traces: traces.unwrap_or_default() }
+    Decision {
+        outcome,
+        failed_action: None,
+        traces: traces.unwrap_or_default(),
+    }
 }
 
 /// Everything an AssumeRole decision looks at.
@@ -325,15 +413,32 @@ pub fn evaluate_assume_role(input: &AssumeRoleInput<'_>, explain: bool) -> Decis
     let mut traces = explain.then(Vec::new);
     for action in input.actions {
         let action_lower = action.to_ascii_lowercase();
-        let trust_subject =
-            Subject { action_lower: &action_lower, resource: None, caller: Some(input.caller), context: input.context };
+        let trust_subject = Subject {
+            action_lower: &action_lower,
+            resource: None,
+            caller: Some(input.caller),
+            context: input.context,
+        };
         let trust_name = format!("trust policy of {}", input.role_arn);
-        let trust = scan(&[(trust_name.as_str(), input.trust)], PolicyType::Trust, &trust_subject, traces.as_mut());
-        let caller_subject =
-            Subject { action_lower: &action_lower, resource: Some(input.role_arn), caller: None, context: input.context };
+        let trust = scan(
+            &[(trust_name.as_str(), input.trust)],
+            PolicyType::Trust,
+            &trust_subject,
+            traces.as_mut(),
+        );
+        let caller_subject = Subject {
+            action_lower: &action_lower,
+            resource: Some(input.role_arn),
+            caller: None,
+            context: input.context,
+        };
         let side = scan_side(&input.caller_side, &caller_subject, &mut traces);
 
-        let deny = |outcome| Decision { outcome, failed_action: Some((*action).to_owned()), traces: Vec::new() };
+        let deny = |outcome| Decision {
+            outcome,
+            failed_action: Some((*action).to_owned()),
+            traces: Vec::new(),
+        };
         let decision = if let Some(t) = side.explicit_deny() {
             Some(deny(Outcome::ExplicitDeny(t)))
         } else if trust.deny {
@@ -359,5 +464,9 @@ pub fn evaluate_assume_role(input: &AssumeRoleInput<'_>, explain: bool) -> Decis
             return d;
         }
     }
-    Decision { outcome: Outcome::Allow, failed_action: None, traces: traces.unwrap_or_default() }
+    Decision {
+        outcome: Outcome::Allow,
+        failed_action: None,
+        traces: traces.unwrap_or_default(),
+    }
 }

@@ -61,9 +61,20 @@ impl fmt::Display for StatementOutcome {
             Self::ActionNotMatched => f.write_str("action not matched"),
             Self::ResourceNotMatched => f.write_str("resource not matched"),
             Self::PrincipalNotMatched => f.write_str("principal not matched"),
-            Self::ConditionFailed { operator, key, policy_values, request_values } => match request_values {
-                Some(v) => write!(f, "condition {operator} {key} failed: request has {v:?}, policy lists {policy_values:?}"),
-                None => write!(f, "condition {operator} {key} failed: key absent from request, policy lists {policy_values:?}"),
+            Self::ConditionFailed {
+                operator,
+                key,
+                policy_values,
+                request_values,
+            } => match request_values {
+                Some(v) => write!(
+                    f,
+                    "condition {operator} {key} failed: request has {v:?}, policy lists {policy_values:?}"
+                ),
+                None => write!(
+                    f,
+                    "condition {operator} {key} failed: key absent from request, policy lists {policy_values:?}"
+                ),
             },
         }
     }
@@ -73,7 +84,11 @@ impl fmt::Display for PolicyTrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} policy {}:", self.policy_type.label(), self.name)?;
         for s in &self.statements {
-            let effect = if s.effect == Effect::Allow { "Allow" } else { "Deny" };
+            let effect = if s.effect == Effect::Allow {
+                "Allow"
+            } else {
+                "Deny"
+            };
             match &s.sid {
                 Some(sid) => write!(f, " [#{} {sid} {effect}: {}]", s.index, s.outcome)?,
                 None => write!(f, " [#{} {effect}: {}]", s.index, s.outcome)?,

@@ -58,7 +58,12 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
 }
 
 /// Like [`match_units`], for a pattern whose units are turned into tokens on the fly.
-fn match_pattern_units<P, T>(pattern: &[P], tok: impl Fn(&P) -> Tok, text: &[T], to_char: impl Fn(&T) -> char) -> bool {
+fn match_pattern_units<P, T>(
+    pattern: &[P],
+    tok: impl Fn(&P) -> Tok,
+    text: &[T],
+    to_char: impl Fn(&T) -> char,
+) -> bool {
     let (mut p, mut t) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
@@ -91,7 +96,14 @@ fn match_pattern_units<P, T>(pattern: &[P], tok: impl Fn(&P) -> Tok, text: &[T],
 /// Splits an ARN into its six segments; `None` when it has fewer.
 pub(crate) fn arn_segments(text: &str) -> Option<[&str; 6]> {
     let mut it = text.splitn(6, ':');
-    Some([it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?])
+    Some([
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+    ])
 }
 
 /// IAM resource matching: `*` matches everything; otherwise the six ARN segments are matched
@@ -129,7 +141,10 @@ pub(crate) fn arn_tokens_match(pattern: &[Tok], arn: &str) -> bool {
     if parts.len() != 6 {
         return false;
     }
-    parts.iter().zip(segments.iter()).all(|(p, s)| tokens_match(p, s))
+    parts
+        .iter()
+        .zip(segments.iter())
+        .all(|(p, s)| tokens_match(p, s))
 }
 
 #[cfg(test)]
@@ -149,10 +164,22 @@ mod tests {
 
     #[test]
     fn arn_segments_match_independently() {
-        assert!(arn_matches("arn:aws:iam::111:role/*", "arn:aws:iam::111:role/team/x/deploy"));
-        assert!(arn_matches("arn:aws:iam::*:user/?lice", "arn:aws:iam::111:user/alice"));
-        assert!(arn_matches("arn:aws:iam::111:user/*", "arn:aws:iam::111:user/"));
-        assert!(!arn_matches("arn:aws:iam::111:user/Alice", "arn:aws:iam::111:user/alice"));
+        assert!(arn_matches(
+            "arn:aws:iam::111:role/*",
+            "arn:aws:iam::111:role/team/x/deploy"
+        ));
+        assert!(arn_matches(
+            "arn:aws:iam::*:user/?lice",
+            "arn:aws:iam::111:user/alice"
+        ));
+        assert!(arn_matches(
+            "arn:aws:iam::111:user/*",
+            "arn:aws:iam::111:user/"
+        ));
+        assert!(!arn_matches(
+            "arn:aws:iam::111:user/Alice",
+            "arn:aws:iam::111:user/alice"
+        ));
         // A `*` in one segment never eats the colon into the next.
         assert!(!arn_matches("arn:aws:iam::*", "arn:aws:iam::111:user/x"));
         assert!(arn_matches("arn:aws:iam::*:*", "arn:aws:iam::111:user/x"));

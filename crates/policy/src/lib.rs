@@ -17,12 +17,15 @@ mod variables;
 
 pub use condition::{Condition, Operator, OperatorBase, SetQualifier};
 pub use context::{Context, ContextBuilder, PrincipalType};
-pub use document::{ActionBlock, ActionPattern, Effect, Policy, PrincipalBlock, PrincipalSet, ResourceBlock, Statement, Version};
+pub use document::{
+    ActionBlock, ActionPattern, Effect, Policy, PrincipalBlock, PrincipalSet, ResourceBlock,
+    Statement, Version,
+};
 pub use eval::{
-    evaluate, evaluate_assume_role, AssumeRoleInput, Decision, IdentitySide, NamedPolicy, Outcome, PolicyType,
-    Request,
+    AssumeRoleInput, Decision, IdentitySide, NamedPolicy, Outcome, PolicyType, Request, evaluate,
+    evaluate_assume_role,
 };
 pub use explain::{PolicyTrace, StatementOutcome, StatementTrace};
 pub use glob::{arn_matches, glob_matches};
-pub use principal::{match_principal, Caller, PrincipalMatch};
-pub use validate::{non_whitespace_len, parse_policy, PolicyError, PolicyKind};
+pub use principal::{Caller, PrincipalMatch, match_principal};
+pub use validate::{PolicyError, PolicyKind, non_whitespace_len, parse_policy};

@@ -61,10 +61,20 @@ fn match_one(value: &str, caller: &Caller) -> PrincipalMatch {
     if caller.unique_id.as_deref() == Some(value) {
         return by_identity;
     }
-    if value == caller.principal_arn && matches!(caller.kind, PrincipalType::User | PrincipalType::AssumedRole) {
+    if value == caller.principal_arn
+        && matches!(
+            caller.kind,
+            PrincipalType::User | PrincipalType::AssumedRole
+        )
+    {
         return by_identity;
     }
-    if value == caller.arn && matches!(caller.kind, PrincipalType::AssumedRole | PrincipalType::FederatedUser) {
+    if value == caller.arn
+        && matches!(
+            caller.kind,
+            PrincipalType::AssumedRole | PrincipalType::FederatedUser
+        )
+    {
         return PrincipalMatch::Direct;
     }
     PrincipalMatch::None
@@ -85,19 +95,58 @@ mod tests {
     }
 
     fn set(values: &[&str]) -> PrincipalSet {
-        PrincipalSet { aws: values.iter().map(|v| (*v).to_owned()).collect(), ..PrincipalSet::default() }
+        PrincipalSet {
+            aws: values.iter().map(|v| (*v).to_owned()).collect(),
+            ..PrincipalSet::default()
+        }
     }
 
     #[test]
     fn principal_forms() {
         let c = session();
-        assert_eq!(match_principal(&set(&["111111111111"]), &c), PrincipalMatch::Account);
-        assert_eq!(match_principal(&set(&["arn:aws:iam::111111111111:root"]), &c), PrincipalMatch::Account);
-        assert_eq!(match_principal(&set(&["arn:aws:iam::111111111111:role/R1"]), &c), PrincipalMatch::Role);
-        assert_eq!(match_principal(&set(&["AROAEXAMPLEEXAMPLE1"]), &c), PrincipalMatch::Role);
-        assert_eq!(match_principal(&set(&["arn:aws:sts::111111111111:assumed-role/R1/alpha"]), &c), PrincipalMatch::Direct);
-        assert_eq!(match_principal(&set(&["arn:aws:sts::111111111111:assumed-role/R1/beta"]), &c), PrincipalMatch::None);
-        assert_eq!(match_principal(&set(&["222222222222"]), &c), PrincipalMatch::None);
-        assert_eq!(match_principal(&PrincipalSet { any: true, ..PrincipalSet::default() }, &c), PrincipalMatch::Direct);
+        assert_eq!(
+            match_principal(&set(&["111111111111"]), &c),
+            PrincipalMatch::Account
+        );
+        assert_eq!(
+            match_principal(&set(&["arn:aws:iam::111111111111:root"]), &c),
+            PrincipalMatch::Account
+        );
+        assert_eq!(
+            match_principal(&set(&["arn:aws:iam::111111111111:role/R1"]), &c),
+            PrincipalMatch::Role
+        );
+        assert_eq!(
+            match_principal(&set(&["AROAEXAMPLEEXAMPLE1"]), &c),
+            PrincipalMatch::Role
+        );
+        assert_eq!(
+            match_principal(
+                &set(&["arn:aws:sts::111111111111:assumed-role/R1/alpha"]),
+                &c
+            ),
+            PrincipalMatch::Direct
+        );
+        assert_eq!(
+            match_principal(
+                &set(&["arn:aws:sts::111111111111:assumed-role/R1/beta"]),
+                &c
+            ),
+            PrincipalMatch::None
+        );
+        assert_eq!(
+            match_principal(&set(&["222222222222"]), &c),
+            PrincipalMatch::None
+        );
+        assert_eq!(
+            match_principal(
+                &PrincipalSet {
+                    any: true,
+                    ..PrincipalSet::default()
+                },
+                &c
+            ),
+            PrincipalMatch::Direct
+        );
     }
 }

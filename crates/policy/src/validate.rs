@@ -4,8 +4,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::condition::{parse_date, Condition, Operator};
-use crate::document::{ActionBlock, ActionPattern, Effect, Policy, PrincipalBlock, PrincipalSet, ResourceBlock, Statement, Version};
+use crate::condition::{Condition, Operator, parse_date};
+use crate::document::{
+    ActionBlock, ActionPattern, Effect, Policy, PrincipalBlock, PrincipalSet, ResourceBlock,
+    Statement, Version,
+};
 
 /// Which kind of document is being validated; the grammar differs slightly between them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +32,9 @@ pub struct PolicyError {
 }
 
 fn err<T>(message: impl Into<String>) -> Result<T, PolicyError> {
-    Err(PolicyError { message: message.into() })
+    Err(PolicyError {
+        message: message.into(),
+    })
 }
 
 const SYNTAX: &str = "Syntax errors in policy.";
@@ -55,7 +60,11 @@ struct Raw {
 fn string_or_list(v: &Value) -> Result<Vec<String>, PolicyError> {
     match v {
         Value::String(s) => Ok(vec![s.clone()]),
-        Value::Array(items) => items.iter().map(|i| i.as_str().map(str::to_owned).ok_or(())).collect::<Result<_, _>>().or_else(|()| err(SYNTAX)),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned).ok_or(()))
+            .collect::<Result<_, _>>()
+            .or_else(|()| err(SYNTAX)),
         _ => err(SYNTAX),
     }
 }
@@ -68,14 +77,23 @@ fn condition_values(v: &Value) -> Result<Vec<String>, PolicyError> {
         _ => None,
     };
     match v {
-        Value::Array(items) => items.iter().map(|i| scalar(i).ok_or(())).collect::<Result<_, _>>().or_else(|()| err(SYNTAX)),
-        other => scalar(other).map(|s| vec![s]).map_or_else(|| err(SYNTAX), Ok),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| scalar(i).ok_or(()))
+            .collect::<Result<_, _>>()
+            .or_else(|()| err(SYNTAX)),
+        other => scalar(other)
+            .map(|s| vec![s])
+            .map_or_else(|| err(SYNTAX), Ok),
     }
 }
 
 fn principal_set(v: &Value) -> Result<PrincipalSet, PolicyError> {
     match v {
-        Value::String(s) if s == "*" => Ok(PrincipalSet { any: true, ..PrincipalSet::default() }),
+        Value::String(s) if s == "*" => Ok(PrincipalSet {
+            any: true,
+            ..PrincipalSet::default()
+        }),
         Value::Object(map) => {
             let mut set = PrincipalSet::default();
             for (k, v) in map {
@@ -100,9 +118,13 @@ fn principal_set(v: &Value) -> Result<PrincipalSet, PolicyError> {
 }
 
 fn parse_conditions(v: &Value, raw: &mut Raw) -> Result<(), PolicyError> {
-    let Value::Object(ops) = v else { return err(SYNTAX) };
+    let Value::Object(ops) = v else {
+        return err(SYNTAX);
+    };
     for (op_text, body) in ops {
-        let Value::Object(entries) = body else { return err(SYNTAX) };
+        let Value::Object(entries) = body else {
+            return err(SYNTAX);
+        };
         let operator = match Operator::parse(op_text) {
             Ok(op) => op,
             // AWS accepts an unknown operator whose body is empty; anything else is a syntax error.
@@ -111,28 +133,48 @@ fn parse_conditions(v: &Value, raw: &mut Raw) -> Result<(), PolicyError> {
         };
         for (key, values) in entries {
             let values = condition_values(values)?;
-            if operator.base.is_some_and(crate::condition::OperatorBase::is_date) {
+            if operator
+                .base
+                .is_some_and(crate::condition::OperatorBase::is_date)
+            {
                 raw.date_values.extend(values.iter().cloned());
             }
-            raw.conditions.push(Condition::new(operator.clone(), key, values));
+            raw.conditions
+                .push(Condition::new(operator.clone(), key, values));
         }
     }
     Ok(())
 }
 
-const STATEMENT_MEMBERS: &[&str] =
-    &["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition"];
+const STATEMENT_MEMBERS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Principal",
+    "NotPrincipal",
+    "Condition",
+];
 
 fn parse_statement(map: &Map<String, Value>) -> Result<Raw, PolicyError> {
     if map.keys().any(|k| !STATEMENT_MEMBERS.contains(&k.as_str())) {
         return err(SYNTAX);
     }
     let both = |a: &str, b: &str| map.contains_key(a) && map.contains_key(b);
-    if both("Action", "NotAction") || both("Resource", "NotResource") || both("Principal", "NotPrincipal") {
+    if both("Action", "NotAction")
+        || both("Resource", "NotResource")
+        || both("Principal", "NotPrincipal")
+    {
         return err(SYNTAX);
     }
     let effect = match map.get("Effect") {
-        Some(Value::String(e)) if e.eq_ignore_ascii_case("allow") || e.eq_ignore_ascii_case("deny") => e.clone(),
+        Some(Value::String(e))
+            if e.eq_ignore_ascii_case("allow") || e.eq_ignore_ascii_case("deny") =>
+        {
+            e.clone()
+        }
         _ => return err(SYNTAX),
     };
     let sid = match map.get("Sid") {
@@ -154,7 +196,15 @@ fn parse_statement(map: &Map<String, Value>) -> Result<Raw, PolicyError> {
         (None, Some(v)) => Some((true, principal_set(v)?)),
         (None, None) => None,
     };
-    let mut raw = Raw { sid, effect, action, resource, principal, conditions: Vec::new(), date_values: Vec::new() };
+    let mut raw = Raw {
+        sid,
+        effect,
+        action,
+        resource,
+        principal,
+        conditions: Vec::new(),
+        date_values: Vec::new(),
+    };
     if let Some(c) = map.get("Condition") {
         parse_conditions(c, &mut raw)?;
     }
@@ -162,8 +212,14 @@ fn parse_statement(map: &Map<String, Value>) -> Result<Raw, PolicyError> {
 }
 
 /// Stage 1: JSON and shape.
-fn parse_shape(text: &str, kind: PolicyKind) -> Result<(Version, Option<String>, Vec<Raw>), PolicyError> {
-    if text.chars().any(|c| !(c == '\t' || c == '\n' || c == '\r' || ('\u{20}'..='\u{ff}').contains(&c))) {
+fn parse_shape(
+    text: &str,
+    kind: PolicyKind,
+) -> Result<(Version, Option<String>, Vec<Raw>), PolicyError> {
+    if text
+        .chars()
+        .any(|c| !(c == '\t' || c == '\n' || c == '\r' || ('\u{20}'..='\u{ff}').contains(&c)))
+    {
         return err(SYNTAX);
     }
     let value: Value = match serde_json::from_str(text) {
@@ -171,8 +227,13 @@ fn parse_shape(text: &str, kind: PolicyKind) -> Result<(Version, Option<String>,
         Err(_) if kind == PolicyKind::Trust => return err("This policy contains invalid Json"),
         Err(_) => return err(SYNTAX),
     };
-    let Value::Object(top) = value else { return err(SYNTAX) };
-    if top.keys().any(|k| !matches!(k.as_str(), "Version" | "Id" | "Statement")) {
+    let Value::Object(top) = value else {
+        return err(SYNTAX);
+    };
+    if top
+        .keys()
+        .any(|k| !matches!(k.as_str(), "Version" | "Id" | "Statement"))
+    {
         return err(SYNTAX);
     }
     let version = match top.get("Version") {
@@ -188,19 +249,44 @@ fn parse_shape(text: &str, kind: PolicyKind) -> Result<(Version, Option<String>,
     };
     let statements: Vec<&Map<String, Value>> = match top.get("Statement") {
         Some(Value::Object(one)) => vec![one],
-        Some(Value::Array(list)) if !list.is_empty() => {
-            list.iter().map(|s| s.as_object().ok_or(())).collect::<Result<_, _>>().or_else(|()| err(SYNTAX))?
-        }
+        Some(Value::Array(list)) if !list.is_empty() => list
+            .iter()
+            .map(|s| s.as_object().ok_or(()))
+            .collect::<Result<_, _>>()
+            .or_else(|()| err(SYNTAX))?,
         _ => return err(SYNTAX),
     };
-    let raws = statements.into_iter().map(parse_statement).collect::<Result<Vec<_>, _>>()?;
+    let raws = statements
+        .into_iter()
+        .map(parse_statement)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((version, id, raws))
 }
 
-const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
+const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
 const IAM_RESOURCE_TYPES: &[&str] = &[
-    "user/", "federated-user/", "role/", "group/", "instance-profile/", "mfa/", "server-certificate/", "policy/",
-    "sms-mfa/", "saml-provider/", "oidc-provider/", "report/", "access-report/",
+    "user/",
+    "federated-user/",
+    "role/",
+    "group/",
+    "instance-profile/",
+    "mfa/",
+    "server-certificate/",
+    "policy/",
+    "sms-mfa/",
+    "saml-provider/",
+    "oidc-provider/",
+    "report/",
+    "access-report/",
 ];
 
 fn check_resource_format(r: &str) -> Result<(), PolicyError> {
@@ -211,7 +297,13 @@ fn check_resource_format(r: &str) -> Result<(), PolicyError> {
         return err(format!("Resource {r} must be in ARN format or \"*\"."));
     }
     let parts: Vec<&str> = r.splitn(6, ':').collect();
-    let seg = |i: usize| parts.get(i).copied().filter(|s| !s.is_empty()).unwrap_or("*");
+    let seg = |i: usize| {
+        parts
+            .get(i)
+            .copied()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("*")
+    };
     if !PARTITIONS.contains(&parts[1]) {
         return err(format!(
             "Partition \"{}\" is not valid for resource \"arn:{}:{}:{}:{}:{}\".",
@@ -229,15 +321,22 @@ fn check_resource_format(r: &str) -> Result<(), PolicyError> {
     }
     let region = parts.get(3).copied().unwrap_or_default();
     if service == "iam" && !region.is_empty() {
-        return err(format!("IAM resource {r} cannot contain region information."));
+        return err(format!(
+            "IAM resource {r} cannot contain region information."
+        ));
     }
     if service == "s3" && !region.is_empty() {
         return err(format!("Resource {r} can not contain region information."));
     }
     if service == "iam" {
         let resource = parts.get(5).copied().unwrap_or_default();
-        if resource != "*" && !IAM_RESOURCE_TYPES.iter().any(|t| resource.starts_with(t)) && !resource.starts_with("root") {
-            return err("IAM resource path must either be \"*\" or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.");
+        if resource != "*"
+            && !IAM_RESOURCE_TYPES.iter().any(|t| resource.starts_with(t))
+            && !resource.starts_with("root")
+        {
+            return err(
+                "IAM resource path must either be \"*\" or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.",
+            );
         }
     }
     Ok(())
@@ -253,7 +352,11 @@ fn check_action_format(a: &str) -> Result<(), PolicyError> {
     if a.matches(':').count() > 1 {
         return err("Actions/Condition can contain only one colon.");
     }
-    if vendor.is_empty() || !vendor.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+    if vendor.is_empty()
+        || !vendor
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
         return err(format!("Vendor {vendor} is not valid"));
     }
     Ok(())
@@ -271,7 +374,9 @@ const TRUST_ACTIONS: &[&str] = &[
 ];
 
 fn is_unique_id(v: &str) -> bool {
-    (v.starts_with("AIDA") || v.starts_with("AROA")) && v.len() >= 16 && v.chars().all(|c| c.is_ascii_alphanumeric())
+    (v.starts_with("AIDA") || v.starts_with("AROA"))
+        && v.len() >= 16
+        && v.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 fn check_trust_principal(value: &str) -> Result<(), PolicyError> {
@@ -279,15 +384,22 @@ fn check_trust_principal(value: &str) -> Result<(), PolicyError> {
     if value == "*" || rolecall_arn::is_account_id(value) || is_unique_id(value) {
         return Ok(());
     }
-    let Ok(arn) = rolecall_arn::Arn::parse(value) else { return invalid() };
-    if value.contains(['*', '?']) || !rolecall_arn::is_account_id(&arn.account) || !arn.region.is_empty() {
+    let Ok(arn) = rolecall_arn::Arn::parse(value) else {
+        return invalid();
+    };
+    if value.contains(['*', '?'])
+        || !rolecall_arn::is_account_id(&arn.account)
+        || !arn.region.is_empty()
+    {
         return invalid();
     }
     let (kind, rest) = arn.resource_type_and_rest();
     let ok = match (arn.service.as_str(), kind) {
         ("iam", "root") => rest.is_empty(),
         ("iam", "user" | "role") => !rest.is_empty(),
-        ("sts", "assumed-role") => rest.split('/').count() == 2 && rest.split('/').all(|p| !p.is_empty()),
+        ("sts", "assumed-role") => {
+            rest.split('/').count() == 2 && rest.split('/').all(|p| !p.is_empty())
+        }
         ("sts", "federated-user") => !rest.is_empty(),
         _ => false,
     };
@@ -311,7 +423,10 @@ pub fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError>
             return err(LEGACY);
         }
         if let Some((_, resources)) = &raw.resource {
-            if resources.iter().any(|r| r.starts_with("arn:") && (3..=5).contains(&r.split(':').count())) {
+            if resources
+                .iter()
+                .any(|r| r.starts_with("arn:") && (3..=5).contains(&r.split(':').count()))
+            {
                 return err(LEGACY);
             }
         }
@@ -320,7 +435,9 @@ pub fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError>
     for raw in &raws {
         if let Some(sid) = raw.sid.as_deref().filter(|s| !s.is_empty()) {
             if kind != PolicyKind::Trust && !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return err("Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*");
+                return err(
+                    "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*",
+                );
             }
             if sids.contains(&sid) {
                 return err("Statement IDs (SID) in a single policy must be unique.");
@@ -338,7 +455,11 @@ pub fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError>
     } else {
         check_identity(&raws)?;
     }
-    Ok(Policy { version, id, statements: raws.into_iter().map(build_statement).collect() })
+    Ok(Policy {
+        version,
+        id,
+        statements: raws.into_iter().map(build_statement).collect(),
+    })
 }
 
 fn check_identity(raws: &[Raw]) -> Result<(), PolicyError> {
@@ -372,13 +493,19 @@ fn check_identity(raws: &[Raw]) -> Result<(), PolicyError> {
 fn check_trust(raws: &[Raw]) -> Result<(), PolicyError> {
     for raw in raws {
         if let Some((not, _)) = &raw.resource {
-            return err(if *not { "Has prohibited field NotResource" } else { "Has prohibited field Resource" });
+            return err(if *not {
+                "Has prohibited field NotResource"
+            } else {
+                "Has prohibited field Resource"
+            });
         }
     }
     for raw in raws {
         match &raw.principal {
             None => {
-                return err("Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!");
+                return err(
+                    "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!",
+                );
             }
             Some((true, _)) => return err("Has prohibited field NotPrincipal"),
             Some((false, set)) => {
@@ -390,7 +517,11 @@ fn check_trust(raws: &[Raw]) -> Result<(), PolicyError> {
     }
     for raw in raws {
         if let Some((not, actions)) = &raw.action {
-            if *not || actions.iter().any(|a| !TRUST_ACTIONS.contains(&a.to_ascii_lowercase().as_str())) {
+            if *not
+                || actions
+                    .iter()
+                    .any(|a| !TRUST_ACTIONS.contains(&a.to_ascii_lowercase().as_str()))
+            {
                 return err("AssumeRole policy may only specify STS AssumeRole actions.");
             }
         }
@@ -403,10 +534,30 @@ fn build_statement(raw: Raw) -> Statement {
     let patterns: Vec<ActionPattern> = actions.iter().map(|a| ActionPattern::new(a)).collect();
     Statement {
         sid: raw.sid,
-        effect: if raw.effect == "Allow" { Effect::Allow } else { Effect::Deny },
-        action: if not_action { ActionBlock::NotAction(patterns) } else { ActionBlock::Action(patterns) },
-        resource: raw.resource.map(|(not, r)| if not { ResourceBlock::NotResource(r) } else { ResourceBlock::Resource(r) }),
-        principal: raw.principal.map(|(not, p)| if not { PrincipalBlock::NotPrincipal(p) } else { PrincipalBlock::Principal(p) }),
+        effect: if raw.effect == "Allow" {
+            Effect::Allow
+        } else {
+            Effect::Deny
+        },
+        action: if not_action {
+            ActionBlock::NotAction(patterns)
+        } else {
+            ActionBlock::Action(patterns)
+        },
+        resource: raw.resource.map(|(not, r)| {
+            if not {
+                ResourceBlock::NotResource(r)
+            } else {
+                ResourceBlock::Resource(r)
+            }
+        }),
+        principal: raw.principal.map(|(not, p)| {
+            if not {
+                PrincipalBlock::NotPrincipal(p)
+            } else {
+                PrincipalBlock::Principal(p)
+            }
+        }),
         conditions: raw.conditions,
     }
 }

@@ -44,7 +44,9 @@ pub(crate) fn substitute(text: &str, ctx: &Context, wildcards: bool) -> Option<V
 }
 
 fn parse_default(text: &str) -> Option<String> {
-    text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')).map(str::to_owned)
+    text.strip_prefix('\'')
+        .and_then(|t| t.strip_suffix('\''))
+        .map(str::to_owned)
 }
 
 fn push_plain(out: &mut Vec<Tok>, text: &str, wildcards: bool) {
@@ -82,14 +84,23 @@ mod tests {
     #[test]
     fn substitutes_with_defaults_and_escapes() {
         let c = ctx();
-        assert_eq!(to_text(&substitute("user/${aws:username}", &c, true).unwrap()), "user/alice");
-        assert_eq!(to_text(&substitute("user/${AWS:UserName}", &c, true).unwrap()), "user/alice");
+        assert_eq!(
+            to_text(&substitute("user/${aws:username}", &c, true).unwrap()),
+            "user/alice"
+        );
+        assert_eq!(
+            to_text(&substitute("user/${AWS:UserName}", &c, true).unwrap()),
+            "user/alice"
+        );
         assert!(substitute("role/${aws:PrincipalTag/team}-*", &c, true).is_none());
         assert_eq!(
             to_text(&substitute("role/${aws:PrincipalTag/team, 'shared'}-x", &c, true).unwrap()),
             "role/shared-x"
         );
         let toks = substitute("a${*}b*", &c, true).unwrap();
-        assert_eq!(toks, vec![Tok::Lit('a'), Tok::Lit('*'), Tok::Lit('b'), Tok::Any]);
+        assert_eq!(
+            toks,
+            vec![Tok::Lit('a'), Tok::Lit('*'), Tok::Lit('b'), Tok::Any]
+        );
     }
 }

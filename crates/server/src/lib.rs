@@ -1,1 +1,29 @@
-//! placeholder
+//! rolecall's IAM + STS server: the AWS Query protocol over HTTP, SigV4 on every request,
+//! authorization of every action by the policy engine, and durable state in the store.
+//!
+//! The pipeline of a request: HTTP (`http`) → parameters and operation (`ops`) →
+//! authentication (`auth`) → the caller's policies and context (`authz`) → the handler
+//! (`sts`, `iam::*`), which validates, authorizes on the resource AWS checks, then acts.
+
+mod app;
+mod auth;
+mod authz;
+mod aws_policies;
+mod bootstrap;
+mod cache;
+mod call;
+pub mod crypto;
+mod dispatch;
+mod errors;
+mod http;
+mod iam;
+mod ops;
+mod qr;
+mod sts;
+mod token;
+pub mod totp;
+
+pub use app::{App, Enforcement};
+pub use bootstrap::{BootstrapOutput, bootstrap};
+pub use http::{MAX_BODY_BYTES, router, serve};
+pub use ops::Op;

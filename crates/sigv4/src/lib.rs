@@ -7,9 +7,9 @@ mod canonical;
 mod parse;
 mod time_check;
 
-pub use canonical::{canonical_request, hex_sha256, uri_encode, CanonicalInput, UNSIGNED_PAYLOAD};
-pub use parse::{parse_authorization, AuthStyle, ParsedAuth};
-pub use time_check::{check_clock_skew, format_amz_date, parse_amz_date, MAX_CLOCK_SKEW_SECONDS};
+pub use canonical::{CanonicalInput, UNSIGNED_PAYLOAD, canonical_request, hex_sha256, uri_encode};
+pub use parse::{AuthStyle, ParsedAuth, parse_authorization};
+pub use time_check::{MAX_CLOCK_SKEW_SECONDS, check_clock_skew, format_amz_date, parse_amz_date};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -36,7 +36,8 @@ pub enum SigV4Error {
 pub const SIGNATURE_MISMATCH_MESSAGE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -44,7 +45,10 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 /// The signing key for one day, region and service.
 #[must_use]
 pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
-    let k_date = hmac(format!("AWS4{secret_access_key}").as_bytes(), date.as_bytes());
+    let k_date = hmac(
+        format!("AWS4{secret_access_key}").as_bytes(),
+        date.as_bytes(),
+    );
     let k_region = hmac(&k_date, region.as_bytes());
     let k_service = hmac(&k_region, service.as_bytes());
     hmac(&k_service, b"aws4_request")
@@ -53,7 +57,10 @@ pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &
 /// The string to sign for a canonical request.
 #[must_use]
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", hex_sha256(canonical_request.as_bytes()))
+    format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        hex_sha256(canonical_request.as_bytes())
+    )
 }
 
 /// The hex signature of a string to sign.
@@ -68,13 +75,21 @@ pub fn signature(signing_key: &[u8; 32], string_to_sign: &str) -> String {
 ///
 /// # Errors
 /// [`SigV4Error::SignatureDoesNotMatch`] when the signature differs.
-pub fn verify(input: &CanonicalInput<'_>, auth: &ParsedAuth, secret_access_key: &str) -> Result<(), SigV4Error> {
+pub fn verify(
+    input: &CanonicalInput<'_>,
+    auth: &ParsedAuth,
+    secret_access_key: &str,
+) -> Result<(), SigV4Error> {
     let presigned = auth.style == AuthStyle::Presigned;
     let key = signing_key(secret_access_key, &auth.date, &auth.region, &auth.service);
     let body_hash = hex_sha256(input.body);
     // A presigned URL may sign the empty body's hash or the literal UNSIGNED-PAYLOAD,
     // depending on the signer; both are computed with the secret, so accepting either is safe.
-    let candidates: &[&str] = if presigned { &[&body_hash, UNSIGNED_PAYLOAD] } else { &[&body_hash] };
+    let candidates: &[&str] = if presigned {
+        &[&body_hash, UNSIGNED_PAYLOAD]
+    } else {
+        &[&body_hash]
+    };
     for payload_hash in candidates {
         let canonical = canonical_request(input, &auth.signed_headers, presigned, payload_hash);
         let sts = string_to_sign(&auth.amz_date, &auth.scope(), &canonical);
@@ -83,7 +98,9 @@ pub fn verify(input: &CanonicalInput<'_>, auth: &ParsedAuth, secret_access_key: 
             return Ok(());
         }
     }
-    Err(SigV4Error::SignatureDoesNotMatch(SIGNATURE_MISMATCH_MESSAGE.to_owned()))
+    Err(SigV4Error::SignatureDoesNotMatch(
+        SIGNATURE_MISMATCH_MESSAGE.to_owned(),
+    ))
 }
 
 /// What a client needs to sign a request.
@@ -136,12 +153,26 @@ pub fn sign_headers(
     let mut names: Vec<String> = all.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
     names.sort();
     names.dedup();
-    let input = CanonicalInput { method, path, query, headers: &all, body };
+    let input = CanonicalInput {
+        method,
+        path,
+        query,
+        headers: &all,
+        body,
+    };
     let canonical = canonical_request(&input, &names, false, &hex_sha256(body));
     let date = &params.amz_date[..8];
     let scope = format!("{date}/{}/{}/aws4_request", params.region, params.service);
     let sts = string_to_sign(params.amz_date, &scope, &canonical);
-    let sig = signature(&signing_key(params.secret_access_key, date, params.region, params.service), &sts);
+    let sig = signature(
+        &signing_key(
+            params.secret_access_key,
+            date,
+            params.region,
+            params.service,
+        ),
+        &sts,
+    );
     added.push((
         "authorization".to_owned(),
         format!(

@@ -1,6 +1,6 @@
 //! Reading the signature out of a request: the `Authorization` header or presigned query fields.
 
-use crate::{SigV4Error, ALGORITHM};
+use crate::{ALGORITHM, SigV4Error};
 
 /// Where the signature was carried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,10 @@ impl std::fmt::Debug for ParsedAuth {
             .field("scope", &self.scope())
             .field("signed_headers", &self.signed_headers)
             .field("amz_date", &self.amz_date)
-            .field("security_token", &self.security_token.as_ref().map(|_| "** redacted **"))
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "** redacted **"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -53,16 +56,25 @@ impl ParsedAuth {
     /// `date/region/service/aws4_request`.
     #[must_use]
     pub fn scope(&self) -> String {
-        format!("{}/{}/{}/aws4_request", self.date, self.region, self.service)
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date, self.region, self.service
+        )
     }
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 fn query_param(query: &str, name: &str) -> Option<String> {
-    form_decode_pairs(query).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    form_decode_pairs(query)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 fn form_decode_pairs(query: &str) -> Vec<(String, String)> {
@@ -111,7 +123,12 @@ fn split_credential(credential: &str) -> Result<(String, String, String, String)
             parts[4]
         )));
     }
-    Ok((parts[0].to_owned(), parts[1].to_owned(), parts[2].to_owned(), parts[3].to_owned()))
+    Ok((
+        parts[0].to_owned(),
+        parts[1].to_owned(),
+        parts[2].to_owned(),
+        parts[3].to_owned(),
+    ))
 }
 
 fn split_signed_headers(list: &str) -> Vec<String> {
@@ -134,7 +151,10 @@ fn date_header_to_amz(value: &str) -> Option<String> {
 /// # Errors
 /// [`SigV4Error::IncompleteSignature`] or [`SigV4Error::SignatureDoesNotMatch`] with AWS's
 /// messages when the fields are malformed.
-pub fn parse_authorization(headers: &[(String, String)], query: &str) -> Result<Option<ParsedAuth>, SigV4Error> {
+pub fn parse_authorization(
+    headers: &[(String, String)],
+    query: &str,
+) -> Result<Option<ParsedAuth>, SigV4Error> {
     if let Some(value) = header(headers, "authorization") {
         return parse_header(value, headers).map(Some);
     }
@@ -148,7 +168,9 @@ fn parse_header(value: &str, headers: &[(String, String)]) -> Result<ParsedAuth,
     let value = value.trim();
     let (algorithm, rest) = value.split_once(' ').unwrap_or((value, ""));
     if algorithm != ALGORITHM {
-        return Err(SigV4Error::IncompleteSignature(format!("Unsupported AWS 'algorithm': '{algorithm}'")));
+        return Err(SigV4Error::IncompleteSignature(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}'"
+        )));
     }
     let mut credential = None;
     let mut signed = None;
@@ -179,11 +201,16 @@ fn parse_header(value: &str, headers: &[(String, String)]) -> Result<ParsedAuth,
         missing.push_str("Authorization header requires 'SignedHeaders' parameter. ");
     }
     if amz_date.is_none() {
-        missing.push_str("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
+        missing.push_str(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
+        );
     }
-    let (Some(credential), Some(signed), Some(signature), Some(amz_date)) = (credential, signed, signature, amz_date)
+    let (Some(credential), Some(signed), Some(signature), Some(amz_date)) =
+        (credential, signed, signature, amz_date)
     else {
-        return Err(SigV4Error::IncompleteSignature(format!("{missing}Authorization={value}")));
+        return Err(SigV4Error::IncompleteSignature(format!(
+            "{missing}Authorization={value}"
+        )));
     };
     let (access_key_id, date, region, service) = split_credential(credential)?;
     let auth = ParsedAuth {
@@ -204,7 +231,12 @@ fn parse_header(value: &str, headers: &[(String, String)]) -> Result<ParsedAuth,
 
 fn parse_presigned(query: &str, headers: &[(String, String)]) -> Result<ParsedAuth, SigV4Error> {
     let pairs = form_decode_pairs(query);
-    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let algorithm = get("X-Amz-Algorithm").unwrap_or_default();
     if algorithm != ALGORITHM {
         return Err(SigV4Error::IncompleteSignature(format!(
@@ -212,7 +244,12 @@ fn parse_presigned(query: &str, headers: &[(String, String)]) -> Result<ParsedAu
         )));
     }
     let mut missing = Vec::new();
-    for name in ["X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"] {
+    for name in [
+        "X-Amz-Credential",
+        "X-Amz-Signature",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Date",
+    ] {
         if get(name).is_none() {
             missing.push(format!("'{name}'"));
         }
@@ -223,7 +260,8 @@ fn parse_presigned(query: &str, headers: &[(String, String)]) -> Result<ParsedAu
             missing.join(", ")
         )));
     }
-    let (access_key_id, date, region, service) = split_credential(&get("X-Amz-Credential").unwrap_or_default())?;
+    let (access_key_id, date, region, service) =
+        split_credential(&get("X-Amz-Credential").unwrap_or_default())?;
     let expires = match get("X-Amz-Expires") {
         None => None,
         Some(text) => match text.parse::<i64>() {
@@ -244,7 +282,8 @@ fn parse_presigned(query: &str, headers: &[(String, String)]) -> Result<ParsedAu
         signed_headers: split_signed_headers(&get("X-Amz-SignedHeaders").unwrap_or_default()),
         signature: get("X-Amz-Signature").unwrap_or_default(),
         amz_date: get("X-Amz-Date").unwrap_or_default(),
-        security_token: get("X-Amz-Security-Token").or_else(|| header(headers, "x-amz-security-token").map(str::to_owned)),
+        security_token: get("X-Amz-Security-Token")
+            .or_else(|| header(headers, "x-amz-security-token").map(str::to_owned)),
         expires,
     };
     check_common(&auth)?;
@@ -279,19 +318,33 @@ mod tests {
     use super::*;
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
     }
 
     #[test]
     fn no_signature_is_none() {
-        assert_eq!(parse_authorization(&h(&[("host", "x")]), "Action=A"), Ok(None));
+        assert_eq!(
+            parse_authorization(&h(&[("host", "x")]), "Action=A"),
+            Ok(None)
+        );
     }
 
     #[test]
     fn missing_parts_are_listed() {
-        let err = parse_authorization(&h(&[("authorization", "AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request")]), "")
-            .unwrap_err();
-        let SigV4Error::IncompleteSignature(msg) = err else { panic!("wrong kind") };
+        let err = parse_authorization(
+            &h(&[(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request",
+            )]),
+            "",
+        )
+        .unwrap_err();
+        let SigV4Error::IncompleteSignature(msg) = err else {
+            panic!("wrong kind")
+        };
         assert!(msg.contains("requires 'Signature' parameter"), "{msg}");
         assert!(msg.contains("requires 'SignedHeaders' parameter"), "{msg}");
         assert!(msg.contains("'X-Amz-Date' or a 'Date' header"), "{msg}");
@@ -300,24 +353,41 @@ mod tests {
     #[test]
     fn short_credential_is_incomplete() {
         let headers = h(&[
-            ("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20150830, SignedHeaders=host, Signature=00"),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKID/20150830, SignedHeaders=host, Signature=00",
+            ),
             ("x-amz-date", "20150830T123600Z"),
         ]);
-        assert!(matches!(parse_authorization(&headers, ""), Err(SigV4Error::IncompleteSignature(_))));
+        assert!(matches!(
+            parse_authorization(&headers, ""),
+            Err(SigV4Error::IncompleteSignature(_))
+        ));
     }
 
     #[test]
     fn scope_date_must_match() {
         let headers = h(&[
-            ("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20150831/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKID/20150831/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
+            ),
             ("x-amz-date", "20150830T123600Z"),
         ]);
-        assert!(matches!(parse_authorization(&headers, ""), Err(SigV4Error::SignatureDoesNotMatch(m)) if m.starts_with("Date in Credential scope")));
+        assert!(
+            matches!(parse_authorization(&headers, ""), Err(SigV4Error::SignatureDoesNotMatch(m)) if m.starts_with("Date in Credential scope"))
+        );
     }
 
     #[test]
     fn garbage_never_panics() {
-        for value in ["", " ", "AWS4-HMAC-SHA256", "AWS4-HMAC-SHA256 ,,,,===", "AWS4-HMAC-SHA256 Credential=%%%/ሴ//x/y, SignedHeaders=, Signature="] {
+        for value in [
+            "",
+            " ",
+            "AWS4-HMAC-SHA256",
+            "AWS4-HMAC-SHA256 ,,,,===",
+            "AWS4-HMAC-SHA256 Credential=%%%/ሴ//x/y, SignedHeaders=, Signature=",
+        ] {
             let _ = parse_authorization(&h(&[("authorization", value), ("x-amz-date", "ሴሴሴ")]), "");
         }
         let _ = parse_authorization(&[], "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=%ff%");

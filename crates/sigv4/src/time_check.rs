@@ -1,18 +1,23 @@
 //! `X-Amz-Date` parsing and the clock-skew window, with AWS's wording.
 
-use time::{format_description::FormatItem, macros::format_description, OffsetDateTime, PrimitiveDateTime};
+use time::{
+    OffsetDateTime, PrimitiveDateTime, format_description::FormatItem, macros::format_description,
+};
 
 use crate::SigV4Error;
 
 /// AWS STS refuses requests signed more than 15 minutes away from its clock.
 pub const MAX_CLOCK_SKEW_SECONDS: i64 = 15 * 60;
 
-const AMZ_DATE: &[FormatItem<'static>] = format_description!("[year][month][day]T[hour][minute][second]Z");
+const AMZ_DATE: &[FormatItem<'static>] =
+    format_description!("[year][month][day]T[hour][minute][second]Z");
 
 /// Parses `yyyymmddThhmmssZ`.
 #[must_use]
 pub fn parse_amz_date(text: &str) -> Option<OffsetDateTime> {
-    PrimitiveDateTime::parse(text, AMZ_DATE).ok().map(PrimitiveDateTime::assume_utc)
+    PrimitiveDateTime::parse(text, AMZ_DATE)
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
 }
 
 /// Formats `yyyymmddThhmmssZ`.
@@ -65,6 +70,8 @@ mod tests {
             )
         );
         assert!(check_clock_skew("20220127T014500Z", now).is_ok());
-        assert!(matches!(check_clock_skew("20220127T021500Z", now), Err(SigV4Error::SignatureDoesNotMatch(m)) if m.starts_with("Signature not yet current")));
+        assert!(
+            matches!(check_clock_skew("20220127T021500Z", now), Err(SigV4Error::SignatureDoesNotMatch(m)) if m.starts_with("Signature not yet current"))
+        );
     }
 }

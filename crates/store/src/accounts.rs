@@ -1,6 +1,6 @@
 //! Accounts and their aliases.
 
-use crate::{get_str, insert_error, opt_str, Result, Store, StoreError};
+use crate::{Result, Store, StoreError, get_str, insert_error, opt_str};
 
 impl Store {
     /// Creates the account if it does not exist; `true` when it was created now.
@@ -25,7 +25,9 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn list_accounts(&self) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT account_id FROM accounts ORDER BY account_id").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT account_id FROM accounts ORDER BY account_id")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(|r| get_str(r, "account_id")).collect()
     }
 
@@ -34,7 +36,11 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn account_exists(&self, account: &str) -> Result<bool> {
-        Ok(sqlx::query("SELECT 1 FROM accounts WHERE account_id = $1").bind(account).fetch_optional(self.pool()).await?.is_some())
+        Ok(sqlx::query("SELECT 1 FROM accounts WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(self.pool())
+            .await?
+            .is_some())
     }
 
     /// The account alias.
@@ -42,7 +48,10 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn account_alias(&self, account: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT alias FROM accounts WHERE account_id = $1").bind(account).fetch_optional(self.pool()).await?;
+        let row = sqlx::query("SELECT alias FROM accounts WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(self.pool())
+            .await?;
         row.map_or(Ok(None), |r| opt_str(&r, "alias"))
     }
 
@@ -57,7 +66,11 @@ impl Store {
             .execute(self.pool())
             .await
             .map_err(insert_error)?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// The account that has an alias.
@@ -65,7 +78,10 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn account_by_alias(&self, alias: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT account_id FROM accounts WHERE alias = $1").bind(alias).fetch_optional(self.pool()).await?;
+        let row = sqlx::query("SELECT account_id FROM accounts WHERE alias = $1")
+            .bind(alias)
+            .fetch_optional(self.pool())
+            .await?;
         row.map(|r| get_str(&r, "account_id")).transpose()
     }
 }

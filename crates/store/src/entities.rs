@@ -3,7 +3,9 @@
 
 use sqlx::any::AnyRow;
 
-use crate::{get_i64, get_str, insert_error, opt_i64, opt_str, Conflict, Page, Result, Store, StoreError};
+use crate::{
+    Conflict, Page, Result, Store, StoreError, get_i64, get_str, insert_error, opt_i64, opt_str,
+};
 
 /// The kinds of named entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,8 +75,7 @@ pub struct Role {
 }
 
 const ENTITY_COLUMNS: &str = "account_id, name, path, id, created_at, boundary_arn";
-const ROLE_COLUMNS: &str =
-    "account_id, name, path, id, created_at, boundary_arn, trust_policy, description, max_session_duration, last_used_at";
+const ROLE_COLUMNS: &str = "account_id, name, path, id, created_at, boundary_arn, trust_policy, description, max_session_duration, last_used_at";
 
 fn entity(row: &AnyRow) -> Result<Entity> {
     Ok(Entity {
@@ -103,7 +104,10 @@ impl Store {
     /// # Errors
     /// [`StoreError::AlreadyExists`] when the name is taken (case-insensitively).
     pub async fn create_entity(&self, kind: EntityKind, e: &Entity) -> Result<()> {
-        let sql = format!("INSERT INTO {} ({ENTITY_COLUMNS}, name_lower) VALUES ($1, $2, $3, $4, $5, $6, $7)", kind.table());
+        let sql = format!(
+            "INSERT INTO {} ({ENTITY_COLUMNS}, name_lower) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            kind.table()
+        );
         sqlx::query(crate::dynamic(&sql))
             .bind(&e.account_id)
             .bind(&e.name)
@@ -149,9 +153,19 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`].
     pub async fn get_entity(&self, kind: EntityKind, account: &str, name: &str) -> Result<Entity> {
-        let sql = format!("SELECT {ENTITY_COLUMNS} FROM {} WHERE account_id = $1 AND name_lower = $2", kind.table());
-        let row = sqlx::query(crate::dynamic(&sql)).bind(account).bind(name.to_lowercase()).fetch_optional(self.pool()).await?;
-        row.as_ref().map(entity).transpose()?.ok_or(StoreError::NotFound)
+        let sql = format!(
+            "SELECT {ENTITY_COLUMNS} FROM {} WHERE account_id = $1 AND name_lower = $2",
+            kind.table()
+        );
+        let row = sqlx::query(crate::dynamic(&sql))
+            .bind(account)
+            .bind(name.to_lowercase())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref()
+            .map(entity)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     /// One role by name.
@@ -159,12 +173,17 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`].
     pub async fn get_role(&self, account: &str, name: &str) -> Result<Role> {
-        let row = sqlx::query(crate::dynamic(&format!("SELECT {ROLE_COLUMNS} FROM roles WHERE account_id = $1 AND name_lower = $2")))
-            .bind(account)
-            .bind(name.to_lowercase())
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(role).transpose()?.ok_or(StoreError::NotFound)
+        let row = sqlx::query(crate::dynamic(&format!(
+            "SELECT {ROLE_COLUMNS} FROM roles WHERE account_id = $1 AND name_lower = $2"
+        )))
+        .bind(account)
+        .bind(name.to_lowercase())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref()
+            .map(role)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Finds a user or role by unique id (for principals stored as ids in trust policies).
@@ -172,8 +191,14 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn entity_by_id(&self, kind: EntityKind, id: &str) -> Result<Option<Entity>> {
-        let sql = format!("SELECT {ENTITY_COLUMNS} FROM {} WHERE id = $1", kind.table());
-        let row = sqlx::query(crate::dynamic(&sql)).bind(id).fetch_optional(self.pool()).await?;
+        let sql = format!(
+            "SELECT {ENTITY_COLUMNS} FROM {} WHERE id = $1",
+            kind.table()
+        );
+        let row = sqlx::query(crate::dynamic(&sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(entity).transpose()
     }
 
@@ -193,18 +218,26 @@ impl Store {
             "SELECT {ENTITY_COLUMNS}, name_lower FROM {} WHERE account_id = $1 AND name_lower > $2 ORDER BY name_lower LIMIT $3",
             kind.table()
         );
-        self.page(&sql, account, path_prefix, marker, max, entity).await
+        self.page(&sql, account, path_prefix, marker, max, entity)
+            .await
     }
 
     /// Lists roles like [`Store::list_entities`].
     ///
     /// # Errors
     /// Database failures only.
-    pub async fn list_roles(&self, account: &str, path_prefix: &str, marker: Option<&str>, max: i64) -> Result<Page<Role>> {
+    pub async fn list_roles(
+        &self,
+        account: &str,
+        path_prefix: &str,
+        marker: Option<&str>,
+        max: i64,
+    ) -> Result<Page<Role>> {
         let sql = format!(
             "SELECT {ROLE_COLUMNS}, name_lower FROM roles WHERE account_id = $1 AND name_lower > $2 ORDER BY name_lower LIMIT $3"
         );
-        self.page(&sql, account, path_prefix, marker, max, role).await
+        self.page(&sql, account, path_prefix, marker, max, role)
+            .await
     }
 
     /// Runs a name-ordered listing query, filtering on path in Rust so the prefix needs no
@@ -223,7 +256,12 @@ impl Store {
         let mut items: Vec<(T, String)> = Vec::new();
         let mut after = marker.unwrap_or("").to_owned();
         loop {
-            let rows = sqlx::query(crate::dynamic(sql)).bind(account).bind(&after).bind(max + 1).fetch_all(self.pool()).await?;
+            let rows = sqlx::query(crate::dynamic(sql))
+                .bind(account)
+                .bind(&after)
+                .bind(max + 1)
+                .fetch_all(self.pool())
+                .await?;
             let batch = rows.len();
             for row in &rows {
                 let name_lower = get_str(row, "name_lower")?;
@@ -233,12 +271,18 @@ impl Store {
                 }
                 if items.len() == want {
                     let next = items.last().map(|(_, n)| n.clone());
-                    return Ok(Page { items: items.into_iter().map(|(i, _)| i).collect(), next });
+                    return Ok(Page {
+                        items: items.into_iter().map(|(i, _)| i).collect(),
+                        next,
+                    });
                 }
                 items.push((map(row)?, name_lower));
             }
             if batch <= want {
-                return Ok(Page { items: items.into_iter().map(|(i, _)| i).collect(), next: None });
+                return Ok(Page {
+                    items: items.into_iter().map(|(i, _)| i).collect(),
+                    next: None,
+                });
             }
         }
     }
@@ -247,12 +291,22 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`], or [`StoreError::AlreadyExists`] when the new name is taken.
-    pub async fn update_entity(&self, kind: EntityKind, account: &str, name: &str, new_name: Option<&str>, new_path: Option<&str>) -> Result<()> {
+    pub async fn update_entity(
+        &self,
+        kind: EntityKind,
+        account: &str,
+        name: &str,
+        new_name: Option<&str>,
+        new_path: Option<&str>,
+    ) -> Result<()> {
         let current = self.get_entity(kind, account, name).await?;
         let target_name = new_name.unwrap_or(&current.name);
         let target_path = new_path.unwrap_or(&current.path);
         let mut tx = self.pool().begin().await?;
-        let sql = format!("UPDATE {} SET name = $1, name_lower = $2, path = $3 WHERE account_id = $4 AND name_lower = $5", kind.table());
+        let sql = format!(
+            "UPDATE {} SET name = $1, name_lower = $2, path = $3 WHERE account_id = $4 AND name_lower = $5",
+            kind.table()
+        );
         sqlx::query(crate::dynamic(&sql))
             .bind(target_name)
             .bind(target_name.to_lowercase())
@@ -270,22 +324,42 @@ impl Store {
                 "UPDATE attachments SET owner_lower = $1 WHERE account_id = $2 AND owner_kind = $3 AND owner_lower = $4",
                 "UPDATE tags SET owner_key = $1 WHERE account_id = $2 AND owner_kind = $3 AND owner_key = $4",
             ] {
-                sqlx::query(crate::dynamic(sql)).bind(&new).bind(account).bind(owner).bind(&old).execute(&mut *tx).await?;
+                sqlx::query(crate::dynamic(sql))
+                    .bind(&new)
+                    .bind(account)
+                    .bind(owner)
+                    .bind(&old)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let member_sql = match kind {
-                EntityKind::User => Some("UPDATE group_members SET user_lower = $1 WHERE account_id = $2 AND user_lower = $3"),
-                EntityKind::Group => Some("UPDATE group_members SET group_lower = $1 WHERE account_id = $2 AND group_lower = $3"),
+                EntityKind::User => Some(
+                    "UPDATE group_members SET user_lower = $1 WHERE account_id = $2 AND user_lower = $3",
+                ),
+                EntityKind::Group => Some(
+                    "UPDATE group_members SET group_lower = $1 WHERE account_id = $2 AND group_lower = $3",
+                ),
                 _ => None,
             };
             if let Some(sql) = member_sql {
-                sqlx::query(crate::dynamic(sql)).bind(&new).bind(account).bind(&old).execute(&mut *tx).await?;
+                sqlx::query(crate::dynamic(sql))
+                    .bind(&new)
+                    .bind(account)
+                    .bind(&old)
+                    .execute(&mut *tx)
+                    .await?;
             }
             if kind == EntityKind::User {
                 for sql in [
                     "UPDATE access_keys SET user_lower = $1 WHERE account_id = $2 AND user_lower = $3",
                     "UPDATE mfa_devices SET user_lower = $1 WHERE account_id = $2 AND user_lower = $3",
                 ] {
-                    sqlx::query(crate::dynamic(sql)).bind(&new).bind(account).bind(&old).execute(&mut *tx).await?;
+                    sqlx::query(crate::dynamic(sql))
+                        .bind(&new)
+                        .bind(account)
+                        .bind(&old)
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
         }
@@ -297,7 +371,13 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`].
-    pub async fn update_role(&self, account: &str, name: &str, description: Option<&str>, max_session: Option<i64>) -> Result<()> {
+    pub async fn update_role(
+        &self,
+        account: &str,
+        name: &str,
+        description: Option<&str>,
+        max_session: Option<i64>,
+    ) -> Result<()> {
         let current = self.get_role(account, name).await?;
         let description = description.map(str::to_owned).or(current.description);
         let max = max_session.unwrap_or(current.max_session_duration);
@@ -315,14 +395,25 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`].
-    pub async fn update_trust_policy(&self, account: &str, name: &str, document: &str) -> Result<()> {
-        let done = sqlx::query("UPDATE roles SET trust_policy = $1 WHERE account_id = $2 AND name_lower = $3")
-            .bind(document)
-            .bind(account)
-            .bind(name.to_lowercase())
-            .execute(self.pool())
-            .await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    pub async fn update_trust_policy(
+        &self,
+        account: &str,
+        name: &str,
+        document: &str,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE roles SET trust_policy = $1 WHERE account_id = $2 AND name_lower = $3",
+        )
+        .bind(document)
+        .bind(account)
+        .bind(name.to_lowercase())
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// Records a role's last use.
@@ -343,10 +434,28 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`].
-    pub async fn set_boundary(&self, kind: EntityKind, account: &str, name: &str, arn: Option<&str>) -> Result<()> {
-        let sql = format!("UPDATE {} SET boundary_arn = $1 WHERE account_id = $2 AND name_lower = $3", kind.table());
-        let done = sqlx::query(crate::dynamic(&sql)).bind(arn).bind(account).bind(name.to_lowercase()).execute(self.pool()).await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    pub async fn set_boundary(
+        &self,
+        kind: EntityKind,
+        account: &str,
+        name: &str,
+        arn: Option<&str>,
+    ) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET boundary_arn = $1 WHERE account_id = $2 AND name_lower = $3",
+            kind.table()
+        );
+        let done = sqlx::query(crate::dynamic(&sql))
+            .bind(arn)
+            .bind(account)
+            .bind(name.to_lowercase())
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// Deletes an entity once nothing depends on it.
@@ -360,12 +469,24 @@ impl Store {
         let mut checks: Vec<(&str, Conflict)> = Vec::new();
         match kind {
             EntityKind::User => {
-                checks.push(("SELECT 1 FROM access_keys WHERE account_id = $1 AND user_lower = $2", Conflict::AccessKeys));
-                checks.push(("SELECT 1 FROM group_members WHERE account_id = $1 AND user_lower = $2", Conflict::GroupMembership));
-                checks.push(("SELECT 1 FROM mfa_devices WHERE account_id = $1 AND user_lower = $2", Conflict::MfaDevices));
+                checks.push((
+                    "SELECT 1 FROM access_keys WHERE account_id = $1 AND user_lower = $2",
+                    Conflict::AccessKeys,
+                ));
+                checks.push((
+                    "SELECT 1 FROM group_members WHERE account_id = $1 AND user_lower = $2",
+                    Conflict::GroupMembership,
+                ));
+                checks.push((
+                    "SELECT 1 FROM mfa_devices WHERE account_id = $1 AND user_lower = $2",
+                    Conflict::MfaDevices,
+                ));
             }
             EntityKind::Group => {
-                checks.push(("SELECT 1 FROM group_members WHERE account_id = $1 AND group_lower = $2", Conflict::GroupMembership));
+                checks.push((
+                    "SELECT 1 FROM group_members WHERE account_id = $1 AND group_lower = $2",
+                    Conflict::GroupMembership,
+                ));
             }
             EntityKind::Role => {
                 checks.push(("SELECT 1 FROM instance_profile_roles WHERE account_id = $1 AND role_lower = $2", Conflict::InstanceProfiles));
@@ -375,29 +496,57 @@ impl Store {
             }
         }
         for (sql, conflict) in checks {
-            if sqlx::query(crate::dynamic(sql)).bind(account).bind(&lower).fetch_optional(&mut *tx).await?.is_some() {
+            if sqlx::query(crate::dynamic(sql))
+                .bind(account)
+                .bind(&lower)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some()
+            {
                 return Err(StoreError::Conflict(conflict));
             }
         }
         for (sql, conflict) in [
-            ("SELECT 1 FROM attachments WHERE account_id = $1 AND owner_kind = $3 AND owner_lower = $2", Conflict::AttachedPolicies),
-            ("SELECT 1 FROM inline_policies WHERE account_id = $1 AND owner_kind = $3 AND owner_lower = $2", Conflict::InlinePolicies),
+            (
+                "SELECT 1 FROM attachments WHERE account_id = $1 AND owner_kind = $3 AND owner_lower = $2",
+                Conflict::AttachedPolicies,
+            ),
+            (
+                "SELECT 1 FROM inline_policies WHERE account_id = $1 AND owner_kind = $3 AND owner_lower = $2",
+                Conflict::InlinePolicies,
+            ),
         ] {
-            if sqlx::query(crate::dynamic(sql)).bind(account).bind(&lower).bind(owner).fetch_optional(&mut *tx).await?.is_some() {
+            if sqlx::query(crate::dynamic(sql))
+                .bind(account)
+                .bind(&lower)
+                .bind(owner)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some()
+            {
                 return Err(StoreError::Conflict(conflict));
             }
         }
-        let sql = format!("DELETE FROM {} WHERE account_id = $1 AND name_lower = $2", kind.table());
-        let done = sqlx::query(crate::dynamic(&sql)).bind(account).bind(&lower).execute(&mut *tx).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM tags WHERE account_id = $1 AND owner_kind = $2 AND owner_key = $3")
+        let sql = format!(
+            "DELETE FROM {} WHERE account_id = $1 AND name_lower = $2",
+            kind.table()
+        );
+        let done = sqlx::query(crate::dynamic(&sql))
             .bind(account)
-            .bind(owner)
             .bind(&lower)
             .execute(&mut *tx)
             .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(
+            "DELETE FROM tags WHERE account_id = $1 AND owner_kind = $2 AND owner_key = $3",
+        )
+        .bind(account)
+        .bind(owner)
+        .bind(&lower)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -407,12 +556,14 @@ impl Store {
     /// # Errors
     /// Database failures only; callers check both exist first.
     pub async fn add_user_to_group(&self, account: &str, group: &str, user: &str) -> Result<()> {
-        let r = sqlx::query("INSERT INTO group_members (account_id, group_lower, user_lower) VALUES ($1, $2, $3)")
-            .bind(account)
-            .bind(group.to_lowercase())
-            .bind(user.to_lowercase())
-            .execute(self.pool())
-            .await;
+        let r = sqlx::query(
+            "INSERT INTO group_members (account_id, group_lower, user_lower) VALUES ($1, $2, $3)",
+        )
+        .bind(account)
+        .bind(group.to_lowercase())
+        .bind(user.to_lowercase())
+        .execute(self.pool())
+        .await;
         match r {
             Ok(_) => Ok(()),
             Err(e) if crate::is_unique_violation(&e) => Ok(()),
@@ -424,14 +575,23 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the user is not a member.
-    pub async fn remove_user_from_group(&self, account: &str, group: &str, user: &str) -> Result<()> {
+    pub async fn remove_user_from_group(
+        &self,
+        account: &str,
+        group: &str,
+        user: &str,
+    ) -> Result<()> {
         let done = sqlx::query("DELETE FROM group_members WHERE account_id = $1 AND group_lower = $2 AND user_lower = $3")
             .bind(account)
             .bind(group.to_lowercase())
             .bind(user.to_lowercase())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// The groups a user belongs to, by name.
@@ -472,13 +632,20 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::LimitExceeded`] when the profile already holds a role.
-    pub async fn add_role_to_instance_profile(&self, account: &str, profile: &str, role: &str) -> Result<()> {
+    pub async fn add_role_to_instance_profile(
+        &self,
+        account: &str,
+        profile: &str,
+        role: &str,
+    ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        let existing = sqlx::query("SELECT 1 FROM instance_profile_roles WHERE account_id = $1 AND profile_lower = $2")
-            .bind(account)
-            .bind(profile.to_lowercase())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing = sqlx::query(
+            "SELECT 1 FROM instance_profile_roles WHERE account_id = $1 AND profile_lower = $2",
+        )
+        .bind(account)
+        .bind(profile.to_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?;
         if existing.is_some() {
             return Err(StoreError::LimitExceeded);
         }
@@ -497,21 +664,34 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the role is not in it.
-    pub async fn remove_role_from_instance_profile(&self, account: &str, profile: &str, role: &str) -> Result<()> {
+    pub async fn remove_role_from_instance_profile(
+        &self,
+        account: &str,
+        profile: &str,
+        role: &str,
+    ) -> Result<()> {
         let done = sqlx::query("DELETE FROM instance_profile_roles WHERE account_id = $1 AND profile_lower = $2 AND role_lower = $3")
             .bind(account)
             .bind(profile.to_lowercase())
             .bind(role.to_lowercase())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// The roles of an instance profile.
     ///
     /// # Errors
     /// Database failures only.
-    pub async fn roles_in_instance_profile(&self, account: &str, profile: &str) -> Result<Vec<Role>> {
+    pub async fn roles_in_instance_profile(
+        &self,
+        account: &str,
+        profile: &str,
+    ) -> Result<Vec<Role>> {
         let rows = sqlx::query(
             "SELECT r.account_id, r.name, r.path, r.id, r.created_at, r.boundary_arn, r.trust_policy, r.description, r.max_session_duration, r.last_used_at \
              FROM roles r JOIN instance_profile_roles p ON p.account_id = r.account_id AND p.role_lower = r.name_lower \
@@ -528,7 +708,11 @@ impl Store {
     ///
     /// # Errors
     /// Database failures only.
-    pub async fn instance_profiles_for_role(&self, account: &str, role: &str) -> Result<Vec<Entity>> {
+    pub async fn instance_profiles_for_role(
+        &self,
+        account: &str,
+        role: &str,
+    ) -> Result<Vec<Entity>> {
         let rows = sqlx::query(
             "SELECT i.account_id, i.name, i.path, i.id, i.created_at, i.boundary_arn FROM instance_profiles i \
              JOIN instance_profile_roles p ON p.account_id = i.account_id AND p.profile_lower = i.name_lower \
@@ -546,8 +730,14 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn count_entities(&self, kind: EntityKind, account: &str) -> Result<i64> {
-        let sql = format!("SELECT COUNT(*) AS n FROM {} WHERE account_id = $1", kind.table());
-        let row = sqlx::query(crate::dynamic(&sql)).bind(account).fetch_one(self.pool()).await?;
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM {} WHERE account_id = $1",
+            kind.table()
+        );
+        let row = sqlx::query(crate::dynamic(&sql))
+            .bind(account)
+            .fetch_one(self.pool())
+            .await?;
         get_i64(&row, "n")
     }
 }

@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyRow;
 
-use crate::{get_i64, get_str, insert_error, opt_i64, opt_str, Result, Store, StoreError};
+use crate::{Result, Store, StoreError, get_i64, get_str, insert_error, opt_i64, opt_str};
 
 /// IAM allows two access keys per user.
 pub const MAX_ACCESS_KEYS_PER_USER: i64 = 2;
@@ -52,7 +52,9 @@ pub struct ServerKey {
 
 impl std::fmt::Debug for ServerKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerKey").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("ServerKey")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -81,11 +83,13 @@ impl Store {
     pub async fn create_access_key(&self, key: &AccessKey) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         if let Some(user) = &key.user_lower {
-            let locked = sqlx::query("UPDATE users SET path = path WHERE account_id = $1 AND name_lower = $2")
-                .bind(&key.account_id)
-                .bind(user)
-                .execute(&mut *tx)
-                .await?;
+            let locked = sqlx::query(
+                "UPDATE users SET path = path WHERE account_id = $1 AND name_lower = $2",
+            )
+            .bind(&key.account_id)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
             if locked.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
@@ -100,19 +104,21 @@ impl Store {
         if get_i64(&row, "n")? >= MAX_ACCESS_KEYS_PER_USER {
             return Err(StoreError::LimitExceeded);
         }
-        sqlx::query(crate::dynamic(&format!("INSERT INTO access_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")))
-            .bind(&key.access_key_id)
-            .bind(&key.account_id)
-            .bind(key.user_lower.as_deref().unwrap_or(""))
-            .bind(&key.secret_sealed)
-            .bind(&key.status)
-            .bind(key.created_at)
-            .bind(key.last_used_at)
-            .bind(key.last_used_service.as_deref())
-            .bind(key.last_used_region.as_deref())
-            .execute(&mut *tx)
-            .await
-            .map_err(insert_error)?;
+        sqlx::query(crate::dynamic(&format!(
+            "INSERT INTO access_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        )))
+        .bind(&key.access_key_id)
+        .bind(&key.account_id)
+        .bind(key.user_lower.as_deref().unwrap_or(""))
+        .bind(&key.secret_sealed)
+        .bind(&key.status)
+        .bind(key.created_at)
+        .bind(key.last_used_at)
+        .bind(key.last_used_service.as_deref())
+        .bind(key.last_used_region.as_deref())
+        .execute(&mut *tx)
+        .await
+        .map_err(insert_error)?;
         tx.commit().await?;
         Ok(())
     }
@@ -122,10 +128,12 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>> {
-        let row = sqlx::query(crate::dynamic(&format!("SELECT {KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1")))
-            .bind(access_key_id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(crate::dynamic(&format!(
+            "SELECT {KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1"
+        )))
+        .bind(access_key_id)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(access_key).transpose()
     }
 
@@ -133,7 +141,11 @@ impl Store {
     ///
     /// # Errors
     /// Database failures only.
-    pub async fn list_access_keys(&self, account: &str, user: Option<&str>) -> Result<Vec<AccessKey>> {
+    pub async fn list_access_keys(
+        &self,
+        account: &str,
+        user: Option<&str>,
+    ) -> Result<Vec<AccessKey>> {
         let rows = sqlx::query(crate::dynamic(&format!(
             "SELECT {KEY_COLUMNS} FROM access_keys WHERE account_id = $1 AND user_lower = $2 ORDER BY created_at, access_key_id"
         )))
@@ -148,7 +160,13 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the key does not belong to that user.
-    pub async fn update_access_key_status(&self, account: &str, user: Option<&str>, id: &str, status: &str) -> Result<()> {
+    pub async fn update_access_key_status(
+        &self,
+        account: &str,
+        user: Option<&str>,
+        id: &str,
+        status: &str,
+    ) -> Result<()> {
         let done = sqlx::query(
             "UPDATE access_keys SET status = $1 WHERE access_key_id = $2 AND account_id = $3 AND user_lower = $4",
         )
@@ -158,14 +176,23 @@ impl Store {
         .bind(user.map_or_else(String::new, str::to_lowercase))
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// Deletes a key.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the key does not belong to that user.
-    pub async fn delete_access_key(&self, account: &str, user: Option<&str>, id: &str) -> Result<()> {
+    pub async fn delete_access_key(
+        &self,
+        account: &str,
+        user: Option<&str>,
+        id: &str,
+    ) -> Result<()> {
         let done = sqlx::query(
             "DELETE FROM access_keys WHERE access_key_id = $1 AND account_id = $2 AND user_lower = $3",
         )
@@ -174,14 +201,24 @@ impl Store {
         .bind(user.map_or_else(String::new, str::to_lowercase))
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// Records the last use of a key.
     ///
     /// # Errors
     /// Database failures only.
-    pub async fn touch_access_key(&self, id: &str, at: i64, service: &str, region: &str) -> Result<()> {
+    pub async fn touch_access_key(
+        &self,
+        id: &str,
+        at: i64,
+        service: &str,
+        region: &str,
+    ) -> Result<()> {
         sqlx::query("UPDATE access_keys SET last_used_at = $1, last_used_service = $2, last_used_region = $3 WHERE access_key_id = $4")
             .bind(at)
             .bind(service)
@@ -197,9 +234,16 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn server_keys(&self) -> Result<Vec<ServerKey>> {
-        let rows = sqlx::query("SELECT key_id, wrapped_key FROM server_keys ORDER BY key_id").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT key_id, wrapped_key FROM server_keys ORDER BY key_id")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
-            .map(|r| Ok(ServerKey { key_id: get_i64(r, "key_id")?, wrapped_key: get_str(r, "wrapped_key")? }))
+            .map(|r| {
+                Ok(ServerKey {
+                    key_id: get_i64(r, "key_id")?,
+                    wrapped_key: get_str(r, "wrapped_key")?,
+                })
+            })
             .collect()
     }
 
@@ -208,12 +252,14 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn add_server_key(&self, key: &ServerKey, at: i64) -> Result<bool> {
-        let r = sqlx::query("INSERT INTO server_keys (key_id, wrapped_key, created_at) VALUES ($1, $2, $3)")
-            .bind(key.key_id)
-            .bind(&key.wrapped_key)
-            .bind(at)
-            .execute(self.pool())
-            .await;
+        let r = sqlx::query(
+            "INSERT INTO server_keys (key_id, wrapped_key, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(key.key_id)
+        .bind(&key.wrapped_key)
+        .bind(at)
+        .execute(self.pool())
+        .await;
         match r {
             Ok(_) => Ok(true),
             Err(e) if crate::is_unique_violation(&e) => Ok(false),

@@ -8,8 +8,8 @@
 mod accounts;
 mod entities;
 mod keys;
-mod migrate;
 mod mfa;
+mod migrate;
 mod policies;
 mod tags;
 
@@ -19,10 +19,12 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
 pub use entities::{Entity, EntityKind, Role};
-pub use keys::{AccessKey, ServerKey, MAX_ACCESS_KEYS_PER_USER};
+pub use keys::{AccessKey, MAX_ACCESS_KEYS_PER_USER, ServerKey};
 pub use mfa::MfaDevice;
-pub use policies::{ManagedPolicy, PolicyScope, PolicyVersion, MAX_ATTACHED_POLICIES, MAX_POLICY_VERSIONS};
-pub use tags::{Tag, MAX_TAGS};
+pub use policies::{
+    MAX_ATTACHED_POLICIES, MAX_POLICY_VERSIONS, ManagedPolicy, PolicyScope, PolicyVersion,
+};
+pub use tags::{MAX_TAGS, Tag};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +108,11 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 /// Maps a unique-constraint failure to [`StoreError::AlreadyExists`].
 fn insert_error(err: sqlx::Error) -> StoreError {
-    if is_unique_violation(&err) { StoreError::AlreadyExists } else { StoreError::Database(err) }
+    if is_unique_violation(&err) {
+        StoreError::AlreadyExists
+    } else {
+        StoreError::Database(err)
+    }
 }
 
 /// Marks SQL text assembled at run time as audited. Every such text is built only from this
@@ -137,7 +143,8 @@ impl Store {
     /// # Errors
     /// When the directory or database cannot be created or migrated.
     pub async fn open_sqlite(dir: &std::path::Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Migration(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Migration(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("rolecall.db");
         let url = format!("sqlite://{}?mode=rwc", path.display());
         Self::connect(&url).await
@@ -149,7 +156,11 @@ impl Store {
     /// When the database cannot be reached or migrated.
     pub async fn connect(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite };
+        let backend = if url.starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
         let options = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(10));
@@ -200,5 +211,7 @@ impl Store {
 /// The current time in epoch seconds, the unit every timestamp column uses.
 #[must_use]
 pub fn now_epoch() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

@@ -3,7 +3,7 @@
 
 use sqlx::any::AnyRow;
 
-use crate::{get_i64, get_str, insert_error, opt_i64, opt_str, Result, Store, StoreError};
+use crate::{Result, Store, StoreError, get_i64, get_str, insert_error, opt_i64, opt_str};
 
 /// A virtual MFA device.
 #[derive(Clone, PartialEq, Eq)]
@@ -30,11 +30,15 @@ pub struct MfaDevice {
 
 impl std::fmt::Debug for MfaDevice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MfaDevice").field("serial", &self.serial).field("user_lower", &self.user_lower).finish_non_exhaustive()
+        f.debug_struct("MfaDevice")
+            .field("serial", &self.serial)
+            .field("user_lower", &self.user_lower)
+            .finish_non_exhaustive()
     }
 }
 
-const COLUMNS: &str = "serial, account_id, name, path, seed_sealed, user_lower, enabled_at, created_at, last_step";
+const COLUMNS: &str =
+    "serial, account_id, name, path, seed_sealed, user_lower, enabled_at, created_at, last_step";
 
 fn device(row: &AnyRow) -> Result<MfaDevice> {
     Ok(MfaDevice {
@@ -56,19 +60,21 @@ impl Store {
     /// # Errors
     /// [`StoreError::AlreadyExists`] when the serial is taken.
     pub async fn create_mfa_device(&self, d: &MfaDevice) -> Result<()> {
-        sqlx::query(crate::dynamic(&format!("INSERT INTO mfa_devices ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")))
-            .bind(&d.serial)
-            .bind(&d.account_id)
-            .bind(&d.name)
-            .bind(&d.path)
-            .bind(&d.seed_sealed)
-            .bind(d.user_lower.as_deref())
-            .bind(d.enabled_at)
-            .bind(d.created_at)
-            .bind(d.last_step)
-            .execute(self.pool())
-            .await
-            .map_err(insert_error)?;
+        sqlx::query(crate::dynamic(&format!(
+            "INSERT INTO mfa_devices ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        )))
+        .bind(&d.serial)
+        .bind(&d.account_id)
+        .bind(&d.name)
+        .bind(&d.path)
+        .bind(&d.seed_sealed)
+        .bind(d.user_lower.as_deref())
+        .bind(d.enabled_at)
+        .bind(d.created_at)
+        .bind(d.last_step)
+        .execute(self.pool())
+        .await
+        .map_err(insert_error)?;
         Ok(())
     }
 
@@ -77,10 +83,12 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn get_mfa_device(&self, serial: &str) -> Result<Option<MfaDevice>> {
-        let row = sqlx::query(crate::dynamic(&format!("SELECT {COLUMNS} FROM mfa_devices WHERE serial = $1")))
-            .bind(serial)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(crate::dynamic(&format!(
+            "SELECT {COLUMNS} FROM mfa_devices WHERE serial = $1"
+        )))
+        .bind(serial)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(device).transpose()
     }
 
@@ -88,7 +96,11 @@ impl Store {
     ///
     /// # Errors
     /// Database failures only.
-    pub async fn list_mfa_devices(&self, account: &str, user: Option<&str>) -> Result<Vec<MfaDevice>> {
+    pub async fn list_mfa_devices(
+        &self,
+        account: &str,
+        user: Option<&str>,
+    ) -> Result<Vec<MfaDevice>> {
         let rows = match user {
             Some(u) => {
                 sqlx::query(crate::dynamic(&format!("SELECT {COLUMNS} FROM mfa_devices WHERE account_id = $1 AND user_lower = $2 ORDER BY serial")))
@@ -112,7 +124,13 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when the device is unknown, [`StoreError::AlreadyExists`] when
     /// it is already enabled.
-    pub async fn enable_mfa_device(&self, serial: &str, user: &str, at: i64, step: i64) -> Result<()> {
+    pub async fn enable_mfa_device(
+        &self,
+        serial: &str,
+        user: &str,
+        at: i64,
+        step: i64,
+    ) -> Result<()> {
         let done = sqlx::query(
             "UPDATE mfa_devices SET user_lower = $1, enabled_at = $2, last_step = $3 WHERE serial = $4 AND user_lower IS NULL",
         )
@@ -141,7 +159,11 @@ impl Store {
             .bind(user.to_lowercase())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// Deletes a device that is not enabled.
@@ -149,11 +171,16 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`], or [`StoreError::Conflict`] while it is enabled.
     pub async fn delete_mfa_device(&self, serial: &str) -> Result<()> {
-        let Some(d) = self.get_mfa_device(serial).await? else { return Err(StoreError::NotFound) };
+        let Some(d) = self.get_mfa_device(serial).await? else {
+            return Err(StoreError::NotFound);
+        };
         if d.user_lower.is_some() {
             return Err(StoreError::Conflict(crate::Conflict::MfaDevices));
         }
-        sqlx::query("DELETE FROM mfa_devices WHERE serial = $1").bind(serial).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM mfa_devices WHERE serial = $1")
+            .bind(serial)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -176,7 +203,11 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn set_mfa_step(&self, serial: &str, step: i64) -> Result<()> {
-        sqlx::query("UPDATE mfa_devices SET last_step = $1 WHERE serial = $2").bind(step).bind(serial).execute(self.pool()).await?;
+        sqlx::query("UPDATE mfa_devices SET last_step = $1 WHERE serial = $2")
+            .bind(step)
+            .bind(serial)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 }

@@ -8,15 +8,29 @@ use crate::{Result, StoreError};
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
 
-/// Splits a migration into statements (no statement in our migrations contains `;` in text).
-fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
-    sql.split(';').map(|s| {
-        s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n")
-    }).filter(|s| !s.trim().is_empty())
+/// Splits a migration into statements: comment lines go first, then the text is cut at `;`
+/// (no statement in our migrations contains `;` inside a literal).
+fn statements(sql: &str) -> Vec<String> {
+    let code: String = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 async fn applied(pool: &AnyPool, version: i64) -> Result<bool> {
-    Ok(sqlx::query("SELECT version FROM schema_migrations WHERE version = $1").bind(version).fetch_optional(pool).await?.is_some())
+    Ok(
+        sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(pool)
+            .await?
+            .is_some(),
+    )
 }
 
 pub(crate) async fn run(pool: &AnyPool) -> Result<()> {
@@ -36,7 +50,10 @@ pub(crate) async fn run(pool: &AnyPool) -> Result<()> {
         }
         let mut failed = None;
         for statement in statements(sql) {
-            if let Err(e) = sqlx::query(crate::dynamic(&statement)).execute(&mut *tx).await {
+            if let Err(e) = sqlx::query(crate::dynamic(&statement))
+                .execute(&mut *tx)
+                .await
+            {
                 failed = Some(e);
                 break;
             }
@@ -49,11 +66,12 @@ pub(crate) async fn run(pool: &AnyPool) -> Result<()> {
             }
             return Err(StoreError::Migration(format!("migration {version}: {e}")));
         }
-        let inserted = sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
-            .bind(*version)
-            .bind(crate::now_epoch())
-            .execute(&mut *tx)
-            .await;
+        let inserted =
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(crate::now_epoch())
+                .execute(&mut *tx)
+                .await;
         match inserted {
             Ok(_) => tx.commit().await?,
             // Another process applied it at the same moment: theirs stands.

@@ -2,7 +2,10 @@
 
 use sqlx::any::AnyRow;
 
-use crate::{dynamic, get_i64, get_str, insert_error, opt_str, Conflict, EntityKind, Page, Result, Store, StoreError};
+use crate::{
+    Conflict, EntityKind, Page, Result, Store, StoreError, dynamic, get_i64, get_str, insert_error,
+    opt_str,
+};
 
 /// IAM keeps at most five versions of a managed policy.
 pub const MAX_POLICY_VERSIONS: i64 = 5;
@@ -90,7 +93,15 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::LimitExceeded`] over the aggregate size.
-    pub async fn put_inline_policy(&self, account: &str, kind: EntityKind, owner: &str, name: &str, document: &str, max_total: usize) -> Result<()> {
+    pub async fn put_inline_policy(
+        &self,
+        account: &str,
+        kind: EntityKind,
+        owner: &str,
+        name: &str,
+        document: &str,
+        max_total: usize,
+    ) -> Result<()> {
         let owner = owner.to_lowercase();
         let mut tx = self.pool().begin().await?;
         let rows = sqlx::query("SELECT name, document FROM inline_policies WHERE account_id = $1 AND owner_kind = $2 AND owner_lower = $3")
@@ -131,7 +142,12 @@ impl Store {
     ///
     /// # Errors
     /// Database failures only.
-    pub async fn inline_policies(&self, account: &str, kind: EntityKind, owner: &str) -> Result<Vec<(String, String)>> {
+    pub async fn inline_policies(
+        &self,
+        account: &str,
+        kind: EntityKind,
+        owner: &str,
+    ) -> Result<Vec<(String, String)>> {
         let rows = sqlx::query(
             "SELECT name, document FROM inline_policies WHERE account_id = $1 AND owner_kind = $2 AND owner_lower = $3 ORDER BY name",
         )
@@ -140,14 +156,22 @@ impl Store {
         .bind(owner.to_lowercase())
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(|r| Ok((get_str(r, "name")?, get_str(r, "document")?))).collect()
+        rows.iter()
+            .map(|r| Ok((get_str(r, "name")?, get_str(r, "document")?)))
+            .collect()
     }
 
     /// Deletes an inline policy.
     ///
     /// # Errors
     /// [`StoreError::NotFound`].
-    pub async fn delete_inline_policy(&self, account: &str, kind: EntityKind, owner: &str, name: &str) -> Result<()> {
+    pub async fn delete_inline_policy(
+        &self,
+        account: &str,
+        kind: EntityKind,
+        owner: &str,
+        name: &str,
+    ) -> Result<()> {
         let done = sqlx::query("DELETE FROM inline_policies WHERE account_id = $1 AND owner_kind = $2 AND owner_lower = $3 AND name = $4")
             .bind(account)
             .bind(kind.owner_kind())
@@ -155,7 +179,11 @@ impl Store {
             .bind(name)
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// Creates a managed policy with its first version `v1`.
@@ -218,10 +246,12 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn get_managed_policy(&self, arn: &str) -> Result<Option<ManagedPolicy>> {
-        let row = sqlx::query(dynamic(&format!("SELECT {POLICY_COLUMNS} FROM managed_policies p WHERE p.arn = $1")))
-            .bind(arn)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(dynamic(&format!(
+            "SELECT {POLICY_COLUMNS} FROM managed_policies p WHERE p.arn = $1"
+        )))
+        .bind(arn)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(policy).transpose()
     }
 
@@ -251,7 +281,8 @@ impl Store {
         let sql = format!(
             "SELECT {POLICY_COLUMNS}, p.arn AS name_lower FROM managed_policies p WHERE {owner_filter}{attached} AND p.arn > $2 ORDER BY p.arn LIMIT $3"
         );
-        self.page(&sql, account, path_prefix, marker, max, policy).await
+        self.page(&sql, account, path_prefix, marker, max, policy)
+            .await
     }
 
     /// Deletes a managed policy once it is unused and has only its default version.
@@ -259,7 +290,10 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] or [`StoreError::Conflict`].
     pub async fn delete_managed_policy(&self, arn: &str) -> Result<()> {
-        let p = self.get_managed_policy(arn).await?.ok_or(StoreError::NotFound)?;
+        let p = self
+            .get_managed_policy(arn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         if p.attachment_count > 0 {
             return Err(StoreError::Conflict(Conflict::PolicyAttached));
         }
@@ -267,13 +301,25 @@ impl Store {
             return Err(StoreError::Conflict(Conflict::PolicyIsBoundary));
         }
         let mut tx = self.pool().begin().await?;
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM policy_versions WHERE policy_arn = $1").bind(arn).fetch_one(&mut *tx).await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM policy_versions WHERE policy_arn = $1")
+            .bind(arn)
+            .fetch_one(&mut *tx)
+            .await?;
         if get_i64(&row, "n")? > 1 {
             return Err(StoreError::Conflict(Conflict::PolicyVersions));
         }
-        sqlx::query("DELETE FROM policy_versions WHERE policy_arn = $1").bind(arn).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM managed_policies WHERE arn = $1").bind(arn).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM tags WHERE owner_kind = 'policy' AND owner_key = $1").bind(arn.to_lowercase()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM policy_versions WHERE policy_arn = $1")
+            .bind(arn)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM managed_policies WHERE arn = $1")
+            .bind(arn)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM tags WHERE owner_kind = 'policy' AND owner_key = $1")
+            .bind(arn.to_lowercase())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -282,7 +328,13 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`], or [`StoreError::LimitExceeded`] at five versions.
-    pub async fn create_policy_version(&self, arn: &str, document: &str, set_default: bool, at: i64) -> Result<String> {
+    pub async fn create_policy_version(
+        &self,
+        arn: &str,
+        document: &str,
+        set_default: bool,
+        at: i64,
+    ) -> Result<String> {
         let mut tx = self.pool().begin().await?;
         let row = sqlx::query("UPDATE managed_policies SET next_version = next_version + 1 WHERE arn = $1 RETURNING next_version")
             .bind(arn)
@@ -290,7 +342,10 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         let version_id = format!("v{}", get_i64(&row, "next_version")? - 1);
-        let count = sqlx::query("SELECT COUNT(*) AS n FROM policy_versions WHERE policy_arn = $1").bind(arn).fetch_one(&mut *tx).await?;
+        let count = sqlx::query("SELECT COUNT(*) AS n FROM policy_versions WHERE policy_arn = $1")
+            .bind(arn)
+            .fetch_one(&mut *tx)
+            .await?;
         if get_i64(&count, "n")? >= MAX_POLICY_VERSIONS {
             return Err(StoreError::LimitExceeded);
         }
@@ -302,12 +357,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if set_default {
-            sqlx::query("UPDATE managed_policies SET default_version = $1, updated_at = $2 WHERE arn = $3")
-                .bind(&version_id)
-                .bind(at)
-                .bind(arn)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE managed_policies SET default_version = $1, updated_at = $2 WHERE arn = $3",
+            )
+            .bind(&version_id)
+            .bind(at)
+            .bind(arn)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(version_id)
@@ -343,38 +400,54 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] or [`StoreError::Conflict`] for the default version.
     pub async fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<()> {
-        let p = self.get_managed_policy(arn).await?.ok_or(StoreError::NotFound)?;
+        let p = self
+            .get_managed_policy(arn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         if p.default_version == version_id {
             return Err(StoreError::Conflict(Conflict::DefaultVersion));
         }
-        let done = sqlx::query("DELETE FROM policy_versions WHERE policy_arn = $1 AND version_id = $2")
-            .bind(arn)
-            .bind(version_id)
-            .execute(self.pool())
-            .await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        let done =
+            sqlx::query("DELETE FROM policy_versions WHERE policy_arn = $1 AND version_id = $2")
+                .bind(arn)
+                .bind(version_id)
+                .execute(self.pool())
+                .await?;
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// Makes a version the default.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the policy or version does not exist.
-    pub async fn set_default_policy_version(&self, arn: &str, version_id: &str, at: i64) -> Result<()> {
+    pub async fn set_default_policy_version(
+        &self,
+        arn: &str,
+        version_id: &str,
+        at: i64,
+    ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        let exists = sqlx::query("SELECT 1 FROM policy_versions WHERE policy_arn = $1 AND version_id = $2")
-            .bind(arn)
-            .bind(version_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let exists =
+            sqlx::query("SELECT 1 FROM policy_versions WHERE policy_arn = $1 AND version_id = $2")
+                .bind(arn)
+                .bind(version_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if exists.is_none() {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("UPDATE managed_policies SET default_version = $1, updated_at = $2 WHERE arn = $3")
-            .bind(version_id)
-            .bind(at)
-            .bind(arn)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE managed_policies SET default_version = $1, updated_at = $2 WHERE arn = $3",
+        )
+        .bind(version_id)
+        .bind(at)
+        .bind(arn)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -383,7 +456,13 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::LimitExceeded`].
-    pub async fn attach_policy(&self, account: &str, kind: EntityKind, owner: &str, arn: &str) -> Result<()> {
+    pub async fn attach_policy(
+        &self,
+        account: &str,
+        kind: EntityKind,
+        owner: &str,
+        arn: &str,
+    ) -> Result<()> {
         let owner = owner.to_lowercase();
         let mut tx = self.pool().begin().await?;
         let exists = sqlx::query("SELECT 1 FROM attachments WHERE account_id = $1 AND owner_kind = $2 AND owner_lower = $3 AND policy_arn = $4")
@@ -421,7 +500,13 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when it was not attached.
-    pub async fn detach_policy(&self, account: &str, kind: EntityKind, owner: &str, arn: &str) -> Result<()> {
+    pub async fn detach_policy(
+        &self,
+        account: &str,
+        kind: EntityKind,
+        owner: &str,
+        arn: &str,
+    ) -> Result<()> {
         let done = sqlx::query("DELETE FROM attachments WHERE account_id = $1 AND owner_kind = $2 AND owner_lower = $3 AND policy_arn = $4")
             .bind(account)
             .bind(kind.owner_kind())
@@ -429,14 +514,23 @@ impl Store {
             .bind(arn)
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// The managed policies attached to an owner: `(name, arn, path)`.
     ///
     /// # Errors
     /// Database failures only.
-    pub async fn attached_policies(&self, account: &str, kind: EntityKind, owner: &str) -> Result<Vec<(String, String, String)>> {
+    pub async fn attached_policies(
+        &self,
+        account: &str,
+        kind: EntityKind,
+        owner: &str,
+    ) -> Result<Vec<(String, String, String)>> {
         let rows = sqlx::query(
             "SELECT p.name, p.arn, p.path FROM attachments a JOIN managed_policies p ON p.arn = a.policy_arn \
              WHERE a.account_id = $1 AND a.owner_kind = $2 AND a.owner_lower = $3 ORDER BY p.name",
@@ -446,21 +540,32 @@ impl Store {
         .bind(owner.to_lowercase())
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(|r| Ok((get_str(r, "name")?, get_str(r, "arn")?, get_str(r, "path")?))).collect()
+        rows.iter()
+            .map(|r| Ok((get_str(r, "name")?, get_str(r, "arn")?, get_str(r, "path")?)))
+            .collect()
     }
 
     /// Who a policy is attached to: `(owner_kind, name, id)` in the given account.
     ///
     /// # Errors
     /// Database failures only.
-    pub async fn entities_for_policy(&self, account: &str, arn: &str) -> Result<Vec<(String, String, String)>> {
+    pub async fn entities_for_policy(
+        &self,
+        account: &str,
+        arn: &str,
+    ) -> Result<Vec<(String, String, String)>> {
         let mut out = Vec::new();
         for (kind, table) in [("user", "users"), ("group", "groups_"), ("role", "roles")] {
             let sql = format!(
                 "SELECT e.name, e.id FROM attachments a JOIN {table} e ON e.account_id = a.account_id AND e.name_lower = a.owner_lower \
                  WHERE a.account_id = $1 AND a.owner_kind = $2 AND a.policy_arn = $3 ORDER BY e.name_lower"
             );
-            let rows = sqlx::query(dynamic(&sql)).bind(account).bind(kind).bind(arn).fetch_all(self.pool()).await?;
+            let rows = sqlx::query(dynamic(&sql))
+                .bind(account)
+                .bind(kind)
+                .bind(arn)
+                .fetch_all(self.pool())
+                .await?;
             for r in &rows {
                 out.push((kind.to_owned(), get_str(r, "name")?, get_str(r, "id")?));
             }
@@ -493,8 +598,16 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn policy_counts(&self, account: &str) -> Result<(i64, i64)> {
-        let a = sqlx::query("SELECT COUNT(*) AS n FROM managed_policies WHERE account_id = $1").bind(account).fetch_one(self.pool()).await?;
-        let b = sqlx::query("SELECT COUNT(DISTINCT policy_arn) AS n FROM attachments WHERE account_id = $1").bind(account).fetch_one(self.pool()).await?;
+        let a = sqlx::query("SELECT COUNT(*) AS n FROM managed_policies WHERE account_id = $1")
+            .bind(account)
+            .fetch_one(self.pool())
+            .await?;
+        let b = sqlx::query(
+            "SELECT COUNT(DISTINCT policy_arn) AS n FROM attachments WHERE account_id = $1",
+        )
+        .bind(account)
+        .fetch_one(self.pool())
+        .await?;
         Ok((get_i64(&a, "n")?, get_i64(&b, "n")?))
     }
 }

@@ -1,7 +1,7 @@
 //! Tags of users, roles, policies and other taggable entities. Tag keys are unique per entity
 //! case-insensitively; a tag with an existing key replaces it.
 
-use crate::{get_str, Result, Store};
+use crate::{Result, Store, get_str};
 
 /// One tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,14 +29,27 @@ impl Store {
         .bind(owner_key.to_lowercase())
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(|r| Ok(Tag { key: get_str(r, "tag_key")?, value: get_str(r, "tag_value")? })).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(Tag {
+                    key: get_str(r, "tag_key")?,
+                    value: get_str(r, "tag_value")?,
+                })
+            })
+            .collect()
     }
 
     /// Adds or replaces tags; refuses to go over [`MAX_TAGS`] (checked in the same transaction).
     ///
     /// # Errors
     /// [`crate::StoreError::LimitExceeded`] above fifty tags.
-    pub async fn tag(&self, account: &str, owner_kind: &str, owner_key: &str, tags: &[Tag]) -> Result<()> {
+    pub async fn tag(
+        &self,
+        account: &str,
+        owner_kind: &str,
+        owner_key: &str,
+        tags: &[Tag],
+    ) -> Result<()> {
         let owner = owner_key.to_lowercase();
         let mut tx = self.pool().begin().await?;
         for t in tags {
@@ -76,7 +89,13 @@ impl Store {
     ///
     /// # Errors
     /// Database failures only.
-    pub async fn untag(&self, account: &str, owner_kind: &str, owner_key: &str, keys: &[String]) -> Result<()> {
+    pub async fn untag(
+        &self,
+        account: &str,
+        owner_kind: &str,
+        owner_key: &str,
+        keys: &[String],
+    ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         for k in keys {
             sqlx::query("DELETE FROM tags WHERE account_id = $1 AND owner_kind = $2 AND owner_key = $3 AND key_lower = $4")

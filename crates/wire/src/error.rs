@@ -108,7 +108,10 @@ impl ErrorKind {
             | Self::ExpiredToken
             | Self::InvalidAuthenticationCode => 403,
             Self::NoSuchEntity | Self::MalformedQueryString => 404,
-            Self::EntityAlreadyExists | Self::DeleteConflict | Self::LimitExceeded | Self::ConcurrentModification => 409,
+            Self::EntityAlreadyExists
+            | Self::DeleteConflict
+            | Self::LimitExceeded
+            | Self::ConcurrentModification => 409,
             Self::RequestEntityTooLarge => 413,
             Self::InternalFailure => 500,
             Self::ServiceUnavailable => 503,
@@ -137,7 +140,10 @@ impl std::error::Error for AwsError {}
 impl AwsError {
     /// An error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 
     /// `ValidationError`.
@@ -163,13 +169,20 @@ impl AwsError {
     /// An internal failure whose details stay in the server log.
     #[must_use]
     pub fn internal() -> Self {
-        Self::new(ErrorKind::InternalFailure, "We encountered an internal error. Please try again.")
+        Self::new(
+            ErrorKind::InternalFailure,
+            "We encountered an internal error. Please try again.",
+        )
     }
 
     /// `Sender` for client faults, `Receiver` for server faults.
     #[must_use]
     pub fn fault_type(&self) -> &'static str {
-        if self.kind.status() >= 500 { "Receiver" } else { "Sender" }
+        if self.kind.status() >= 500 {
+            "Receiver"
+        } else {
+            "Sender"
+        }
     }
 
     /// The `ErrorResponse` document.
@@ -194,7 +207,10 @@ mod tests {
 
     #[test]
     fn renders_the_aws_envelope() {
-        let err = AwsError::new(ErrorKind::InvalidClientTokenId, "The security token included in the request is invalid");
+        let err = AwsError::new(
+            ErrorKind::InvalidClientTokenId,
+            "The security token included in the request is invalid",
+        );
         assert_eq!(
             err.to_xml(Service::Sts, "16fc956c-311e-4199-bee1-1680236e9698"),
             "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid</Message></Error><RequestId>16fc956c-311e-4199-bee1-1680236e9698</RequestId></ErrorResponse>"

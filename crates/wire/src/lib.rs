@@ -11,10 +11,10 @@ mod validate;
 mod xml;
 
 pub use error::{AwsError, ErrorKind};
-pub use params::{Params, MAX_PARAMS};
+pub use params::{MAX_PARAMS, Params};
 pub use service::Service;
 pub use validate::{Constraint, Validator};
-pub use xml::{escape_into, XmlWriter};
+pub use xml::{XmlWriter, escape_into};
 
 /// ISO 8601 UTC timestamp with seconds, as IAM and STS print them (`2024-05-01T12:00:00Z`).
 #[must_use]

@@ -54,7 +54,12 @@ impl Params {
                 Some(i) => (&pair[..i], &pair[i + 1..]),
                 None => (pair, &[][..]),
             };
-            let invalid = || AwsError::new(ErrorKind::MalformedQueryString, "The request contains invalid UTF-8.");
+            let invalid = || {
+                AwsError::new(
+                    ErrorKind::MalformedQueryString,
+                    "The request contains invalid UTF-8.",
+                )
+            };
             let key = form_decode(key).ok_or_else(invalid)?;
             let value = form_decode(value).ok_or_else(invalid)?;
             if key.is_empty() {
@@ -70,7 +75,10 @@ impl Params {
                 Some(_) => {}
                 None => {
                     if self.map.len() >= MAX_PARAMS {
-                        return Err(AwsError::new(ErrorKind::MalformedQueryString, "The request has too many parameters."));
+                        return Err(AwsError::new(
+                            ErrorKind::MalformedQueryString,
+                            "The request has too many parameters.",
+                        ));
                     }
                     self.map.insert(key, value);
                 }
@@ -103,7 +111,10 @@ impl Params {
     /// True when any parameter starts with `prefix` (a list given as `Name.member.1…` or `Name=`).
     #[must_use]
     pub fn has_prefix(&self, prefix: &str) -> bool {
-        self.map.range(prefix.to_owned()..).next().is_some_and(|(k, _)| k.starts_with(prefix))
+        self.map
+            .range(prefix.to_owned()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(prefix))
     }
 
     /// All `(key, value)` pairs, sorted by key.
@@ -130,10 +141,15 @@ impl Params {
         let prefix = format!("{name}.member.");
         let mut indices: Vec<usize> = Vec::new();
         for (key, _) in self.map.range(prefix.clone()..) {
-            let Some(rest) = key.strip_prefix(&prefix) else { break };
+            let Some(rest) = key.strip_prefix(&prefix) else {
+                break;
+            };
             let index_text = rest.split('.').next().unwrap_or_default();
             let index: usize = index_text.parse().ok().filter(|i| *i >= 1).ok_or_else(|| {
-                AwsError::new(ErrorKind::MalformedQueryString, format!("Invalid list index in parameter '{key}'."))
+                AwsError::new(
+                    ErrorKind::MalformedQueryString,
+                    format!("Invalid list index in parameter '{key}'."),
+                )
             })?;
             if !indices.contains(&index) {
                 indices.push(index);
@@ -159,12 +175,22 @@ impl Params {
     ///
     /// # Errors
     /// See [`Params::member_indices`].
-    pub fn struct_list(&self, name: &str, fields: &[&str]) -> Result<Vec<Vec<Option<String>>>, AwsError> {
+    pub fn struct_list(
+        &self,
+        name: &str,
+        fields: &[&str],
+    ) -> Result<Vec<Vec<Option<String>>>, AwsError> {
         Ok(self
             .member_indices(name)?
             .into_iter()
             .map(|i| {
-                fields.iter().map(|f| self.get(&format!("{name}.member.{i}.{f}")).map(str::to_owned)).collect()
+                fields
+                    .iter()
+                    .map(|f| {
+                        self.get(&format!("{name}.member.{i}.{f}"))
+                            .map(str::to_owned)
+                    })
+                    .collect()
             })
             .collect())
     }
@@ -182,7 +208,13 @@ mod tests {
         .unwrap();
         assert_eq!(p.get("Action"), Some("AssumeRole"));
         let tags = p.struct_list("Tags", &["Key", "Value"]).unwrap();
-        assert_eq!(tags, vec![vec![Some("Env".into()), Some("dev".into())], vec![Some("Team".into()), Some("x".into())]]);
+        assert_eq!(
+            tags,
+            vec![
+                vec![Some("Env".into()), Some("dev".into())],
+                vec![Some("Team".into()), Some("x".into())]
+            ]
+        );
         assert_eq!(p.string_list("TransitiveTagKeys").unwrap(), vec!["Env"]);
         assert_eq!(
             p.struct_list("PolicyArns", &["arn"]).unwrap(),
@@ -216,7 +248,10 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_refused() {
-        assert_eq!(Params::from_form(b"A=%ff").unwrap_err().kind, ErrorKind::MalformedQueryString);
+        assert_eq!(
+            Params::from_form(b"A=%ff").unwrap_err().kind,
+            ErrorKind::MalformedQueryString
+        );
     }
 
     #[test]

@@ -19,13 +19,17 @@ pub enum Constraint {
     Pattern(&'static str),
 }
 
-static PATTERNS: LazyLock<Mutex<HashMap<&'static str, Regex>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static PATTERNS: LazyLock<Mutex<HashMap<&'static str, Regex>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 fn full_match(pattern: &'static str, value: &str) -> bool {
-    let mut cache = PATTERNS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let re = cache
-        .entry(pattern)
-        .or_insert_with(|| Regex::new(&format!("^(?:{pattern})$")).expect("model patterns are valid regular expressions"));
+    let mut cache = PATTERNS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let re = cache.entry(pattern).or_insert_with(|| {
+        Regex::new(&format!("^(?:{pattern})$"))
+            .expect("model patterns are valid regular expressions")
+    });
     re.is_match(value)
 }
 
@@ -44,11 +48,19 @@ impl Validator {
 
     /// Records that a required member is missing.
     pub fn missing(&mut self, field: &str) {
-        self.errors.push(format!("Value null at '{field}' failed to satisfy constraint: Member must not be null"));
+        self.errors.push(format!(
+            "Value null at '{field}' failed to satisfy constraint: Member must not be null"
+        ));
     }
 
     /// Checks a string member. `None` passes unless `required`.
-    pub fn string(&mut self, field: &str, value: Option<&str>, required: bool, constraints: &[Constraint]) {
+    pub fn string(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        required: bool,
+        constraints: &[Constraint],
+    ) {
         let Some(value) = value else {
             if required {
                 self.missing(field);
@@ -58,15 +70,21 @@ impl Validator {
         let len = value.chars().count();
         for c in constraints {
             let failed = match *c {
-                Constraint::MinLen(n) if len < n => Some(format!("Member must have length greater than or equal to {n}")),
-                Constraint::MaxLen(n) if len > n => Some(format!("Member must have length less than or equal to {n}")),
-                Constraint::Pattern(p) if !full_match(p, value) => {
-                    Some(format!("Member must satisfy regular expression pattern: {p}"))
+                Constraint::MinLen(n) if len < n => Some(format!(
+                    "Member must have length greater than or equal to {n}"
+                )),
+                Constraint::MaxLen(n) if len > n => {
+                    Some(format!("Member must have length less than or equal to {n}"))
                 }
+                Constraint::Pattern(p) if !full_match(p, value) => Some(format!(
+                    "Member must satisfy regular expression pattern: {p}"
+                )),
                 _ => None,
             };
             if let Some(msg) = failed {
-                self.errors.push(format!("Value '{value}' at '{field}' failed to satisfy constraint: {msg}"));
+                self.errors.push(format!(
+                    "Value '{value}' at '{field}' failed to satisfy constraint: {msg}"
+                ));
             }
         }
     }
@@ -105,8 +123,14 @@ impl Validator {
     pub fn finish(self) -> Result<(), AwsError> {
         match self.errors.len() {
             0 => Ok(()),
-            1 => Err(AwsError::validation(format!("1 validation error detected: {}", self.errors[0]))),
-            n => Err(AwsError::validation(format!("{n} validation errors detected: {}", self.errors.join("; ")))),
+            1 => Err(AwsError::validation(format!(
+                "1 validation error detected: {}",
+                self.errors[0]
+            ))),
+            n => Err(AwsError::validation(format!(
+                "{n} validation errors detected: {}",
+                self.errors.join("; ")
+            ))),
         }
     }
 }
@@ -128,7 +152,12 @@ mod tests {
     #[test]
     fn lists_every_failure() {
         let mut v = Validator::new();
-        v.string("roleSessionName", Some("a b"), true, &[Constraint::MinLen(2), Constraint::Pattern(r"[\w+=,.@-]*")]);
+        v.string(
+            "roleSessionName",
+            Some("a b"),
+            true,
+            &[Constraint::MinLen(2), Constraint::Pattern(r"[\w+=,.@-]*")],
+        );
         v.missing("roleArn");
         let msg = v.finish().unwrap_err().message;
         assert!(msg.starts_with("2 validation errors detected: Value 'a b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*; Value null at 'roleArn'"), "{msg}");
@@ -137,7 +166,12 @@ mod tests {
     #[test]
     fn unicode_tag_pattern_works() {
         let mut v = Validator::new();
-        v.string("key", Some("Équipe 1"), true, &[Constraint::Pattern(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+")]);
+        v.string(
+            "key",
+            Some("Équipe 1"),
+            true,
+            &[Constraint::Pattern(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+")],
+        );
         assert!(v.is_ok());
     }
 }

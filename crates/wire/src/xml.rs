@@ -30,7 +30,9 @@ impl XmlWriter {
     /// An empty document.
     #[must_use]
     pub fn new() -> Self {
-        Self { out: String::with_capacity(1024) }
+        Self {
+            out: String::with_capacity(1024),
+        }
     }
 
     /// `<name xmlns="ns">`.
@@ -98,6 +100,11 @@ impl XmlWriter {
             self.elem("member", item);
         }
         self.close(name);
+    }
+
+    /// Appends text that is already well-formed XML (written by another `XmlWriter`).
+    pub fn raw(&mut self, xml: &str) {
+        self.out.push_str(xml);
     }
 
     /// The document so far.

@@ -1,0 +1,178 @@
+//! `rolecall server …`: start the server, or bootstrap an account into its store.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use rolecall_server::{App, Enforcement, crypto};
+use rolecall_store::Store;
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct ServerArgs {
+    #[command(subcommand)]
+    action: Option<ServerAction>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum ServerAction {
+    /// Create an account (if missing) and an administrator user with a new access key; prints one JSON object.
+    Bootstrap(BootstrapArgs),
+}
+
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// Directory of the embedded database and the master key (default: $XDG_DATA_HOME/rolecall).
+    #[arg(long, value_name = "DIR", env = "ROLECALL_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Use PostgreSQL instead of the embedded SQLite store (postgres://user:pass@host/db).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ROLECALL_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database: Option<String>,
+    /// The master key file that seals secrets at rest (default: DATA_DIR/master.key).
+    #[arg(long, value_name = "FILE", env = "ROLECALL_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4566", value_name = "ADDR")]
+    listen: String,
+    /// strict: policies are enforced (default); soft: denials are logged and allowed.
+    #[arg(long, default_value = "strict", value_name = "MODE", value_parser = parse_enforcement)]
+    enforcement: Enforcement,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+struct BootstrapArgs {
+    /// The twelve-digit account id.
+    #[arg(long, value_name = "ID")]
+    account_id: String,
+    /// The administrator's user name.
+    #[arg(long, default_value = "admin", value_name = "NAME")]
+    user_name: String,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+fn parse_enforcement(s: &str) -> Result<Enforcement, String> {
+    s.parse()
+}
+
+fn default_data_dir() -> anyhow::Result<PathBuf> {
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d).join("rolecall"));
+    }
+    let home =
+        std::env::var_os("HOME").context("neither --data-dir, XDG_DATA_HOME nor HOME is set")?;
+    Ok(Path::new(&home).join(".local/share/rolecall"))
+}
+
+impl StoreArgs {
+    fn data_dir(&self) -> anyhow::Result<PathBuf> {
+        self.data_dir.clone().map_or_else(default_data_dir, Ok)
+    }
+
+    async fn open(&self) -> anyhow::Result<(Store, crypto::SealingKey)> {
+        let dir = self.data_dir()?;
+        let store = match &self.database {
+            Some(url) => Store::connect(url)
+                .await
+                .context("cannot open the PostgreSQL store")?,
+            None => Store::open_sqlite(&dir)
+                .await
+                .with_context(|| format!("cannot open the store in {}", dir.display()))?,
+        };
+        let key_file = self
+            .master_key_file
+            .clone()
+            .unwrap_or_else(|| dir.join("master.key"));
+        let master = crypto::load_or_create_master_key(&key_file)?;
+        Ok((store, master))
+    }
+}
+
+pub(crate) fn run(args: ServerArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match args.action {
+        Some(ServerAction::Bootstrap(b)) => runtime.block_on(bootstrap(b)),
+        None => runtime.block_on(serve(args.run)),
+    }
+}
+
+async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
+    let (store, master) = args.store.open().await?;
+    let out =
+        rolecall_server::bootstrap(&store, &master, &args.account_id, &args.user_name).await?;
+    println!("{}", serde_json::to_string(&out)?);
+    store.close().await;
+    Ok(())
+}
+
+async fn serve(args: RunArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let (store, master) = args.store.open().await?;
+    let accounts = store.list_accounts().await?;
+    let app = App::new(store.clone(), master, args.enforcement).await?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let where_ = match &args.store.database {
+        Some(_) => "postgresql".to_owned(),
+        None => format!(
+            "sqlite at {}",
+            args.store.data_dir()?.join("rolecall.db").display()
+        ),
+    };
+    let mut line = format!(
+        "rolecall server listening on http://{addr} (store: {where_}; enforcement: {})",
+        args.enforcement.as_str()
+    );
+    if accounts.is_empty() {
+        line.push_str("; the store is empty: run `rolecall server bootstrap --account-id 123456789012` with the same --data-dir/--database to create an administrator");
+    }
+    println!("{line}");
+    rolecall_server::serve(listener, app, shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROLECALL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

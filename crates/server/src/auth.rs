@@ -1,0 +1,326 @@
+//! Authentication: who signed the request. SigV4 fields, clock skew, the access key (long-term
+//! from the store, temporary from its sealed session token), then the signature itself, in
+//! the order AWS checks them so each failure gets AWS's code.
+
+use std::sync::Arc;
+
+use rolecall_arn::{Arn, IdKind, access_key_kind};
+use rolecall_policy::{Caller, PrincipalType};
+use rolecall_sigv4::{
+    AuthStyle, CanonicalInput, SigV4Error, check_clock_skew, parse_authorization, verify,
+};
+use rolecall_wire::{AwsError, ErrorKind, Service};
+use time::OffsetDateTime;
+
+use crate::app::{App, secret_context};
+use crate::cache::KeyEntry;
+use crate::token::{SessionClaims, SessionKind, TokenError};
+
+/// A user behind a request: long-term keys, a GetSessionToken session, or a federated session's parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UserRef {
+    pub(crate) name: String,
+    pub(crate) id: String,
+    pub(crate) path: String,
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub(crate) struct Principal {
+    pub(crate) caller: Caller,
+    pub(crate) access_key_id: String,
+    /// The IAM user, for user keys, GetSessionToken sessions of users, and federated sessions.
+    pub(crate) user: Option<UserRef>,
+    /// The temporary session, if the request used temporary credentials.
+    pub(crate) session: Option<Arc<SessionClaims>>,
+}
+
+impl Principal {
+    pub(crate) fn is_root(&self) -> bool {
+        self.caller.kind == PrincipalType::Account
+    }
+
+    pub(crate) fn account(&self) -> &str {
+        &self.caller.account
+    }
+}
+
+/// The request as received.
+#[derive(Debug)]
+pub(crate) struct RawRequest<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) query: &'a str,
+    pub(crate) headers: &'a [(String, String)],
+    pub(crate) body: &'a [u8],
+}
+
+const INVALID_TOKEN: &str = "The security token included in the request is invalid";
+const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
+
+fn sig_error(e: SigV4Error) -> AwsError {
+    match e {
+        SigV4Error::MissingAuthenticationToken => AwsError::new(
+            ErrorKind::MissingAuthenticationToken,
+            "Request is missing Authentication Token",
+        ),
+        SigV4Error::IncompleteSignature(m) => AwsError::new(ErrorKind::IncompleteSignature, m),
+        SigV4Error::SignatureDoesNotMatch(m) => AwsError::new(ErrorKind::SignatureDoesNotMatch, m),
+    }
+}
+
+fn valid_region(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Authenticates a request for `service`. Returns the principal and the region of the scope.
+pub(crate) async fn authenticate(
+    app: &App,
+    req: &RawRequest<'_>,
+    service: Service,
+    now: OffsetDateTime,
+) -> Result<(Principal, String), AwsError> {
+    let auth = parse_authorization(req.headers, req.query)
+        .map_err(sig_error)?
+        .ok_or_else(|| sig_error(SigV4Error::MissingAuthenticationToken))?;
+    if auth.service != service.signing_name() {
+        return Err(AwsError::new(
+            ErrorKind::SignatureDoesNotMatch,
+            format!(
+                "Credential should be scoped to correct service: '{}'. ",
+                service.signing_name()
+            ),
+        ));
+    }
+    if !valid_region(&auth.region) {
+        return Err(AwsError::new(
+            ErrorKind::SignatureDoesNotMatch,
+            format!(
+                "Credential should be scoped to a valid region, not '{}'. ",
+                auth.region
+            ),
+        ));
+    }
+    match auth.style {
+        AuthStyle::Header => check_clock_skew(&auth.amz_date, now).map_err(sig_error)?,
+        AuthStyle::Presigned => {
+            let signed_at = rolecall_sigv4::parse_amz_date(&auth.amz_date).unwrap_or(now);
+            let expires = auth.expires.unwrap_or(900);
+            if now > signed_at + time::Duration::seconds(expires) {
+                return Err(AwsError::new(
+                    ErrorKind::AccessDenied,
+                    "Request has expired",
+                ));
+            }
+            if signed_at > now + time::Duration::seconds(rolecall_sigv4::MAX_CLOCK_SKEW_SECONDS) {
+                check_clock_skew(&auth.amz_date, now).map_err(sig_error)?;
+            }
+        }
+    }
+    let (principal, secret) = match access_key_kind(&auth.access_key_id) {
+        Some(IdKind::AccessKey) => long_term(app, &auth.access_key_id).await?,
+        Some(IdKind::TemporaryAccessKey) => {
+            let token = auth
+                .security_token
+                .as_deref()
+                .ok_or_else(|| AwsError::new(ErrorKind::InvalidClientTokenId, INVALID_TOKEN))?;
+            temporary(app, &auth.access_key_id, token, now).await?
+        }
+        _ => {
+            return Err(AwsError::new(
+                ErrorKind::InvalidClientTokenId,
+                INVALID_TOKEN,
+            ));
+        }
+    };
+    let input = CanonicalInput {
+        method: req.method,
+        path: req.path,
+        query: req.query,
+        headers: req.headers,
+        body: req.body,
+    };
+    verify(&input, &auth, &secret).map_err(sig_error)?;
+    Ok((principal, auth.region))
+}
+
+async fn key_entry(app: &App, access_key_id: &str) -> Result<Option<KeyEntry>, AwsError> {
+    if let Some(hit) = app.inner.cache.keys.get(&access_key_id.to_owned()) {
+        return Ok((*hit).clone());
+    }
+    let stored = app
+        .store()
+        .get_access_key(access_key_id)
+        .await
+        .map_err(crate::errors::store_failure)?;
+    let entry = match stored {
+        None => None,
+        Some(k) => {
+            let secret = app
+                .master()
+                .open_text(&k.secret_sealed, &secret_context(&k.access_key_id))
+                .map_err(|_| {
+                    tracing::error!(
+                        access_key_id,
+                        "a stored secret key does not open with this master key"
+                    );
+                    AwsError::internal()
+                })?;
+            Some(KeyEntry {
+                account: k.account_id,
+                user_lower: k.user_lower,
+                secret,
+                active: k.status == "Active",
+            })
+        }
+    };
+    app.inner
+        .cache
+        .keys
+        .put(access_key_id.to_owned(), Arc::new(entry.clone()));
+    Ok(entry)
+}
+
+async fn long_term(app: &App, access_key_id: &str) -> Result<(Principal, String), AwsError> {
+    let entry = key_entry(app, access_key_id)
+        .await?
+        .filter(|e| e.active)
+        .ok_or_else(|| AwsError::new(ErrorKind::InvalidClientTokenId, INVALID_TOKEN))?;
+    let principal = match &entry.user_lower {
+        None => root_principal(&entry.account, access_key_id, None),
+        Some(user) => {
+            let u = app
+                .store()
+                .get_entity(rolecall_store::EntityKind::User, &entry.account, user)
+                .await
+                .map_err(|_| AwsError::new(ErrorKind::InvalidClientTokenId, INVALID_TOKEN))?;
+            user_principal(
+                &entry.account,
+                &UserRef {
+                    name: u.name,
+                    id: u.id,
+                    path: u.path,
+                },
+                access_key_id,
+                None,
+            )
+        }
+    };
+    Ok((principal, entry.secret))
+}
+
+pub(crate) fn root_principal(
+    account: &str,
+    access_key_id: &str,
+    session: Option<Arc<SessionClaims>>,
+) -> Principal {
+    let arn = Arn::root(account).to_string();
+    Principal {
+        caller: Caller {
+            kind: PrincipalType::Account,
+            account: account.to_owned(),
+            arn: arn.clone(),
+            principal_arn: arn,
+            unique_id: None,
+        },
+        access_key_id: access_key_id.to_owned(),
+        user: None,
+        session,
+    }
+}
+
+pub(crate) fn user_principal(
+    account: &str,
+    user: &UserRef,
+    access_key_id: &str,
+    session: Option<Arc<SessionClaims>>,
+) -> Principal {
+    let arn = Arn::iam(account, "user", &user.path, &user.name).to_string();
+    Principal {
+        caller: Caller {
+            kind: PrincipalType::User,
+            account: account.to_owned(),
+            arn: arn.clone(),
+            principal_arn: arn,
+            unique_id: Some(user.id.clone()),
+        },
+        access_key_id: access_key_id.to_owned(),
+        user: Some(user.clone()),
+        session,
+    }
+}
+
+async fn temporary(
+    app: &App,
+    access_key_id: &str,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<(Principal, String), AwsError> {
+    let claims = app.inner.tokens.open(token).await.map_err(|e| {
+        if e == TokenError::UnknownKey {
+            tracing::debug!("session token sealed by an unknown key");
+        }
+        AwsError::new(ErrorKind::InvalidClientTokenId, INVALID_TOKEN)
+    })?;
+    if claims.access_key_id != access_key_id {
+        return Err(AwsError::new(
+            ErrorKind::InvalidClientTokenId,
+            INVALID_TOKEN,
+        ));
+    }
+    if claims.expires <= now.unix_timestamp() {
+        return Err(AwsError::new(ErrorKind::ExpiredToken, EXPIRED_TOKEN));
+    }
+    let secret = claims.secret.clone();
+    let claims = Arc::new(claims);
+    let account = claims.account.clone();
+    let principal = match claims.kind {
+        SessionKind::Role => Principal {
+            caller: Caller {
+                kind: PrincipalType::AssumedRole,
+                account: account.clone(),
+                arn: Arn::assumed_role(&account, &claims.name, &claims.session_name).to_string(),
+                principal_arn: Arn::iam(&account, "role", &claims.path, &claims.name).to_string(),
+                unique_id: Some(claims.id.clone()),
+            },
+            access_key_id: access_key_id.to_owned(),
+            user: None,
+            session: Some(claims),
+        },
+        SessionKind::User if claims.name.is_empty() => {
+            root_principal(&account, access_key_id, Some(claims))
+        }
+        SessionKind::User => {
+            let user = UserRef {
+                name: claims.name.clone(),
+                id: claims.id.clone(),
+                path: claims.path.clone(),
+            };
+            user_principal(&account, &user, access_key_id, Some(claims))
+        }
+        SessionKind::Federated => {
+            let arn = Arn::federated_user(&account, &claims.session_name).to_string();
+            Principal {
+                caller: Caller {
+                    kind: PrincipalType::FederatedUser,
+                    account: account.clone(),
+                    arn: arn.clone(),
+                    principal_arn: arn,
+                    unique_id: Some(claims.id.clone()),
+                },
+                access_key_id: access_key_id.to_owned(),
+                user: (!claims.name.is_empty()).then(|| UserRef {
+                    name: claims.name.clone(),
+                    id: claims.id.clone(),
+                    path: claims.path.clone(),
+                }),
+                session: Some(claims),
+            }
+        }
+    };
+    Ok((principal, secret))
+}

@@ -1,0 +1,333 @@
+//! Authorization: loading the policies that apply to a principal, building the request
+//! context, and asking the policy engine. Fails closed: a stored policy that cannot be
+//! parsed makes the request fail instead of being skipped.
+
+use std::sync::Arc;
+
+use rolecall_policy::{
+    Context, ContextBuilder, Decision, IdentitySide, NamedPolicy, PolicyKind, PrincipalType,
+    Request, evaluate, parse_policy,
+};
+use rolecall_store::EntityKind;
+use rolecall_wire::AwsError;
+use time::OffsetDateTime;
+
+use crate::app::{App, Enforcement};
+use crate::auth::Principal;
+use crate::cache::Loaded;
+use crate::errors::store_failure;
+use crate::token::SessionKind;
+
+fn parse_stored(name: String, text: &str, kind: PolicyKind) -> Result<NamedPolicy, AwsError> {
+    match parse_policy(text, kind) {
+        Ok(p) => Ok(NamedPolicy {
+            name,
+            policy: Arc::new(p),
+        }),
+        Err(e) => {
+            tracing::error!(policy = %name, error = %e, "a stored policy no longer parses; failing closed");
+            Err(AwsError::internal())
+        }
+    }
+}
+
+/// The managed policies named by ARN, parsed.
+pub(crate) async fn managed(app: &App, arns: &[String]) -> Result<Vec<NamedPolicy>, AwsError> {
+    let docs = app
+        .store()
+        .default_documents(arns)
+        .await
+        .map_err(store_failure)?;
+    docs.into_iter()
+        .map(|(arn, doc)| parse_stored(arn, &doc, PolicyKind::Managed))
+        .collect()
+}
+
+async fn owner_policies(
+    app: &App,
+    account: &str,
+    kind: EntityKind,
+    name: &str,
+    out: &mut Vec<NamedPolicy>,
+) -> Result<(), AwsError> {
+    let store = app.store();
+    for (policy_name, doc) in store
+        .inline_policies(account, kind, name)
+        .await
+        .map_err(store_failure)?
+    {
+        out.push(parse_stored(
+            format!("{} {name} inline policy {policy_name}", kind.owner_kind()),
+            &doc,
+            PolicyKind::Inline,
+        )?);
+    }
+    let arns: Vec<String> = store
+        .attached_policies(account, kind, name)
+        .await
+        .map_err(store_failure)?
+        .into_iter()
+        .map(|(_, arn, _)| arn)
+        .collect();
+    out.extend(managed(app, &arns).await?);
+    Ok(())
+}
+
+/// The identity policies, boundary and tags of a user or role, cached.
+pub(crate) async fn load(
+    app: &App,
+    account: &str,
+    kind: EntityKind,
+    name: &str,
+) -> Result<Arc<Loaded>, AwsError> {
+    let owner = if kind == EntityKind::User {
+        "user"
+    } else {
+        "role"
+    };
+    let key = (account.to_owned(), owner, name.to_lowercase());
+    if let Some(hit) = app.inner.cache.principals.get(&key) {
+        return Ok(hit);
+    }
+    let store = app.store();
+    let entity = match store.get_entity(kind, account, name).await {
+        Ok(e) => e,
+        Err(rolecall_store::StoreError::NotFound) => {
+            let loaded = Arc::new(Loaded::default());
+            app.inner.cache.principals.put(key, Arc::clone(&loaded));
+            return Ok(loaded);
+        }
+        Err(e) => return Err(store_failure(e)),
+    };
+    let mut identity = Vec::new();
+    owner_policies(app, account, kind, name, &mut identity).await?;
+    if kind == EntityKind::User {
+        for group in store
+            .groups_for_user(account, name)
+            .await
+            .map_err(store_failure)?
+        {
+            owner_policies(app, account, EntityKind::Group, &group.name, &mut identity).await?;
+        }
+    }
+    let boundary = match &entity.boundary_arn {
+        Some(arn) => managed(app, std::slice::from_ref(arn))
+            .await?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    let tags = store
+        .tags(account, kind.owner_kind(), name)
+        .await
+        .map_err(store_failure)?
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect();
+    let loaded = Arc::new(Loaded {
+        exists: true,
+        id: entity.id,
+        identity,
+        boundary,
+        tags,
+    });
+    app.inner.cache.principals.put(key, Arc::clone(&loaded));
+    Ok(loaded)
+}
+
+/// Everything needed to decide the caller's requests.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallerPolicies {
+    pub(crate) identity: Vec<NamedPolicy>,
+    pub(crate) boundary: Option<NamedPolicy>,
+    pub(crate) session: Option<Vec<NamedPolicy>>,
+    pub(crate) tags: Vec<(String, String)>,
+}
+
+impl CallerPolicies {
+    pub(crate) fn side(&self) -> IdentitySide<'_> {
+        IdentitySide {
+            identity: &self.identity,
+            boundary: self.boundary.as_ref(),
+            session: self.session.as_deref(),
+        }
+    }
+}
+
+/// Loads the caller's policies: a user's (also behind GetSessionToken and federated sessions),
+/// or a role session's role policies plus its session policy. A principal whose user or role
+/// is gone, or was re-created with a new id, gets no policies at all.
+pub(crate) async fn caller_policies(app: &App, p: &Principal) -> Result<CallerPolicies, AwsError> {
+    let account = p.account();
+    let mut out = CallerPolicies::default();
+    let (kind, name, expected_id) = match (&p.session, &p.user) {
+        (Some(s), _) if s.kind == SessionKind::Role => {
+            (EntityKind::Role, s.name.clone(), s.id.clone())
+        }
+        (_, Some(u)) => (EntityKind::User, u.name.clone(), u.id.clone()),
+        _ => return Ok(out),
+    };
+    let loaded = load(app, account, kind, &name).await?;
+    if loaded.exists && loaded.id == expected_id {
+        out.identity.clone_from(&loaded.identity);
+        out.boundary.clone_from(&loaded.boundary);
+        out.tags.clone_from(&loaded.tags);
+    }
+    if let Some(s) = &p.session {
+        let has_session_policy = s.policy.is_some() || !s.policy_arns.is_empty();
+        if has_session_policy || s.kind == SessionKind::Federated {
+            let mut session = Vec::new();
+            if let Some(text) = &s.policy {
+                session.push(parse_stored(
+                    "session policy".into(),
+                    text,
+                    PolicyKind::Session,
+                )?);
+            }
+            session.extend(managed(app, &s.policy_arns).await?);
+            out.session = Some(session);
+        }
+        // Session tags override the role's tags with the same key.
+        for (k, v) in &s.tags {
+            out.tags.retain(|(tk, _)| !tk.eq_ignore_ascii_case(k));
+            out.tags.push((k.clone(), v.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// Network facts of a request.
+#[derive(Debug, Clone)]
+pub(crate) struct Network {
+    pub(crate) source_ip: String,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) region: String,
+}
+
+/// The context keys of the caller and the request.
+pub(crate) fn base_context(
+    p: &Principal,
+    tags: &[(String, String)],
+    net: &Network,
+    now: OffsetDateTime,
+) -> Context {
+    let userid = match p.caller.kind {
+        PrincipalType::Account => p.account().to_owned(),
+        PrincipalType::AssumedRole => {
+            let s = p
+                .session
+                .as_ref()
+                .map(|s| s.session_name.clone())
+                .unwrap_or_default();
+            format!("{}:{s}", p.caller.unique_id.clone().unwrap_or_default())
+        }
+        PrincipalType::FederatedUser => {
+            format!(
+                "{}:{}",
+                p.account(),
+                p.session
+                    .as_ref()
+                    .map(|s| s.session_name.clone())
+                    .unwrap_or_default()
+            )
+        }
+        _ => p.caller.unique_id.clone().unwrap_or_default(),
+    };
+    let username = if p.caller.kind == PrincipalType::User {
+        p.user.as_ref().map(|u| u.name.as_str())
+    } else {
+        None
+    };
+    let mut b = ContextBuilder::new(now)
+        .principal(
+            p.caller.kind,
+            &p.caller.principal_arn,
+            p.account(),
+            &userid,
+            username,
+        )
+        .principal_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .network(
+            &net.source_ip,
+            false,
+            net.user_agent.as_deref(),
+            &net.region,
+        );
+    if let Some(s) = &p.session {
+        let at = |t: i64| OffsetDateTime::from_unix_timestamp(t).unwrap_or(now);
+        b = b
+            .temporary_credentials(at(s.issued), s.mfa_at.map(at), now)
+            .source_identity(s.source_identity.as_deref());
+    }
+    b.build()
+}
+
+/// `User: ARN is not authorized to perform: ACTION[ on resource: R] REASON`.
+pub(crate) fn denied_message(p: &Principal, action: &str, display: &str, reason: &str) -> String {
+    let mut m = format!(
+        "User: {} is not authorized to perform: {action}",
+        p.caller.arn
+    );
+    if !display.is_empty() {
+        m.push_str(" on resource: ");
+        m.push_str(display);
+    }
+    if !reason.is_empty() {
+        m.push(' ');
+        m.push_str(reason);
+    }
+    m
+}
+
+/// Decides one action on one resource for the caller. Root is allowed everything in its
+/// account. Denials carry AWS's message; under soft enforcement they are logged and allowed.
+pub(crate) fn decide(
+    app: &App,
+    p: &Principal,
+    policies: &CallerPolicies,
+    action: &str,
+    resource: &str,
+    display: &str,
+    ctx: &Context,
+) -> Result<(), AwsError> {
+    if p.is_root() {
+        return Ok(());
+    }
+    let explain = tracing::enabled!(tracing::Level::DEBUG);
+    let decision: Decision = evaluate(
+        &Request {
+            action,
+            resource,
+            context: ctx,
+        },
+        &policies.side(),
+        explain,
+    );
+    if decision.is_allowed() {
+        return Ok(());
+    }
+    let decision = if explain {
+        decision
+    } else {
+        evaluate(
+            &Request {
+                action,
+                resource,
+                context: ctx,
+            },
+            &policies.side(),
+            true,
+        )
+    };
+    let message = denied_message(p, action, display, &decision.reason(action));
+    match app.enforcement() {
+        Enforcement::Strict => {
+            tracing::debug!(%message, explanation = %decision.explanation(), "denied");
+            Err(AwsError::access_denied(message))
+        }
+        Enforcement::Soft => {
+            tracing::warn!(%message, explanation = %decision.explanation(), "would deny; allowed by soft enforcement");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Groups and membership.
+
+use rolecall_arn::IdKind;
+use rolecall_store::{Entity, EntityKind, StoreError};
+use rolecall_wire::{AwsError, Validator, XmlWriter};
+
+use super::{authorized_entity, name_param, path_param, path_prefix_param, write_entity};
+use crate::call::{Call, Reply, truncation};
+use crate::errors::{Noun, no_such, on_entity, store_failure};
+
+pub(crate) async fn create_group(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "GroupName", true, 128);
+    path_param(call, &mut v, "Path");
+    v.finish()?;
+    let name = call.req("GroupName");
+    let path = call.get("Path").unwrap_or("/");
+    let arn = rolecall_arn::Arn::iam(call.account(), "group", path, name).to_string();
+    call.authorize("iam:CreateGroup", &arn, &arn)?;
+    let group = Entity {
+        account_id: call.account().to_owned(),
+        name: name.to_owned(),
+        path: path.to_owned(),
+        id: rolecall_arn::new_id(IdKind::Group),
+        created_at: call.now.unix_timestamp(),
+        boundary_arn: None,
+    };
+    call.app
+        .store()
+        .create_entity(EntityKind::Group, &group)
+        .await
+        .map_err(on_entity(Noun::Group, name))?;
+    call.wrote();
+    let mut w = XmlWriter::new();
+    w.open("Group");
+    write_entity(&mut w, EntityKind::Group, &group);
+    w.close("Group");
+    Ok(Some(w))
+}
+
+pub(crate) async fn get_group(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "GroupName", true, 128);
+    let _ = call.paging(&mut v);
+    v.finish()?;
+    let group = authorized_entity(
+        call,
+        EntityKind::Group,
+        Noun::Group,
+        call.req("GroupName"),
+        "iam:GetGroup",
+    )
+    .await?;
+    let users = call
+        .app
+        .store()
+        .users_in_group(call.account(), &group.name)
+        .await
+        .map_err(store_failure)?;
+    let mut w = XmlWriter::new();
+    w.open("Group");
+    write_entity(&mut w, EntityKind::Group, &group);
+    w.close("Group");
+    w.list("Users", &users, |w, u| write_entity(w, EntityKind::User, u));
+    w.bool("IsTruncated", false);
+    Ok(Some(w))
+}
+
+pub(crate) async fn list_groups(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    let prefix = path_prefix_param(call, &mut v);
+    let (marker, max) = call.paging(&mut v);
+    v.finish()?;
+    let resource = format!("arn:aws:iam::{}:group/", call.account());
+    call.authorize("iam:ListGroups", &resource, &resource)?;
+    let page = call
+        .app
+        .store()
+        .list_entities(
+            EntityKind::Group,
+            call.account(),
+            &prefix,
+            marker.as_deref(),
+            max,
+        )
+        .await
+        .map_err(store_failure)?;
+    let mut w = XmlWriter::new();
+    w.list("Groups", &page.items, |w, g| {
+        write_entity(w, EntityKind::Group, g)
+    });
+    truncation(&mut w, page.next.as_deref());
+    Ok(Some(w))
+}
+
+pub(crate) async fn update_group(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "GroupName", true, 128);
+    name_param(call, &mut v, "NewGroupName", false, 128);
+    path_param(call, &mut v, "NewPath");
+    v.finish()?;
+    let name = call.req("GroupName");
+    authorized_entity(
+        call,
+        EntityKind::Group,
+        Noun::Group,
+        name,
+        "iam:UpdateGroup",
+    )
+    .await?;
+    let new_name = call.get("NewGroupName");
+    call.app
+        .store()
+        .update_entity(
+            EntityKind::Group,
+            call.account(),
+            name,
+            new_name,
+            call.get("NewPath"),
+        )
+        .await
+        .map_err(|e| {
+            if matches!(e, StoreError::AlreadyExists) {
+                on_entity(Noun::Group, new_name.unwrap_or(name))(e)
+            } else {
+                on_entity(Noun::Group, name)(e)
+            }
+        })?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn delete_group(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "GroupName", true, 128);
+    v.finish()?;
+    let name = call.req("GroupName");
+    authorized_entity(
+        call,
+        EntityKind::Group,
+        Noun::Group,
+        name,
+        "iam:DeleteGroup",
+    )
+    .await?;
+    call.app
+        .store()
+        .delete_entity(EntityKind::Group, call.account(), name)
+        .await
+        .map_err(on_entity(Noun::Group, name))?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn add_user_to_group(call: &Call<'_>) -> Reply {
+    membership(call, true).await
+}
+
+pub(crate) async fn remove_user_from_group(call: &Call<'_>) -> Reply {
+    membership(call, false).await
+}
+
+async fn membership(call: &Call<'_>, add: bool) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "GroupName", true, 128);
+    name_param(call, &mut v, "UserName", true, 128);
+    v.finish()?;
+    let (group, user) = (call.req("GroupName"), call.req("UserName"));
+    let action = if add {
+        "iam:AddUserToGroup"
+    } else {
+        "iam:RemoveUserFromGroup"
+    };
+    let group = authorized_entity(call, EntityKind::Group, Noun::Group, group, action).await?;
+    let user = super::find(call, EntityKind::User, user)
+        .await?
+        .ok_or_else(|| no_such(Noun::User, user))?;
+    let store = call.app.store();
+    if add {
+        store
+            .add_user_to_group(call.account(), &group.name, &user.name)
+            .await
+            .map_err(store_failure)?;
+    } else {
+        store
+            .remove_user_from_group(call.account(), &group.name, &user.name)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => AwsError::no_such_entity(format!(
+                    "User {} is not in group {}.",
+                    user.name, group.name
+                )),
+                other => store_failure(other),
+            })?;
+    }
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn list_groups_for_user(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "UserName", true, 128);
+    let _ = call.paging(&mut v);
+    v.finish()?;
+    let user = authorized_entity(
+        call,
+        EntityKind::User,
+        Noun::User,
+        call.req("UserName"),
+        "iam:ListGroupsForUser",
+    )
+    .await?;
+    let groups = call
+        .app
+        .store()
+        .groups_for_user(call.account(), &user.name)
+        .await
+        .map_err(store_failure)?;
+    let mut w = XmlWriter::new();
+    w.list("Groups", &groups, |w, g| {
+        write_entity(w, EntityKind::Group, g)
+    });
+    w.bool("IsTruncated", false);
+    Ok(Some(w))
+}

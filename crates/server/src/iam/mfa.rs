@@ -1,0 +1,343 @@
+//! Virtual MFA devices: creation with a real seed and QR code, enabling with two consecutive
+//! codes, resynchronisation, deactivation and deletion.
+
+use data_encoding::{BASE32_NOPAD, BASE64};
+use rolecall_arn::Arn;
+use rolecall_store::{EntityKind, MfaDevice, StoreError};
+use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
+
+use super::{authorized_entity, find, name_param, path_param, to_tags, write_tags};
+use crate::app::seed_context;
+use crate::call::{Call, Reply, iso, patterns, with_request_tags};
+use crate::errors::{Noun, store_failure};
+
+fn serial_param(call: &Call<'_>, v: &mut Validator) {
+    call.check(v, "SerialNumber", true, 9, 256, Some(patterns::SERIAL));
+}
+
+fn code_params(call: &Call<'_>, v: &mut Validator) {
+    call.check(v, "AuthenticationCode1", true, 6, 6, Some(r"[\d]+"));
+    call.check(v, "AuthenticationCode2", true, 6, 6, Some(r"[\d]+"));
+}
+
+fn invalid_codes() -> AwsError {
+    AwsError::new(
+        ErrorKind::InvalidAuthenticationCode,
+        "Authentication code for device is not valid.",
+    )
+}
+
+fn seed_of(call: &Call<'_>, d: &MfaDevice) -> Result<Vec<u8>, AwsError> {
+    let seed = call
+        .app
+        .master()
+        .open_text(&d.seed_sealed, &seed_context(&d.serial))
+        .map_err(|_| AwsError::internal())?;
+    BASE32_NOPAD
+        .decode(seed.as_bytes())
+        .map_err(|_| AwsError::internal())
+}
+
+pub(crate) async fn create_virtual_mfa_device(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "VirtualMFADeviceName", true, 226);
+    path_param(call, &mut v, "Path");
+    let tags = call.tags(&mut v)?;
+    v.finish()?;
+    let name = call.req("VirtualMFADeviceName");
+    let path = call.get("Path").unwrap_or("/");
+    let serial = Arn::iam(call.account(), "mfa", path, name).to_string();
+    call.authorize_with("iam:CreateVirtualMFADevice", &serial, &serial, |ctx| {
+        with_request_tags(ctx, &tags)
+    })?;
+    let mut secret = [0u8; 40];
+    rolecall_arn::random_bytes(&mut secret);
+    let seed = BASE32_NOPAD.encode(&secret);
+    let alias = call
+        .app
+        .store()
+        .account_alias(call.account())
+        .await
+        .map_err(store_failure)?;
+    let label = alias.unwrap_or_else(|| call.account().to_owned());
+    let uri = format!("otpauth://totp/{name}@{label}?secret={seed}");
+    let png = crate::qr::qr_png(&uri).map_err(|e| {
+        tracing::error!(error = %e, "QR code rendering failed");
+        AwsError::internal()
+    })?;
+    let device = MfaDevice {
+        serial: serial.clone(),
+        account_id: call.account().to_owned(),
+        name: name.to_owned(),
+        path: path.to_owned(),
+        seed_sealed: call.app.master().seal_text(&seed, &seed_context(&serial)),
+        user_lower: None,
+        enabled_at: None,
+        created_at: call.now.unix_timestamp(),
+        last_step: None,
+    };
+    call.app
+        .store()
+        .create_mfa_device(&device)
+        .await
+        .map_err(|e| match e {
+            StoreError::AlreadyExists => AwsError::new(
+                ErrorKind::EntityAlreadyExists,
+                "MFADevice entity at the same path and name already exists.",
+            ),
+            other => store_failure(other),
+        })?;
+    if !tags.is_empty() {
+        call.app
+            .store()
+            .tag(call.account(), "mfa", &serial, &to_tags(&tags))
+            .await
+            .map_err(store_failure)?;
+    }
+    call.wrote();
+    let mut w = XmlWriter::new();
+    w.open("VirtualMFADevice");
+    w.elem("SerialNumber", &serial);
+    w.elem("Base32StringSeed", &BASE64.encode(seed.as_bytes()));
+    w.elem("QRCodePNG", &BASE64.encode(&png));
+    if !tags.is_empty() {
+        write_tags(&mut w, &to_tags(&tags));
+    }
+    w.close("VirtualMFADevice");
+    Ok(Some(w))
+}
+
+async fn device_for(call: &Call<'_>, serial: &str) -> Result<MfaDevice, AwsError> {
+    call.app
+        .store()
+        .get_mfa_device(serial)
+        .await
+        .map_err(store_failure)?
+        .filter(|d| d.account_id == call.account())
+        .ok_or_else(|| {
+            AwsError::no_such_entity(format!(
+                "MFA Device with serial number {serial} does not exist."
+            ))
+        })
+}
+
+pub(crate) async fn enable_mfa_device(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "UserName", true, 128);
+    serial_param(call, &mut v);
+    code_params(call, &mut v);
+    v.finish()?;
+    let user = authorized_entity(
+        call,
+        EntityKind::User,
+        Noun::User,
+        call.req("UserName"),
+        "iam:EnableMFADevice",
+    )
+    .await?;
+    let device = device_for(call, call.req("SerialNumber")).await?;
+    if device.user_lower.is_some() {
+        return Err(AwsError::new(
+            ErrorKind::EntityAlreadyExists,
+            "MFA Device is already in use.",
+        ));
+    }
+    let secret = seed_of(call, &device)?;
+    let step = crate::totp::consecutive_steps(
+        &secret,
+        call.req("AuthenticationCode1"),
+        call.req("AuthenticationCode2"),
+        call.now.unix_timestamp(),
+    )
+    .ok_or_else(invalid_codes)?;
+    call.app
+        .store()
+        .enable_mfa_device(&device.serial, &user.name, call.now.unix_timestamp(), step)
+        .await
+        .map_err(|e| match e {
+            StoreError::AlreadyExists => AwsError::new(
+                ErrorKind::EntityAlreadyExists,
+                "MFA Device is already in use.",
+            ),
+            other => store_failure(other),
+        })?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn resync_mfa_device(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "UserName", true, 128);
+    serial_param(call, &mut v);
+    code_params(call, &mut v);
+    v.finish()?;
+    let user = authorized_entity(
+        call,
+        EntityKind::User,
+        Noun::User,
+        call.req("UserName"),
+        "iam:ResyncMFADevice",
+    )
+    .await?;
+    let device = device_for(call, call.req("SerialNumber")).await?;
+    if device.user_lower.as_deref() != Some(user.name.to_lowercase().as_str()) {
+        return Err(AwsError::no_such_entity(format!(
+            "MFA Device with serial number {} does not exist.",
+            device.serial
+        )));
+    }
+    let secret = seed_of(call, &device)?;
+    let step = crate::totp::consecutive_steps(
+        &secret,
+        call.req("AuthenticationCode1"),
+        call.req("AuthenticationCode2"),
+        call.now.unix_timestamp(),
+    )
+    .ok_or_else(invalid_codes)?;
+    call.app
+        .store()
+        .set_mfa_step(&device.serial, step)
+        .await
+        .map_err(store_failure)?;
+    Ok(None)
+}
+
+pub(crate) async fn deactivate_mfa_device(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "UserName", true, 128);
+    serial_param(call, &mut v);
+    v.finish()?;
+    let user = authorized_entity(
+        call,
+        EntityKind::User,
+        Noun::User,
+        call.req("UserName"),
+        "iam:DeactivateMFADevice",
+    )
+    .await?;
+    let serial = call.req("SerialNumber");
+    call.app
+        .store()
+        .deactivate_mfa_device(serial, &user.name)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AwsError::no_such_entity(format!(
+                "MFA Device with serial number {serial} does not exist."
+            )),
+            other => store_failure(other),
+        })?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn delete_virtual_mfa_device(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    serial_param(call, &mut v);
+    v.finish()?;
+    let serial = call.req("SerialNumber");
+    call.authorize("iam:DeleteVirtualMFADevice", serial, serial)?;
+    device_for(call, serial).await?;
+    call.app
+        .store()
+        .delete_mfa_device(serial)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => AwsError::new(
+                ErrorKind::DeleteConflict,
+                "MFA VirtualDevice in use. Must deactivate first.",
+            ),
+            StoreError::NotFound => AwsError::no_such_entity(format!(
+                "VirtualMFADevice with serial number {serial} doesn't exist."
+            )),
+            other => store_failure(other),
+        })?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn list_mfa_devices(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "UserName", false, 128);
+    let _ = call.paging(&mut v);
+    v.finish()?;
+    let target = super::users::target_user(call)?;
+    let devices = match &target {
+        Some(name) => {
+            let user = authorized_entity(
+                call,
+                EntityKind::User,
+                Noun::User,
+                name,
+                "iam:ListMFADevices",
+            )
+            .await?;
+            call.app
+                .store()
+                .list_mfa_devices(call.account(), Some(&user.name))
+                .await
+                .map_err(store_failure)?
+                .into_iter()
+                .map(|d| (user.name.clone(), d))
+                .collect()
+        }
+        None => {
+            call.authorize("iam:ListMFADevices", &call.p.caller.arn, &call.p.caller.arn)?;
+            Vec::new()
+        }
+    };
+    let mut w = XmlWriter::new();
+    w.list("MFADevices", &devices, |w, (user, d)| {
+        w.elem("UserName", user);
+        w.elem("SerialNumber", &d.serial);
+        w.elem("EnableDate", &iso(d.enabled_at.unwrap_or(d.created_at)));
+    });
+    w.bool("IsTruncated", false);
+    Ok(Some(w))
+}
+
+pub(crate) async fn list_virtual_mfa_devices(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    call.check(
+        &mut v,
+        "AssignmentStatus",
+        false,
+        1,
+        10,
+        Some("Assigned|Unassigned|Any"),
+    );
+    let _ = call.paging(&mut v);
+    v.finish()?;
+    let resource = format!("arn:aws:iam::{}:mfa/", call.account());
+    call.authorize("iam:ListVirtualMFADevices", &resource, &resource)?;
+    let status = call.get("AssignmentStatus").unwrap_or("Any");
+    let mut out = Vec::new();
+    for d in call
+        .app
+        .store()
+        .list_mfa_devices(call.account(), None)
+        .await
+        .map_err(store_failure)?
+    {
+        let assigned = d.user_lower.is_some();
+        if (status == "Assigned" && !assigned) || (status == "Unassigned" && assigned) {
+            continue;
+        }
+        let user = match &d.user_lower {
+            Some(u) => find(call, EntityKind::User, u).await?,
+            None => None,
+        };
+        out.push((d, user));
+    }
+    let mut w = XmlWriter::new();
+    w.list("VirtualMFADevices", &out, |w, (d, user)| {
+        w.elem("SerialNumber", &d.serial);
+        if let Some(u) = user {
+            w.open("User");
+            super::write_entity(w, EntityKind::User, u);
+            w.close("User");
+            w.elem("EnableDate", &iso(d.enabled_at.unwrap_or(d.created_at)));
+        }
+    });
+    w.bool("IsTruncated", false);
+    Ok(Some(w))
+}

@@ -1,0 +1,130 @@
+//! IAM operations, one module per family. Each handler validates its input, authorizes the
+//! caller on the resource AWS checks, then reads or writes the store.
+
+pub(crate) mod account;
+pub(crate) mod groups;
+pub(crate) mod mfa;
+pub(crate) mod policies;
+pub(crate) mod roles;
+pub(crate) mod simulate;
+pub(crate) mod users;
+
+use rolecall_arn::Arn;
+use rolecall_store::{Entity, EntityKind, StoreError, Tag};
+use rolecall_wire::{AwsError, Validator, XmlWriter};
+
+use crate::call::{Call, iso, patterns};
+use crate::errors::{Noun, no_such, store_failure};
+
+/// The ARN of an entity, or of a would-be entity at the root path.
+pub(crate) fn entity_arn(
+    account: &str,
+    kind: EntityKind,
+    entity: Option<&Entity>,
+    name: &str,
+) -> String {
+    let (path, name) = entity.map_or(("/", name), |e| (e.path.as_str(), e.name.as_str()));
+    Arn::iam(account, kind.owner_kind(), path, name).to_string()
+}
+
+/// Looks an entity up; `None` when it does not exist.
+pub(crate) async fn find(
+    call: &Call<'_>,
+    kind: EntityKind,
+    name: &str,
+) -> Result<Option<Entity>, AwsError> {
+    match call
+        .app
+        .store()
+        .get_entity(kind, call.account(), name)
+        .await
+    {
+        Ok(e) => Ok(Some(e)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(store_failure(e)),
+    }
+}
+
+/// Authorizes `action` on a named entity (checked on its ARN, shown as `user NAME`), then
+/// requires it to exist: the order AWS uses (validation, authorization, existence).
+pub(crate) async fn authorized_entity(
+    call: &Call<'_>,
+    kind: EntityKind,
+    noun: Noun,
+    name: &str,
+    action: &str,
+) -> Result<Entity, AwsError> {
+    let entity = find(call, kind, name).await?;
+    let arn = entity_arn(call.account(), kind, entity.as_ref(), name);
+    call.authorize(action, &arn, &format!("{} {name}", kind.owner_kind()))?;
+    entity.ok_or_else(|| no_such(noun, name))
+}
+
+/// Checks a `UserName`-style parameter.
+pub(crate) fn name_param(
+    call: &Call<'_>,
+    v: &mut Validator,
+    param: &str,
+    required: bool,
+    max: usize,
+) {
+    call.check(v, param, required, 1, max, Some(patterns::NAME));
+}
+
+/// Checks a `Path` parameter.
+pub(crate) fn path_param(call: &Call<'_>, v: &mut Validator, param: &str) {
+    call.check(v, param, false, 1, 512, Some(patterns::PATH));
+}
+
+/// Checks a `PathPrefix` parameter.
+pub(crate) fn path_prefix_param(call: &Call<'_>, v: &mut Validator) -> String {
+    call.check(v, "PathPrefix", false, 1, 512, Some(patterns::PATH_PREFIX));
+    call.get("PathPrefix").unwrap_or("/").to_owned()
+}
+
+/// Writes the common members of a user, group or instance profile element.
+pub(crate) fn write_entity(w: &mut XmlWriter, kind: EntityKind, e: &Entity) {
+    let (name_el, id_el) = match kind {
+        EntityKind::User => ("UserName", "UserId"),
+        EntityKind::Group => ("GroupName", "GroupId"),
+        EntityKind::Role => ("RoleName", "RoleId"),
+        EntityKind::InstanceProfile => ("InstanceProfileName", "InstanceProfileId"),
+    };
+    w.elem("Path", &e.path);
+    w.elem(name_el, &e.name);
+    w.elem(id_el, &e.id);
+    w.elem(
+        "Arn",
+        &Arn::iam(&e.account_id, kind.owner_kind(), &e.path, &e.name).to_string(),
+    );
+    w.elem("CreateDate", &iso(e.created_at));
+}
+
+/// `<PermissionsBoundary>` when one is set.
+pub(crate) fn write_boundary(w: &mut XmlWriter, arn: Option<&str>) {
+    if let Some(arn) = arn {
+        w.open("PermissionsBoundary");
+        w.elem("PermissionsBoundaryType", "Policy");
+        w.elem("PermissionsBoundaryArn", arn);
+        w.close("PermissionsBoundary");
+    }
+}
+
+/// `<Tags>` members.
+pub(crate) fn write_tags(w: &mut XmlWriter, tags: &[Tag]) {
+    w.list("Tags", tags, |w, t| {
+        w.elem("Key", &t.key);
+        w.elem("Value", &t.value);
+    });
+}
+
+/// Converts validated `(key, value)` pairs into store tags.
+pub(crate) fn to_tags(pairs: &[(String, String)]) -> Vec<Tag> {
+    pairs
+        .iter()
+        .map(|(k, v)| Tag {
+            key: k.clone(),
+            value: v.clone(),
+        })
+        .collect()
+}

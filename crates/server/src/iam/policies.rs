@@ -1,0 +1,723 @@
+//! Inline policies of users, groups and roles; managed policies and their versions;
+//! attachments; permissions boundaries.
+
+use rolecall_arn::{Arn, IdKind};
+use rolecall_policy::{PolicyKind, non_whitespace_len, parse_policy};
+use rolecall_store::{EntityKind, ManagedPolicy, PolicyScope, StoreError};
+use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
+
+use super::{authorized_entity, find, name_param, to_tags, write_tags};
+use crate::call::{Call, Reply, iso, patterns, truncation, url_encode};
+use crate::errors::{Noun, conflict, no_such, on_entity, store_failure};
+use crate::ops::Op;
+
+const MANAGED_SIZE_LIMIT: usize = 6144;
+
+/// The owner kind, its noun, parameter name and inline-size quota for an operation.
+fn owner_of(op: Op) -> (EntityKind, Noun, Noun, &'static str, usize) {
+    match op {
+        Op::PutUserPolicy
+        | Op::GetUserPolicy
+        | Op::DeleteUserPolicy
+        | Op::ListUserPolicies
+        | Op::AttachUserPolicy
+        | Op::DetachUserPolicy
+        | Op::ListAttachedUserPolicies
+        | Op::PutUserPermissionsBoundary
+        | Op::DeleteUserPermissionsBoundary => (
+            EntityKind::User,
+            Noun::User,
+            Noun::UserPolicy,
+            "UserName",
+            2048,
+        ),
+        Op::PutGroupPolicy
+        | Op::GetGroupPolicy
+        | Op::DeleteGroupPolicy
+        | Op::ListGroupPolicies
+        | Op::AttachGroupPolicy
+        | Op::DetachGroupPolicy
+        | Op::ListAttachedGroupPolicies => (
+            EntityKind::Group,
+            Noun::Group,
+            Noun::GroupPolicy,
+            "GroupName",
+            5120,
+        ),
+        _ => (
+            EntityKind::Role,
+            Noun::Role,
+            Noun::RolePolicy,
+            "RoleName",
+            10_240,
+        ),
+    }
+}
+
+fn owner_name_max(kind: EntityKind) -> usize {
+    if kind == EntityKind::Role { 64 } else { 128 }
+}
+
+pub(crate) async fn put_inline(call: &Call<'_>) -> Reply {
+    let (kind, noun, _, param, quota) = owner_of(call.op);
+    let mut v = Validator::new();
+    name_param(call, &mut v, param, true, owner_name_max(kind));
+    name_param(call, &mut v, "PolicyName", true, 128);
+    call.check(
+        &mut v,
+        "PolicyDocument",
+        true,
+        1,
+        131_072,
+        Some(patterns::DOCUMENT),
+    );
+    v.finish()?;
+    let owner = authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
+    let doc = call.req("PolicyDocument");
+    parse_policy(doc, PolicyKind::Inline).map_err(|e| AwsError::malformed_policy(e.message))?;
+    call.app
+        .store()
+        .put_inline_policy(
+            call.account(),
+            kind,
+            &owner.name,
+            call.req("PolicyName"),
+            doc,
+            quota,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::LimitExceeded => AwsError::new(
+                ErrorKind::LimitExceeded,
+                format!(
+                    "Maximum policy size of {quota} bytes exceeded for {} {}",
+                    kind.owner_kind(),
+                    owner.name
+                ),
+            ),
+            other => store_failure(other),
+        })?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn get_inline(call: &Call<'_>) -> Reply {
+    let (kind, noun, policy_noun, param, _) = owner_of(call.op);
+    let mut v = Validator::new();
+    name_param(call, &mut v, param, true, owner_name_max(kind));
+    name_param(call, &mut v, "PolicyName", true, 128);
+    v.finish()?;
+    let owner = authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
+    let name = call.req("PolicyName");
+    let policies = call
+        .app
+        .store()
+        .inline_policies(call.account(), kind, &owner.name)
+        .await
+        .map_err(store_failure)?;
+    let (_, doc) = policies
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .ok_or_else(|| no_such(policy_noun, name))?;
+    let mut w = XmlWriter::new();
+    w.elem(param, &owner.name);
+    w.elem("PolicyName", name);
+    w.elem("PolicyDocument", &url_encode(&doc));
+    Ok(Some(w))
+}
+
+pub(crate) async fn delete_inline(call: &Call<'_>) -> Reply {
+    let (kind, noun, policy_noun, param, _) = owner_of(call.op);
+    let mut v = Validator::new();
+    name_param(call, &mut v, param, true, owner_name_max(kind));
+    name_param(call, &mut v, "PolicyName", true, 128);
+    v.finish()?;
+    let owner = authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
+    let name = call.req("PolicyName");
+    call.app
+        .store()
+        .delete_inline_policy(call.account(), kind, &owner.name, name)
+        .await
+        .map_err(on_entity(policy_noun, name))?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn list_inline(call: &Call<'_>) -> Reply {
+    let (kind, noun, _, param, _) = owner_of(call.op);
+    let mut v = Validator::new();
+    name_param(call, &mut v, param, true, owner_name_max(kind));
+    let _ = call.paging(&mut v);
+    v.finish()?;
+    let owner = authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
+    let names: Vec<String> = call
+        .app
+        .store()
+        .inline_policies(call.account(), kind, &owner.name)
+        .await
+        .map_err(store_failure)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let mut w = XmlWriter::new();
+    w.string_list("PolicyNames", &names);
+    w.bool("IsTruncated", false);
+    Ok(Some(w))
+}
+
+/// The managed policy an ARN names, or `NoSuchEntity` in IAM's words.
+pub(crate) async fn require_policy(call: &Call<'_>, arn: &str) -> Result<ManagedPolicy, AwsError> {
+    let p = call
+        .app
+        .store()
+        .get_managed_policy(arn)
+        .await
+        .map_err(store_failure)?;
+    p.filter(|p| p.account_id == "aws" || p.account_id == call.account())
+        .ok_or_else(|| {
+            AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
+        })
+}
+
+fn write_policy(w: &mut XmlWriter, p: &ManagedPolicy) {
+    w.elem("PolicyName", &p.name);
+    w.elem("PolicyId", &p.id);
+    w.elem("Arn", &p.arn);
+    w.elem("Path", &p.path);
+    w.elem("DefaultVersionId", &p.default_version);
+    w.num("AttachmentCount", p.attachment_count);
+    w.num("PermissionsBoundaryUsageCount", p.boundary_usage_count);
+    w.bool("IsAttachable", true);
+    w.opt("Description", p.description.as_deref());
+    w.elem("CreateDate", &iso(p.created_at));
+    w.elem("UpdateDate", &iso(p.updated_at));
+}
+
+fn check_managed_document(doc: &str) -> Result<(), AwsError> {
+    parse_policy(doc, PolicyKind::Managed).map_err(|e| AwsError::malformed_policy(e.message))?;
+    if non_whitespace_len(doc) > MANAGED_SIZE_LIMIT {
+        return Err(AwsError::new(
+            ErrorKind::LimitExceeded,
+            format!("Cannot exceed quota for PolicySize: {MANAGED_SIZE_LIMIT}"),
+        ));
+    }
+    Ok(())
+}
+
+fn policy_arn_param(call: &Call<'_>, v: &mut Validator) {
+    call.check(v, "PolicyArn", true, 20, 2048, None);
+}
+
+pub(crate) async fn create_policy(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "PolicyName", true, 128);
+    call.check(&mut v, "Path", false, 1, 512, Some(patterns::POLICY_PATH));
+    call.check(
+        &mut v,
+        "PolicyDocument",
+        true,
+        1,
+        131_072,
+        Some(patterns::DOCUMENT),
+    );
+    call.check(&mut v, "Description", false, 0, 1000, None);
+    let tags = call.tags(&mut v)?;
+    v.finish()?;
+    let name = call.req("PolicyName");
+    let path = call.get("Path").unwrap_or("/");
+    let arn = Arn::iam(call.account(), "policy", path, name).to_string();
+    call.authorize_with("iam:CreatePolicy", &arn, &format!("policy {name}"), |ctx| {
+        crate::call::with_request_tags(ctx, &tags)
+    })?;
+    let doc = call.req("PolicyDocument");
+    check_managed_document(doc)?;
+    let now = call.now.unix_timestamp();
+    let policy = ManagedPolicy {
+        arn: arn.clone(),
+        account_id: call.account().to_owned(),
+        name: name.to_owned(),
+        path: path.to_owned(),
+        id: rolecall_arn::new_id(IdKind::Policy),
+        default_version: "v1".into(),
+        description: call.get("Description").map(str::to_owned),
+        created_at: now,
+        updated_at: now,
+        attachment_count: 0,
+        boundary_usage_count: 0,
+    };
+    let store = call.app.store();
+    store
+        .create_managed_policy(&policy, doc)
+        .await
+        .map_err(|e| match e {
+            StoreError::AlreadyExists => AwsError::new(
+                ErrorKind::EntityAlreadyExists,
+                format!("A policy called {name} already exists. Duplicate names are not allowed."),
+            ),
+            other => store_failure(other),
+        })?;
+    if !tags.is_empty() {
+        store
+            .tag(call.account(), "policy", &arn, &to_tags(&tags))
+            .await
+            .map_err(store_failure)?;
+    }
+    call.wrote();
+    let mut w = XmlWriter::new();
+    w.open("Policy");
+    write_policy(&mut w, &policy);
+    if !tags.is_empty() {
+        write_tags(&mut w, &to_tags(&tags));
+    }
+    w.close("Policy");
+    Ok(Some(w))
+}
+
+/// Authorizes an action on a managed policy, then requires it to exist.
+async fn authorized_policy(call: &Call<'_>, action: &str) -> Result<ManagedPolicy, AwsError> {
+    let arn = call.req("PolicyArn");
+    call.authorize(action, arn, arn)?;
+    let p = call
+        .app
+        .store()
+        .get_managed_policy(arn)
+        .await
+        .map_err(store_failure)?;
+    p.filter(|p| p.account_id == "aws" || p.account_id == call.account())
+        .ok_or_else(|| AwsError::no_such_entity(format!("Policy {arn} was not found.")))
+}
+
+pub(crate) async fn get_policy(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    policy_arn_param(call, &mut v);
+    v.finish()?;
+    let p = authorized_policy(call, "iam:GetPolicy").await?;
+    let tags = call
+        .app
+        .store()
+        .tags(call.account(), "policy", &p.arn)
+        .await
+        .map_err(store_failure)?;
+    let mut w = XmlWriter::new();
+    w.open("Policy");
+    write_policy(&mut w, &p);
+    if !tags.is_empty() {
+        write_tags(&mut w, &tags);
+    }
+    w.close("Policy");
+    Ok(Some(w))
+}
+
+pub(crate) async fn list_policies(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    call.check(&mut v, "Scope", false, 1, 5, Some("All|AWS|Local"));
+    call.check(
+        &mut v,
+        "PathPrefix",
+        false,
+        1,
+        512,
+        Some(r"((/[A-Za-z0-9\.,\+@=_-]+)*)/"),
+    );
+    let only_attached = call.boolean(&mut v, "OnlyAttached").unwrap_or(false);
+    let (marker, max) = call.paging(&mut v);
+    v.finish()?;
+    let resource = format!("arn:aws:iam::{}:policy/", call.account());
+    call.authorize("iam:ListPolicies", &resource, &resource)?;
+    let scope = match call.get("Scope") {
+        Some("AWS") => PolicyScope::Aws,
+        Some("Local") => PolicyScope::Local,
+        _ => PolicyScope::All,
+    };
+    let prefix = call.get("PathPrefix").unwrap_or("/");
+    let page = call
+        .app
+        .store()
+        .list_managed_policies(
+            call.account(),
+            scope,
+            only_attached,
+            prefix,
+            marker.as_deref(),
+            max,
+        )
+        .await
+        .map_err(store_failure)?;
+    let mut w = XmlWriter::new();
+    w.list("Policies", &page.items, write_policy);
+    truncation(&mut w, page.next.as_deref());
+    Ok(Some(w))
+}
+
+fn own_policy(call: &Call<'_>, p: &ManagedPolicy) -> Result<(), AwsError> {
+    if p.account_id == call.account() {
+        Ok(())
+    } else {
+        Err(AwsError::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "Policy {} is an AWS managed policy and cannot be changed.",
+                p.arn
+            ),
+        ))
+    }
+}
+
+pub(crate) async fn delete_policy(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    policy_arn_param(call, &mut v);
+    v.finish()?;
+    let p = authorized_policy(call, "iam:DeletePolicy").await?;
+    own_policy(call, &p)?;
+    call.app
+        .store()
+        .delete_managed_policy(&p.arn)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(c) => conflict(c),
+            StoreError::NotFound => {
+                AwsError::no_such_entity(format!("Policy {} was not found.", p.arn))
+            }
+            other => store_failure(other),
+        })?;
+    call.wrote();
+    Ok(None)
+}
+
+fn write_version(w: &mut XmlWriter, v: &rolecall_store::PolicyVersion, with_document: bool) {
+    if with_document {
+        w.elem("Document", &url_encode(&v.document));
+    }
+    w.elem("VersionId", &v.version_id);
+    w.bool("IsDefaultVersion", v.is_default);
+    w.elem("CreateDate", &iso(v.created_at));
+}
+
+pub(crate) async fn create_policy_version(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    policy_arn_param(call, &mut v);
+    call.check(
+        &mut v,
+        "PolicyDocument",
+        true,
+        1,
+        131_072,
+        Some(patterns::DOCUMENT),
+    );
+    let set_default = call.boolean(&mut v, "SetAsDefault").unwrap_or(false);
+    v.finish()?;
+    let p = authorized_policy(call, "iam:CreatePolicyVersion").await?;
+    own_policy(call, &p)?;
+    let doc = call.req("PolicyDocument");
+    check_managed_document(doc)?;
+    let id = call.app.store().create_policy_version(&p.arn, doc, set_default, call.now.unix_timestamp()).await.map_err(|e| match e {
+        StoreError::LimitExceeded => AwsError::new(
+            ErrorKind::LimitExceeded,
+            "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.",
+        ),
+        other => store_failure(other),
+    })?;
+    call.wrote();
+    let mut w = XmlWriter::new();
+    w.open("PolicyVersion");
+    w.elem("VersionId", &id);
+    w.bool("IsDefaultVersion", set_default);
+    w.elem("CreateDate", &iso(call.now.unix_timestamp()));
+    w.close("PolicyVersion");
+    Ok(Some(w))
+}
+
+fn version_param(call: &Call<'_>, v: &mut Validator) {
+    call.check(
+        v,
+        "VersionId",
+        true,
+        1,
+        128,
+        Some(r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?"),
+    );
+}
+
+pub(crate) async fn get_policy_version(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    policy_arn_param(call, &mut v);
+    version_param(call, &mut v);
+    v.finish()?;
+    let p = authorized_policy(call, "iam:GetPolicyVersion").await?;
+    let id = call.req("VersionId");
+    let versions = call
+        .app
+        .store()
+        .policy_versions(&p.arn)
+        .await
+        .map_err(store_failure)?;
+    let version = versions
+        .iter()
+        .find(|v| v.version_id == id)
+        .ok_or_else(|| {
+            AwsError::no_such_entity(format!(
+                "Policy {} version {id} does not exist or is not attachable.",
+                p.arn
+            ))
+        })?;
+    let mut w = XmlWriter::new();
+    w.open("PolicyVersion");
+    write_version(&mut w, version, true);
+    w.close("PolicyVersion");
+    Ok(Some(w))
+}
+
+pub(crate) async fn list_policy_versions(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    policy_arn_param(call, &mut v);
+    let _ = call.paging(&mut v);
+    v.finish()?;
+    let p = authorized_policy(call, "iam:ListPolicyVersions").await?;
+    let versions = call
+        .app
+        .store()
+        .policy_versions(&p.arn)
+        .await
+        .map_err(store_failure)?;
+    let mut w = XmlWriter::new();
+    w.list("Versions", &versions, |w, v| write_version(w, v, false));
+    w.bool("IsTruncated", false);
+    Ok(Some(w))
+}
+
+pub(crate) async fn delete_policy_version(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    policy_arn_param(call, &mut v);
+    version_param(call, &mut v);
+    v.finish()?;
+    let p = authorized_policy(call, "iam:DeletePolicyVersion").await?;
+    own_policy(call, &p)?;
+    let id = call.req("VersionId");
+    call.app
+        .store()
+        .delete_policy_version(&p.arn, id)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(c) => conflict(c),
+            StoreError::NotFound => AwsError::no_such_entity(format!(
+                "Policy {} version {id} does not exist or is not attachable.",
+                p.arn
+            )),
+            other => store_failure(other),
+        })?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn set_default_policy_version(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    policy_arn_param(call, &mut v);
+    version_param(call, &mut v);
+    v.finish()?;
+    let p = authorized_policy(call, "iam:SetDefaultPolicyVersion").await?;
+    own_policy(call, &p)?;
+    let id = call.req("VersionId");
+    call.app
+        .store()
+        .set_default_policy_version(&p.arn, id, call.now.unix_timestamp())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AwsError::no_such_entity(format!(
+                "Policy {} version {id} does not exist or is not attachable.",
+                p.arn
+            )),
+            other => store_failure(other),
+        })?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn list_entities_for_policy(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    policy_arn_param(call, &mut v);
+    let _ = call.paging(&mut v);
+    v.finish()?;
+    let p = authorized_policy(call, "iam:ListEntitiesForPolicy").await?;
+    let filter = call.get("EntityFilter");
+    let entities = call
+        .app
+        .store()
+        .entities_for_policy(call.account(), &p.arn)
+        .await
+        .map_err(store_failure)?;
+    let pick = |kind: &str| -> Vec<(String, String)> {
+        let wanted = filter.is_none_or(|f| f.eq_ignore_ascii_case(kind));
+        entities
+            .iter()
+            .filter(|(k, _, _)| wanted && k == kind)
+            .map(|(_, n, id)| (n.clone(), id.clone()))
+            .collect()
+    };
+    let mut w = XmlWriter::new();
+    for (element, kind, name_el, id_el) in [
+        ("PolicyGroups", "group", "GroupName", "GroupId"),
+        ("PolicyUsers", "user", "UserName", "UserId"),
+        ("PolicyRoles", "role", "RoleName", "RoleId"),
+    ] {
+        w.list(element, &pick(kind), |w, (n, id)| {
+            w.elem(name_el, n);
+            w.elem(id_el, id);
+        });
+    }
+    w.bool("IsTruncated", false);
+    Ok(Some(w))
+}
+
+pub(crate) async fn attach(call: &Call<'_>) -> Reply {
+    let (kind, noun, _, param, _) = owner_of(call.op);
+    let mut v = Validator::new();
+    name_param(call, &mut v, param, true, owner_name_max(kind));
+    policy_arn_param(call, &mut v);
+    v.finish()?;
+    let name = call.req(param);
+    let arn = call.req("PolicyArn");
+    let entity = find(call, kind, name).await?;
+    let entity_arn = super::entity_arn(call.account(), kind, entity.as_ref(), name);
+    call.authorize_with(
+        &call.op.iam_action(),
+        &entity_arn,
+        &format!("{} {name}", kind.owner_kind()),
+        |ctx| ctx.set("iam:PolicyARN", arn),
+    )?;
+    let entity = entity.ok_or_else(|| no_such(noun, name))?;
+    require_policy(call, arn).await?;
+    let quota = match kind {
+        EntityKind::User => "PoliciesPerUser",
+        EntityKind::Group => "PoliciesPerGroup",
+        _ => "PoliciesPerRole",
+    };
+    call.app
+        .store()
+        .attach_policy(call.account(), kind, &entity.name, arn)
+        .await
+        .map_err(|e| match e {
+            StoreError::LimitExceeded => AwsError::new(
+                ErrorKind::LimitExceeded,
+                format!("Cannot exceed quota for {quota}: 10"),
+            ),
+            other => store_failure(other),
+        })?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn detach(call: &Call<'_>) -> Reply {
+    let (kind, noun, _, param, _) = owner_of(call.op);
+    let mut v = Validator::new();
+    name_param(call, &mut v, param, true, owner_name_max(kind));
+    policy_arn_param(call, &mut v);
+    v.finish()?;
+    let name = call.req(param);
+    let arn = call.req("PolicyArn");
+    let entity = find(call, kind, name).await?;
+    let entity_arn = super::entity_arn(call.account(), kind, entity.as_ref(), name);
+    call.authorize_with(
+        &call.op.iam_action(),
+        &entity_arn,
+        &format!("{} {name}", kind.owner_kind()),
+        |ctx| ctx.set("iam:PolicyARN", arn),
+    )?;
+    let entity = entity.ok_or_else(|| no_such(noun, name))?;
+    call.app
+        .store()
+        .detach_policy(call.account(), kind, &entity.name, arn)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => {
+                AwsError::no_such_entity(format!("Policy {arn} was not found."))
+            }
+            other => store_failure(other),
+        })?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn list_attached(call: &Call<'_>) -> Reply {
+    let (kind, noun, _, param, _) = owner_of(call.op);
+    let mut v = Validator::new();
+    name_param(call, &mut v, param, true, owner_name_max(kind));
+    call.check(
+        &mut v,
+        "PathPrefix",
+        false,
+        1,
+        512,
+        Some(r"((/[A-Za-z0-9\.,\+@=_-]+)*)/"),
+    );
+    let _ = call.paging(&mut v);
+    v.finish()?;
+    let entity =
+        authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
+    let prefix = call.get("PathPrefix").unwrap_or("/");
+    let attached: Vec<(String, String, String)> = call
+        .app
+        .store()
+        .attached_policies(call.account(), kind, &entity.name)
+        .await
+        .map_err(store_failure)?
+        .into_iter()
+        .filter(|(_, _, path)| path.starts_with(prefix))
+        .collect();
+    let mut w = XmlWriter::new();
+    w.list("AttachedPolicies", &attached, |w, (name, arn, _)| {
+        w.elem("PolicyName", name);
+        w.elem("PolicyArn", arn);
+    });
+    w.bool("IsTruncated", false);
+    Ok(Some(w))
+}
+
+pub(crate) async fn put_boundary(call: &Call<'_>) -> Reply {
+    let (kind, noun, _, param, _) = owner_of(call.op);
+    let mut v = Validator::new();
+    name_param(call, &mut v, param, true, owner_name_max(kind));
+    call.check(&mut v, "PermissionsBoundary", true, 20, 2048, None);
+    v.finish()?;
+    let name = call.req(param);
+    let arn = call.req("PermissionsBoundary");
+    let entity = find(call, kind, name).await?;
+    let entity_arn = super::entity_arn(call.account(), kind, entity.as_ref(), name);
+    call.authorize_with(
+        &call.op.iam_action(),
+        &entity_arn,
+        &format!("{} {name}", kind.owner_kind()),
+        |ctx| ctx.set("iam:PermissionsBoundary", arn),
+    )?;
+    let entity = entity.ok_or_else(|| no_such(noun, name))?;
+    require_policy(call, arn).await?;
+    call.app
+        .store()
+        .set_boundary(kind, call.account(), &entity.name, Some(arn))
+        .await
+        .map_err(on_entity(noun, name))?;
+    call.wrote();
+    Ok(None)
+}
+
+pub(crate) async fn delete_boundary(call: &Call<'_>) -> Reply {
+    let (kind, noun, _, param, _) = owner_of(call.op);
+    let mut v = Validator::new();
+    name_param(call, &mut v, param, true, owner_name_max(kind));
+    v.finish()?;
+    let entity =
+        authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
+    if entity.boundary_arn.is_none() {
+        return Err(AwsError::no_such_entity(format!(
+            "The {} with name {} has no permissions boundary.",
+            kind.owner_kind(),
+            entity.name
+        )));
+    }
+    call.app
+        .store()
+        .set_boundary(kind, call.account(), &entity.name, None)
+        .await
+        .map_err(on_entity(noun, &entity.name))?;
+    call.wrote();
+    Ok(None)
+}

@@ -1,0 +1,525 @@
+//! STS: AssumeRole, GetCallerIdentity, GetSessionToken, GetFederationToken, GetAccessKeyInfo.
+
+use rolecall_arn::{
+    Arn, IdKind, account_from_access_key_id, new_access_key_id, new_secret_access_key,
+};
+use rolecall_policy::{
+    AssumeRoleInput, PolicyKind, PrincipalType, evaluate_assume_role, parse_policy,
+};
+use rolecall_wire::{AwsError, Constraint, ErrorKind, Validator, XmlWriter};
+
+use crate::app::{Enforcement, seed_context};
+use crate::authz::denied_message;
+use crate::call::{Call, Reply, with_request_tags};
+use crate::errors::store_failure;
+use crate::token::{SessionClaims, SessionKind};
+
+/// Chained role sessions last at most an hour.
+const CHAIN_LIMIT: i64 = 3600;
+/// Packed session policies and tags may use this many characters.
+const PACKED_LIMIT: usize = 2048;
+
+const SESSION_NAME_PATTERN: &str = r"[\w+=,.@-]*";
+
+fn mfa_params(call: &Call<'_>, v: &mut Validator) {
+    call.check(v, "SerialNumber", false, 9, 256, Some(r"[\w+=/:,.@-]*"));
+    call.check(v, "TokenCode", false, 6, 6, Some(r"[\d]*"));
+}
+
+/// Verifies an MFA code for the caller's device; `Ok(None)` when no MFA was given.
+async fn verify_mfa(
+    call: &Call<'_>,
+    bad_code: &str,
+    not_associated: &str,
+) -> Result<Option<i64>, AwsError> {
+    let (serial, code) = (call.get("SerialNumber"), call.get("TokenCode"));
+    let (serial, code) = match (serial, code) {
+        (None, None) => return Ok(None),
+        (Some(s), Some(c)) => (s, c),
+        _ => {
+            return Err(AwsError::access_denied(
+                "MultiFactorAuthentication failed, must provide both MFA serial number and one time pass code.",
+            ));
+        }
+    };
+    let store = call.app.store();
+    let device = store.get_mfa_device(serial).await.map_err(store_failure)?;
+    let owner_ok = |d: &rolecall_store::MfaDevice| match (&call.p.user, &d.user_lower) {
+        (Some(u), Some(owner)) => d.account_id == call.account() && u.name.to_lowercase() == *owner,
+        _ => false,
+    };
+    let Some(device) = device.filter(owner_ok) else {
+        return Err(AwsError::access_denied(not_associated));
+    };
+    let seed = call
+        .app
+        .master()
+        .open_text(&device.seed_sealed, &seed_context(&device.serial))
+        .map_err(|_| AwsError::internal())?;
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(seed.as_bytes())
+        .map_err(|_| AwsError::internal())?;
+    let now = call.now.unix_timestamp();
+    let Some(step) = crate::totp::matching_step(&secret, code, now) else {
+        return Err(AwsError::access_denied(bad_code));
+    };
+    // Each code is good once: a replay, even a concurrent one, is refused.
+    if !store
+        .claim_mfa_step(&device.serial, step)
+        .await
+        .map_err(store_failure)?
+    {
+        return Err(AwsError::access_denied(bad_code));
+    }
+    Ok(Some(now))
+}
+
+fn session_policy_params(call: &Call<'_>, v: &mut Validator) -> Result<Vec<String>, AwsError> {
+    call.check(
+        v,
+        "Policy",
+        false,
+        1,
+        PACKED_LIMIT,
+        Some(crate::call::patterns::DOCUMENT),
+    );
+    let arns: Vec<String> = call
+        .params
+        .struct_list("PolicyArns", &["arn"])?
+        .into_iter()
+        .filter_map(|f| f.into_iter().next().flatten())
+        .collect();
+    if arns.len() > 10 {
+        v.custom(format!("Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10 (got {})", arns.len()));
+    }
+    for (i, arn) in arns.iter().enumerate() {
+        v.string(
+            &format!("policyArns.{}.member.arn", i + 1),
+            Some(arn),
+            true,
+            &[Constraint::MinLen(20), Constraint::MaxLen(2048)],
+        );
+    }
+    Ok(arns)
+}
+
+/// Validates the session policy and computes the packed size (percent of the allowance).
+async fn check_session_policy(
+    call: &Call<'_>,
+    arns: &[String],
+    tags: &[(String, String)],
+) -> Result<Option<i64>, AwsError> {
+    let policy = call.get("Policy");
+    if let Some(text) = policy {
+        parse_policy(text, PolicyKind::Session)
+            .map_err(|e| AwsError::malformed_policy(e.message))?;
+    }
+    for arn in arns {
+        if call
+            .app
+            .store()
+            .get_managed_policy(arn)
+            .await
+            .map_err(store_failure)?
+            .is_none()
+        {
+            return Err(AwsError::new(
+                ErrorKind::InvalidParameterValue,
+                format!("Policy {arn} does not exist or is not attachable."),
+            ));
+        }
+    }
+    if policy.is_none() && arns.is_empty() && tags.is_empty() {
+        return Ok(None);
+    }
+    let packed = policy.map_or(0, rolecall_policy::non_whitespace_len)
+        + arns.iter().map(String::len).sum::<usize>()
+        + tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+    let percent = i64::try_from(packed * 100 / PACKED_LIMIT)
+        .unwrap_or(i64::MAX)
+        .max(1);
+    if packed > PACKED_LIMIT {
+        return Err(AwsError::new(
+            ErrorKind::PackedPolicyTooLarge,
+            format!(
+                "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+            ),
+        ));
+    }
+    Ok(Some(percent))
+}
+
+fn credentials(w: &mut XmlWriter, claims: &SessionClaims, token: &str) {
+    w.open("Credentials");
+    w.elem("AccessKeyId", &claims.access_key_id);
+    w.elem("SecretAccessKey", &claims.secret);
+    w.elem("SessionToken", token);
+    w.elem("Expiration", &crate::call::iso(claims.expires));
+    w.close("Credentials");
+}
+
+/// Parses `arn:aws:iam::ACCT:role/path/name` into account, path and name.
+fn role_arn_parts(arn: &str) -> Option<(String, String, String)> {
+    let parsed = Arn::parse(arn).ok()?;
+    if parsed.service != "iam" || !rolecall_arn::is_account_id(&parsed.account) {
+        return None;
+    }
+    let rest = parsed.resource.strip_prefix("role/")?;
+    let (path, name) = match rest.rfind('/') {
+        Some(i) => (format!("/{}/", &rest[..i]), rest[i + 1..].to_owned()),
+        None => ("/".to_owned(), rest.to_owned()),
+    };
+    Some((parsed.account, path, name))
+}
+
+pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    call.check(&mut v, "RoleArn", true, 20, 2048, None);
+    call.check(
+        &mut v,
+        "RoleSessionName",
+        true,
+        2,
+        64,
+        Some(SESSION_NAME_PATTERN),
+    );
+    let duration = call.int(&mut v, "DurationSeconds", 900, 43200);
+    call.check(
+        &mut v,
+        "ExternalId",
+        false,
+        2,
+        1224,
+        Some(r"[\w+=,.@:\/-]*"),
+    );
+    call.check(
+        &mut v,
+        "SourceIdentity",
+        false,
+        2,
+        64,
+        Some(SESSION_NAME_PATTERN),
+    );
+    mfa_params(call, &mut v);
+    let arns = session_policy_params(call, &mut v)?;
+    let mut tags = call.tags(&mut v)?;
+    let transitive = call.params.string_list("TransitiveTagKeys")?;
+    v.finish()?;
+
+    let role_arn = call.req("RoleArn");
+    let session_name = call.req("RoleSessionName");
+    let p = call.p;
+    let bare_denial =
+        |action: &str| AwsError::access_denied(denied_message(p, action, role_arn, ""));
+    if p.is_root() {
+        return Err(AwsError::access_denied(
+            "Roles may not be assumed by root accounts.",
+        ));
+    }
+    if p.caller.kind == PrincipalType::FederatedUser {
+        return Err(bare_denial("sts:AssumeRole"));
+    }
+    // A missing role is refused exactly like a denied one: existence is never revealed.
+    let role = match role_arn_parts(role_arn) {
+        Some((account, path, name)) => match call.app.store().get_role(&account, &name).await {
+            Ok(r) if r.entity.path == path => Some(r),
+            Ok(_) | Err(rolecall_store::StoreError::NotFound) => None,
+            Err(e) => return Err(store_failure(e)),
+        },
+        None => None,
+    };
+    let Some(role) = role else {
+        return Err(bare_denial("sts:AssumeRole"));
+    };
+    let mfa_at = verify_mfa(
+        call,
+        "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
+        "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.",
+    )
+    .await?;
+
+    // Transitive tags of a chained session carry over; they cannot be overridden.
+    let caller_session = p.session.as_ref().filter(|s| s.kind == SessionKind::Role);
+    let mut carried_transitive = Vec::new();
+    if let Some(s) = caller_session {
+        for key in &s.transitive {
+            if let Some((k, val)) = s.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                tags.retain(|(nk, _)| !nk.eq_ignore_ascii_case(k));
+                tags.push((k.clone(), val.clone()));
+                carried_transitive.push(k.clone());
+            }
+        }
+    }
+    let source_identity = caller_session
+        .and_then(|s| s.source_identity.clone())
+        .or_else(|| call.get("SourceIdentity").map(str::to_owned));
+
+    let mut ctx = call.ctx.clone();
+    ctx.set("sts:RoleSessionName", session_name);
+    if let Some(e) = call.get("ExternalId") {
+        ctx.set("sts:ExternalId", e);
+    }
+    if let Some(si) = call.get("SourceIdentity") {
+        ctx.set("sts:SourceIdentity", si);
+    }
+    let request_tags: Vec<(String, String)> = call
+        .params
+        .struct_list("Tags", &["Key", "Value"])?
+        .into_iter()
+        .filter_map(|f| Some((f[0].clone()?, f[1].clone().unwrap_or_default())))
+        .collect();
+    with_request_tags(&mut ctx, &request_tags);
+    if !transitive.is_empty() {
+        ctx.set_multi("sts:TransitiveTagKeys", transitive.clone());
+    }
+    if mfa_at.is_some() {
+        ctx.set("aws:MultiFactorAuthPresent", "true");
+        ctx.set("aws:MultiFactorAuthAge", "0");
+    }
+    let mut actions = vec!["sts:AssumeRole"];
+    if !request_tags.is_empty() || !transitive.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if call.get("SourceIdentity").is_some()
+        || caller_session.is_some_and(|s| s.source_identity.is_some())
+    {
+        actions.push("sts:SetSourceIdentity");
+    }
+    let trust = parse_policy(&role.trust_policy, PolicyKind::Trust).map_err(|e| {
+        tracing::error!(role = %role_arn, error = %e, "a stored trust policy no longer parses; failing closed");
+        AwsError::internal()
+    })?;
+    let explain =
+        call.app.enforcement() == Enforcement::Soft || tracing::enabled!(tracing::Level::DEBUG);
+    let input = AssumeRoleInput {
+        caller: &p.caller,
+        caller_side: call.policies.side(),
+        role_arn,
+        role_account: &role.entity.account_id,
+        trust: &trust,
+        actions: &actions,
+        context: &ctx,
+    };
+    let decision = evaluate_assume_role(&input, explain);
+    if !decision.is_allowed() {
+        let action = decision
+            .failed_action
+            .clone()
+            .unwrap_or_else(|| "sts:AssumeRole".into());
+        let message = denied_message(p, &action, role_arn, "");
+        if call.app.enforcement() == Enforcement::Strict {
+            tracing::debug!(%message, reason = %decision.reason(&action), explanation = %decision.explanation(), "AssumeRole denied");
+            return Err(AwsError::access_denied(message));
+        }
+        tracing::warn!(%message, explanation = %decision.explanation(), "AssumeRole would be denied; allowed by soft enforcement");
+    }
+
+    let chained = p.caller.kind == PrincipalType::AssumedRole;
+    let seconds = match duration {
+        Some(d) if chained && d > CHAIN_LIMIT => {
+            return Err(AwsError::validation(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+            ));
+        }
+        Some(d) if d > role.max_session_duration => {
+            return Err(AwsError::validation(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            ));
+        }
+        Some(d) => d,
+        None => 3600,
+    };
+    let packed = check_session_policy(call, &arns, &request_tags).await?;
+
+    let account = role.entity.account_id.clone();
+    let issued = call.now.unix_timestamp();
+    let mut all_transitive = carried_transitive;
+    all_transitive.extend(transitive);
+    let claims = SessionClaims {
+        kind: SessionKind::Role,
+        account: account.clone(),
+        access_key_id: new_access_key_id(IdKind::TemporaryAccessKey, &account),
+        secret: new_secret_access_key(),
+        issued,
+        expires: issued + seconds,
+        mfa_at,
+        name: role.entity.name.clone(),
+        id: role.entity.id.clone(),
+        path: role.entity.path.clone(),
+        session_name: session_name.to_owned(),
+        policy: call.get("Policy").map(str::to_owned),
+        policy_arns: arns,
+        tags,
+        transitive: all_transitive,
+        source_identity: source_identity.clone(),
+    };
+    let token = call.app.inner.tokens.seal(&claims).await;
+    call.app
+        .note_role_use(&account, &role.entity.name, issued)
+        .await;
+
+    let mut w = XmlWriter::new();
+    credentials(&mut w, &claims, &token);
+    w.open("AssumedRoleUser");
+    w.elem(
+        "AssumedRoleId",
+        &format!("{}:{session_name}", role.entity.id),
+    );
+    w.elem(
+        "Arn",
+        &Arn::assumed_role(&account, &role.entity.name, session_name).to_string(),
+    );
+    w.close("AssumedRoleUser");
+    if let Some(size) = packed {
+        w.num("PackedPolicySize", size);
+    }
+    w.opt("SourceIdentity", source_identity.as_deref());
+    Ok(Some(w))
+}
+
+pub(crate) fn get_caller_identity(call: &Call<'_>) -> Reply {
+    let p = call.p;
+    let user_id = match p.caller.kind {
+        PrincipalType::Account => p.account().to_owned(),
+        PrincipalType::AssumedRole | PrincipalType::FederatedUser => {
+            let s = p
+                .session
+                .as_ref()
+                .map(|s| s.session_name.as_str())
+                .unwrap_or_default();
+            if p.caller.kind == PrincipalType::FederatedUser {
+                format!("{}:{s}", p.account())
+            } else {
+                format!("{}:{s}", p.caller.unique_id.as_deref().unwrap_or_default())
+            }
+        }
+        _ => p.caller.unique_id.clone().unwrap_or_default(),
+    };
+    let mut w = XmlWriter::new();
+    w.elem("UserId", &user_id);
+    w.elem("Account", p.account());
+    w.elem("Arn", &p.caller.arn);
+    Ok(Some(w))
+}
+
+pub(crate) async fn get_session_token(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    let duration = call.int(&mut v, "DurationSeconds", 900, 129_600);
+    mfa_params(call, &mut v);
+    v.finish()?;
+    let p = call.p;
+    if p.session.is_some() {
+        return Err(AwsError::access_denied(
+            "Cannot call GetSessionToken with session credentials",
+        ));
+    }
+    let not_valid = "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.";
+    let mfa_at = verify_mfa(call, not_valid, not_valid).await?;
+    let mut seconds = duration.unwrap_or(43_200);
+    if p.is_root() {
+        seconds = seconds.min(3600);
+    }
+    let issued = call.now.unix_timestamp();
+    let user = p.user.clone();
+    let claims = SessionClaims {
+        kind: SessionKind::User,
+        account: p.account().to_owned(),
+        access_key_id: new_access_key_id(IdKind::TemporaryAccessKey, p.account()),
+        secret: new_secret_access_key(),
+        issued,
+        expires: issued + seconds,
+        mfa_at,
+        name: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
+        id: user
+            .as_ref()
+            .map_or_else(|| p.account().to_owned(), |u| u.id.clone()),
+        path: user.as_ref().map(|u| u.path.clone()).unwrap_or_default(),
+        session_name: String::new(),
+        policy: None,
+        policy_arns: Vec::new(),
+        tags: Vec::new(),
+        transitive: Vec::new(),
+        source_identity: None,
+    };
+    let token = call.app.inner.tokens.seal(&claims).await;
+    let mut w = XmlWriter::new();
+    credentials(&mut w, &claims, &token);
+    Ok(Some(w))
+}
+
+pub(crate) async fn get_federation_token(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    call.check(&mut v, "Name", true, 2, 32, Some(SESSION_NAME_PATTERN));
+    let duration = call.int(&mut v, "DurationSeconds", 900, 129_600);
+    let arns = session_policy_params(call, &mut v)?;
+    let tags = call.tags(&mut v)?;
+    v.finish()?;
+    let p = call.p;
+    if p.session.is_some() {
+        return Err(AwsError::access_denied(
+            "Cannot call GetFederationToken with session credentials",
+        ));
+    }
+    let name = call.req("Name");
+    let fed_arn = Arn::federated_user(p.account(), name).to_string();
+    call.authorize_with("sts:GetFederationToken", &fed_arn, &fed_arn, |ctx| {
+        with_request_tags(ctx, &tags)
+    })?;
+    let packed = check_session_policy(call, &arns, &tags).await?;
+    let mut seconds = duration.unwrap_or(43_200);
+    if p.is_root() {
+        seconds = seconds.min(3600);
+    }
+    let issued = call.now.unix_timestamp();
+    let user = p.user.clone();
+    let claims = SessionClaims {
+        kind: SessionKind::Federated,
+        account: p.account().to_owned(),
+        access_key_id: new_access_key_id(IdKind::TemporaryAccessKey, p.account()),
+        secret: new_secret_access_key(),
+        issued,
+        expires: issued + seconds,
+        mfa_at: None,
+        name: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
+        id: user
+            .as_ref()
+            .map_or_else(|| p.account().to_owned(), |u| u.id.clone()),
+        path: user.as_ref().map(|u| u.path.clone()).unwrap_or_default(),
+        session_name: name.to_owned(),
+        policy: call.get("Policy").map(str::to_owned),
+        policy_arns: arns,
+        tags,
+        transitive: Vec::new(),
+        source_identity: None,
+    };
+    let token = call.app.inner.tokens.seal(&claims).await;
+    let mut w = XmlWriter::new();
+    credentials(&mut w, &claims, &token);
+    w.open("FederatedUser");
+    w.elem("FederatedUserId", &format!("{}:{name}", p.account()));
+    w.elem("Arn", &fed_arn);
+    w.close("FederatedUser");
+    if let Some(size) = packed {
+        w.num("PackedPolicySize", size);
+    }
+    Ok(Some(w))
+}
+
+pub(crate) fn get_access_key_info(call: &Call<'_>) -> Reply {
+    let mut v = Validator::new();
+    call.check(&mut v, "AccessKeyId", true, 16, 128, Some(r"[\w]*"));
+    v.finish()?;
+    call.authorize("sts:GetAccessKeyInfo", "*", "")?;
+    let id = call.req("AccessKeyId");
+    let account = account_from_access_key_id(id)
+        .filter(|_| rolecall_arn::access_key_kind(id).is_some())
+        .ok_or_else(|| {
+            AwsError::new(
+                ErrorKind::InvalidParameterValue,
+                format!("Access key {id} is not valid"),
+            )
+        })?;
+    let mut w = XmlWriter::new();
+    w.elem("Account", &account);
+    Ok(Some(w))
+}

@@ -1,0 +1,225 @@
+//! Self-validating session tokens: the whole session (who, until when, with which policy,
+//! tags, MFA time, and the temporary secret key) sealed under a server key from the store.
+//! Sessions need no row per AssumeRole, survive restarts and work on every node that shares
+//! the store and the master key. Each token names its key, so keys can be rotated.
+
+use std::sync::Arc;
+
+use data_encoding::BASE64;
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+
+use crate::crypto::SealingKey;
+use rolecall_store::{ServerKey, Store};
+
+/// Token format version byte.
+const FORMAT: u8 = 1;
+/// Associated data binding tokens to their purpose.
+const AAD: &[u8] = b"rolecall session token v1";
+
+/// What kind of session a token carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum SessionKind {
+    /// AssumeRole.
+    Role,
+    /// GetSessionToken: the user (or root) itself, possibly with MFA.
+    User,
+    /// GetFederationToken.
+    Federated,
+}
+
+/// The sealed content of a session token.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct SessionClaims {
+    /// Kind.
+    pub(crate) kind: SessionKind,
+    /// Account of the session (the role's account for role sessions).
+    pub(crate) account: String,
+    /// The temporary access key id (`ASIA…`).
+    pub(crate) access_key_id: String,
+    /// The temporary secret access key.
+    pub(crate) secret: String,
+    /// Issue time, epoch seconds.
+    pub(crate) issued: i64,
+    /// Expiry, epoch seconds.
+    pub(crate) expires: i64,
+    /// When MFA was verified for this session, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) mfa_at: Option<i64>,
+    /// Role name (role sessions) or user name (user and federated sessions; empty for root).
+    pub(crate) name: String,
+    /// Role or user unique id.
+    pub(crate) id: String,
+    /// Role or user path.
+    pub(crate) path: String,
+    /// Role session name, or federated user name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub(crate) session_name: String,
+    /// Inline session policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) policy: Option<String>,
+    /// Managed session policies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) policy_arns: Vec<String>,
+    /// Session tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) tags: Vec<(String, String)>,
+    /// Tag keys that carry into chained sessions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) transitive: Vec<String>,
+    /// Source identity, fixed for the session and its chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) source_identity: Option<String>,
+}
+
+impl std::fmt::Debug for SessionClaims {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionClaims")
+            .field("kind", &self.kind)
+            .field("account", &self.account)
+            .field("access_key_id", &self.access_key_id)
+            .field("name", &self.name)
+            .field("session_name", &self.session_name)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenError {
+    /// Not a token this server sealed (or corrupted).
+    Invalid,
+    /// Sealed by a key this server no longer has.
+    UnknownKey,
+}
+
+/// The token-sealing keys, unwrapped in memory; the newest seals, all open.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenKeys {
+    inner: Arc<RwLock<Vec<(u32, SealingKey)>>>,
+    master: SealingKey,
+    store: Store,
+}
+
+fn wrap_context(id: i64) -> String {
+    format!("token-key-{id}")
+}
+
+impl TokenKeys {
+    /// Loads the keys from the store, creating the first one when there is none.
+    ///
+    /// # Errors
+    /// When the store fails or a stored key cannot be unwrapped with this master key.
+    pub(crate) async fn load(store: Store, master: SealingKey) -> anyhow::Result<Self> {
+        let keys = Self {
+            inner: Arc::new(RwLock::new(Vec::new())),
+            master,
+            store,
+        };
+        keys.reload().await?;
+        if keys.inner.read().await.is_empty() {
+            keys.rotate().await?;
+        }
+        Ok(keys)
+    }
+
+    async fn reload(&self) -> anyhow::Result<()> {
+        let stored = self.store.server_keys().await?;
+        let mut out = Vec::with_capacity(stored.len());
+        for k in stored {
+            let raw = self.master.open_text(&k.wrapped_key, &wrap_context(k.key_id)).map_err(|_| {
+                anyhow::anyhow!("token key {} cannot be unwrapped: the master key file does not belong to this store", k.key_id)
+            })?;
+            let bytes = BASE64.decode(raw.as_bytes())?;
+            let bytes: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("token key {} is malformed", k.key_id))?;
+            out.push((u32::try_from(k.key_id)?, SealingKey::from_bytes(&bytes)));
+        }
+        *self.inner.write().await = out;
+        Ok(())
+    }
+
+    /// Adds a new key that seals from now on; old keys keep opening their tokens.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub(crate) async fn rotate(&self) -> anyhow::Result<()> {
+        let next = self
+            .store
+            .server_keys()
+            .await?
+            .iter()
+            .map(|k| k.key_id)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let (_, bytes) = SealingKey::generate();
+        let wrapped = self
+            .master
+            .seal_text(&BASE64.encode(&bytes), &wrap_context(next));
+        self.store
+            .add_server_key(
+                &ServerKey {
+                    key_id: next,
+                    wrapped_key: wrapped,
+                },
+                rolecall_store::now_epoch(),
+            )
+            .await?;
+        self.reload().await
+    }
+
+    /// Seals claims into a token.
+    pub(crate) async fn seal(&self, claims: &SessionClaims) -> String {
+        let keys = self.inner.read().await;
+        let (id, key) = keys
+            .last()
+            .expect("at least one token key is loaded at start");
+        let plain = serde_json::to_vec(claims).expect("claims serialize");
+        let mut out = vec![FORMAT];
+        out.extend_from_slice(&id.to_be_bytes());
+        out.extend_from_slice(&key.seal_bytes(&plain, AAD));
+        BASE64.encode(&out)
+    }
+
+    /// Opens a token. A token naming a key this node has not seen yet (rotated on another
+    /// node) triggers one reload from the store.
+    ///
+    /// # Errors
+    /// [`TokenError`] when the token is not genuine.
+    pub(crate) async fn open(&self, token: &str) -> Result<SessionClaims, TokenError> {
+        let raw = BASE64
+            .decode(token.trim().as_bytes())
+            .map_err(|_| TokenError::Invalid)?;
+        if raw.len() < 5 || raw[0] != FORMAT {
+            return Err(TokenError::Invalid);
+        }
+        let id = u32::from_be_bytes([raw[1], raw[2], raw[3], raw[4]]);
+        let body = &raw[5..];
+        let found = self
+            .inner
+            .read()
+            .await
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, key)| key.clone());
+        let key = match found {
+            Some(k) => k,
+            None => {
+                self.reload().await.map_err(|_| TokenError::UnknownKey)?;
+                self.inner
+                    .read()
+                    .await
+                    .iter()
+                    .find(|(k, _)| *k == id)
+                    .map(|(_, key)| key.clone())
+                    .ok_or(TokenError::UnknownKey)?
+            }
+        };
+        let plain = key.open_bytes(body, AAD).map_err(|_| TokenError::Invalid)?;
+        serde_json::from_slice(&plain).map_err(|_| TokenError::Invalid)
+    }
+}
