@@ -1,0 +1,133 @@
+//! boto3 and awscli against the server, on every backend.
+
+use rolecall_test_support::{Server, python, run_python};
+
+use crate::{backends, bin, py_dir, py_env};
+
+fn run_script(script: &str, accounts: &[&str]) {
+    let Some(py) = python() else { return };
+    for backend in backends() {
+        let server = Server::start(bin(), backend.clone());
+        let admins: Vec<_> = accounts
+            .iter()
+            .map(|a| server.bootstrap(a, "admin"))
+            .collect();
+        let env = py_env(&server, &admins);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let out = run_python(&py, &py_dir().join(script), &env);
+        eprintln!("{script} on {backend:?}: {}", out.trim());
+    }
+}
+
+#[test]
+fn boto3_seed_flow_and_its_refusals() {
+    run_script("seed_flow.py", &["111111111111"]);
+}
+
+#[test]
+fn boto3_cross_account_with_mfa() {
+    run_script("cross_account_mfa.py", &["111111111111", "222222222222"]);
+}
+
+#[test]
+fn boto3_authentication_refusals() {
+    run_script("refusals.py", &["111111111111"]);
+}
+
+/// The seed walk-through with the AWS CLI itself: a role profile in ~/.aws/config whose
+/// `source_profile` holds static keys; `--profile` makes the CLI call AssumeRole.
+#[test]
+fn awscli_role_profile_switches_to_the_role() {
+    let Some(py) = python() else { return };
+    let aws = py.with_file_name("aws");
+    let server = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
+    let admin = server.bootstrap("123456789012", "admin");
+    let home = tempfile::tempdir().unwrap();
+    let aws_dir = home.path().join(".aws");
+    std::fs::create_dir_all(&aws_dir).unwrap();
+    std::fs::write(
+        aws_dir.join("credentials"),
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            admin.access_key_id, admin.secret_access_key
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        aws_dir.join("config"),
+        "[default]\nregion = us-east-1\n\n[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/Ops\nsource_profile = default\nrole_session_name = walkthrough\nregion = us-east-1\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&aws)
+            .args(args)
+            .env("HOME", home.path())
+            .env("AWS_ENDPOINT_URL", &server.endpoint)
+            .env_remove("AWS_CONFIG_FILE")
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    let (code, _, err) = run(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "Ops",
+        "--assume-role-policy-document",
+        trust,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, err) = run(&[
+        "iam",
+        "attach-role-policy",
+        "--role-name",
+        "Ops",
+        "--policy-arn",
+        "arn:aws:iam::aws:policy/IAMReadOnlyAccess",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = run(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "ops",
+        "--query",
+        "Arn",
+        "--output",
+        "text",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out.trim(),
+        "arn:aws:sts::123456789012:assumed-role/Ops/walkthrough"
+    );
+    let (code, out, err) = run(&[
+        "iam",
+        "list-roles",
+        "--profile",
+        "ops",
+        "--query",
+        "Roles[].RoleName",
+        "--output",
+        "text",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.trim(), "Ops");
+    let (code, _, err) = run(&["iam", "create-user", "--user-name", "x", "--profile", "ops"]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("An error occurred (AccessDenied) when calling the CreateUser operation: User: arn:aws:sts::123456789012:assumed-role/Ops/walkthrough is not authorized to perform: iam:CreateUser"), "{err}");
+    // The CLI cached the role's credentials where it always does.
+    let cached = std::fs::read_dir(aws_dir.join("cli/cache"))
+        .unwrap()
+        .count();
+    assert_eq!(cached, 1);
+}
