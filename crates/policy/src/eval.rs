@@ -203,11 +203,10 @@ fn statement_applies(
     if !action_matches(&s.action, subject.action_lower) {
         return (StatementOutcome::ActionNotMatched, PrincipalMatch::None);
     }
-    if let (Some(block), Some(resource)) = (&s.resource, subject.resource) {
-        if !resource_matches(block, resource, subject.context, version) {
+    if let (Some(block), Some(resource)) = (&s.resource, subject.resource)
+        && !resource_matches(block, resource, subject.context, version) {
             return (StatementOutcome::ResourceNotMatched, PrincipalMatch::None);
         }
-    }
     let mut principal = PrincipalMatch::Direct;
     if let Some(caller) = subject.caller {
         principal = match &s.principal {

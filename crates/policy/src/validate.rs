@@ -422,14 +422,13 @@ pub fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError>
         if raw.date_values.iter().any(|d| parse_date(d).is_none()) {
             return err(LEGACY);
         }
-        if let Some((_, resources)) = &raw.resource {
-            if resources
+        if let Some((_, resources)) = &raw.resource
+            && resources
                 .iter()
                 .any(|r| r.starts_with("arn:") && (3..=5).contains(&r.split(':').count()))
             {
                 return err(LEGACY);
             }
-        }
     }
     let mut sids: Vec<&str> = Vec::new();
     for raw in &raws {
@@ -516,15 +515,14 @@ fn check_trust(raws: &[Raw]) -> Result<(), PolicyError> {
         }
     }
     for raw in raws {
-        if let Some((not, actions)) = &raw.action {
-            if *not
+        if let Some((not, actions)) = &raw.action
+            && (*not
                 || actions
                     .iter()
-                    .any(|a| !TRUST_ACTIONS.contains(&a.to_ascii_lowercase().as_str()))
+                    .any(|a| !TRUST_ACTIONS.contains(&a.to_ascii_lowercase().as_str())))
             {
                 return err("AssumeRole policy may only specify STS AssumeRole actions.");
             }
-        }
     }
     Ok(())
 }

@@ -307,7 +307,7 @@ async fn temporary(
             Principal {
                 caller: Caller {
                     kind: PrincipalType::FederatedUser,
-                    account: account.clone(),
+                    account,
                     arn: arn.clone(),
                     principal_arn: arn,
                     unique_id: Some(claims.id.clone()),

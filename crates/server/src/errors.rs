@@ -4,6 +4,7 @@ use rolecall_store::{Conflict, StoreError};
 use rolecall_wire::{AwsError, ErrorKind};
 
 /// An unexpected store failure: logged here, reported to the client as an internal error.
+#[allow(clippy::needless_pass_by_value)] // Used as `.map_err(store_failure)`, which passes by value.
 pub(crate) fn store_failure(e: StoreError) -> AwsError {
     tracing::error!(error = %e, "store failure");
     AwsError::new(

@@ -599,11 +599,9 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn groups_for_user(&self, account: &str, user: &str) -> Result<Vec<Entity>> {
-        let rows = sqlx::query(crate::dynamic(&format!(
-            "SELECT g.account_id, g.name, g.path, g.id, g.created_at, g.boundary_arn FROM groups_ g \
+        let rows = sqlx::query(crate::dynamic("SELECT g.account_id, g.name, g.path, g.id, g.created_at, g.boundary_arn FROM groups_ g \
              JOIN group_members m ON m.account_id = g.account_id AND m.group_lower = g.name_lower \
-             WHERE m.account_id = $1 AND m.user_lower = $2 ORDER BY g.name_lower"
-        )))
+             WHERE m.account_id = $1 AND m.user_lower = $2 ORDER BY g.name_lower"))
         .bind(account)
         .bind(user.to_lowercase())
         .fetch_all(self.pool())

@@ -307,11 +307,9 @@ pub(crate) async fn simulate(call: &Call<'_>) -> Reply {
                         request_values: None,
                         ..
                     } = &st.outcome
-                    {
-                        if !missing.contains(key) {
+                        && !missing.contains(key) {
                             missing.push(key.clone());
                         }
-                    }
                 }
             }
             w.close("MatchedStatements");
