@@ -204,9 +204,10 @@ fn statement_applies(
         return (StatementOutcome::ActionNotMatched, PrincipalMatch::None);
     }
     if let (Some(block), Some(resource)) = (&s.resource, subject.resource)
-        && !resource_matches(block, resource, subject.context, version) {
-            return (StatementOutcome::ResourceNotMatched, PrincipalMatch::None);
-        }
+        && !resource_matches(block, resource, subject.context, version)
+    {
+        return (StatementOutcome::ResourceNotMatched, PrincipalMatch::None);
+    }
     let mut principal = PrincipalMatch::Direct;
     if let Some(caller) = subject.caller {
         principal = match &s.principal {

@@ -426,9 +426,9 @@ pub fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError>
             && resources
                 .iter()
                 .any(|r| r.starts_with("arn:") && (3..=5).contains(&r.split(':').count()))
-            {
-                return err(LEGACY);
-            }
+        {
+            return err(LEGACY);
+        }
     }
     let mut sids: Vec<&str> = Vec::new();
     for raw in &raws {
@@ -520,9 +520,9 @@ fn check_trust(raws: &[Raw]) -> Result<(), PolicyError> {
                 || actions
                     .iter()
                     .any(|a| !TRUST_ACTIONS.contains(&a.to_ascii_lowercase().as_str())))
-            {
-                return err("AssumeRole policy may only specify STS AssumeRole actions.");
-            }
+        {
+            return err("AssumeRole policy may only specify STS AssumeRole actions.");
+        }
     }
     Ok(())
 }

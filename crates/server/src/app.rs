@@ -114,9 +114,10 @@ impl App {
     /// Records a role's use (RoleLastUsed), at most once a minute.
     pub(crate) async fn note_role_use(&self, account: &str, role: &str, now: i64) {
         if self.due(format!("role/{account}/{role}"), now)
-            && let Err(e) = self.store().touch_role(account, role, now).await {
-                tracing::warn!(error = %e, "could not record role use");
-            }
+            && let Err(e) = self.store().touch_role(account, role, now).await
+        {
+            tracing::warn!(error = %e, "could not record role use");
+        }
     }
 
     /// Records an access key's use (GetAccessKeyLastUsed), at most once a minute.
@@ -132,9 +133,9 @@ impl App {
                 .store()
                 .touch_access_key(access_key_id, now, service, region)
                 .await
-            {
-                tracing::warn!(error = %e, "could not record access key use");
-            }
+        {
+            tracing::warn!(error = %e, "could not record access key use");
+        }
     }
 
     /// The enforcement mode.

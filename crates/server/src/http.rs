@@ -123,13 +123,14 @@ async fn handle(
         return error_response(&e, service, &request_id);
     };
     if let Some(v) = params.get("Version")
-        && v != service.api_version() {
-            let e = AwsError::new(
-                ErrorKind::InvalidAction,
-                format!("Could not find operation {} for version {v}", op.name()),
-            );
-            return error_response(&e, service, &request_id);
-        }
+        && v != service.api_version()
+    {
+        let e = AwsError::new(
+            ErrorKind::InvalidAction,
+            format!("Could not find operation {} for version {v}", op.name()),
+        );
+        return error_response(&e, service, &request_id);
+    }
     let now = OffsetDateTime::now_utc();
     let raw = RawRequest {
         method,

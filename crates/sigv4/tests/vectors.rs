@@ -98,9 +98,10 @@ fn official_vectors_pass() {
         if let Some(token) = read("creq")
             .lines()
             .find_map(|l| l.strip_prefix("x-amz-security-token:"))
-            && !has_token {
-                headers.push(("X-Amz-Security-Token".into(), token.to_owned()));
-            }
+            && !has_token
+        {
+            headers.push(("X-Amz-Security-Token".into(), token.to_owned()));
+        }
         if name == "post-sts-header-after" {
             let creq = read("creq");
             let token = read("sreq")

@@ -22,9 +22,10 @@ pub(crate) async fn create_account_alias(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     call.check(&mut v, "AccountAlias", true, 3, 63, None);
     if let Some(a) = call.get("AccountAlias")
-        && !valid_alias(a) {
-            v.custom(format!("Value '{a}' at 'accountAlias' failed to satisfy constraint: Member must satisfy regular expression pattern: {ALIAS_PATTERN}"));
-        }
+        && !valid_alias(a)
+    {
+        v.custom(format!("Value '{a}' at 'accountAlias' failed to satisfy constraint: Member must satisfy regular expression pattern: {ALIAS_PATTERN}"));
+    }
     v.finish()?;
     call.authorize("iam:CreateAccountAlias", "*", "")?;
     let alias = call.req("AccountAlias");

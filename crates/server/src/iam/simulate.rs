@@ -307,9 +307,10 @@ pub(crate) async fn simulate(call: &Call<'_>) -> Reply {
                         request_values: None,
                         ..
                     } = &st.outcome
-                        && !missing.contains(key) {
-                            missing.push(key.clone());
-                        }
+                        && !missing.contains(key)
+                    {
+                        missing.push(key.clone());
+                    }
                 }
             }
             w.close("MatchedStatements");
