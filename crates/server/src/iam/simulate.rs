@@ -329,7 +329,7 @@ mod tests {
     fn finds_statement_positions() {
         let text = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"a:b\", \"Resource\": \"*\"},\n    {\"Effect\": \"Deny\", \"Action\": \"{x}\", \"Resource\": \"*\"}\n  ]\n}";
         let spans = super::statement_spans(text);
-        assert_eq!(spans, vec![((4, 5), (4, 54)), ((5, 5), (5, 54))]);
+        assert_eq!(spans, vec![((4, 5), (4, 57)), ((5, 5), (5, 56))]);
         let single = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"a:b","Resource":"*"}}"#;
         assert_eq!(super::statement_spans(single).len(), 1);
     }
