@@ -170,9 +170,18 @@ async fn key_entry(app: &App, access_key_id: &str) -> Result<Option<KeyEntry>, A
                     );
                     AwsError::internal()
                 })?;
+            let user = match &k.user_lower {
+                Some(u) => match app.store().get_entity(rolecall_store::EntityKind::User, &k.account_id, u).await {
+                    Ok(e) => Some(UserRef { name: e.name, id: e.id, path: e.path }),
+                    Err(rolecall_store::StoreError::NotFound) => None,
+                    Err(e) => return Err(crate::errors::store_failure(e)),
+                },
+                None => None,
+            };
             Some(KeyEntry {
                 account: k.account_id,
                 user_lower: k.user_lower,
+                user,
                 secret,
                 active: k.status == "Active",
             })
@@ -190,25 +199,10 @@ async fn long_term(app: &App, access_key_id: &str) -> Result<(Principal, String)
         .await?
         .filter(|e| e.active)
         .ok_or_else(|| AwsError::new(ErrorKind::InvalidClientTokenId, INVALID_TOKEN))?;
-    let principal = match &entry.user_lower {
-        None => root_principal(&entry.account, access_key_id, None),
-        Some(user) => {
-            let u = app
-                .store()
-                .get_entity(rolecall_store::EntityKind::User, &entry.account, user)
-                .await
-                .map_err(|_| AwsError::new(ErrorKind::InvalidClientTokenId, INVALID_TOKEN))?;
-            user_principal(
-                &entry.account,
-                &UserRef {
-                    name: u.name,
-                    id: u.id,
-                    path: u.path,
-                },
-                access_key_id,
-                None,
-            )
-        }
+    let principal = match (&entry.user_lower, &entry.user) {
+        (None, _) => root_principal(&entry.account, access_key_id, None),
+        (Some(_), Some(user)) => user_principal(&entry.account, user, access_key_id, None),
+        (Some(_), None) => return Err(AwsError::new(ErrorKind::InvalidClientTokenId, INVALID_TOKEN)),
     };
     Ok((principal, entry.secret))
 }

@@ -59,6 +59,8 @@ impl<K: Eq + Hash, V> Map<K, V> {
 pub(crate) struct KeyEntry {
     pub(crate) account: String,
     pub(crate) user_lower: Option<String>,
+    /// The owning user (`None` for the root or when the user is gone).
+    pub(crate) user: Option<crate::auth::UserRef>,
     pub(crate) secret: String,
     pub(crate) active: bool,
 }
@@ -83,11 +85,19 @@ pub(crate) struct Loaded {
     pub(crate) tags: Vec<(String, String)>,
 }
 
+/// A role with its trust policy parsed.
+#[derive(Debug)]
+pub(crate) struct CachedRole {
+    pub(crate) role: rolecall_store::Role,
+    pub(crate) trust: rolecall_policy::Policy,
+}
+
 /// The caches.
 #[derive(Debug)]
 pub(crate) struct AuthCache {
     pub(crate) keys: Map<String, Option<KeyEntry>>,
     pub(crate) principals: Map<(String, &'static str, String), Loaded>,
+    pub(crate) roles: Map<(String, String), Option<CachedRole>>,
 }
 
 impl AuthCache {
@@ -95,6 +105,7 @@ impl AuthCache {
         Self {
             keys: Map::new(),
             principals: Map::new(),
+            roles: Map::new(),
         }
     }
 
@@ -102,5 +113,6 @@ impl AuthCache {
     pub(crate) fn invalidate(&self) {
         self.keys.clear();
         self.principals.clear();
+        self.roles.clear();
     }
 }

@@ -9,6 +9,7 @@ use rolecall_policy::{
 use rolecall_wire::{AwsError, Constraint, ErrorKind, Validator, XmlWriter};
 
 use crate::app::{Enforcement, seed_context};
+use crate::cache::CachedRole;
 use crate::authz::denied_message;
 use crate::call::{Call, Reply, with_request_tags};
 use crate::errors::store_failure;
@@ -149,6 +150,29 @@ async fn check_session_policy(
     Ok(Some(percent))
 }
 
+/// A role and its parsed trust policy, from the cache or the store; `Some(None)` when the
+/// role does not exist (`None` inside). A stored trust policy that no longer parses fails closed.
+async fn cached_role(call: &Call<'_>, account: &str, name: &str) -> Result<std::sync::Arc<Option<CachedRole>>, AwsError> {
+    let key = (account.to_owned(), name.to_lowercase());
+    if let Some(hit) = call.app.inner.cache.roles.get(&key) {
+        return Ok(hit);
+    }
+    let entry = match call.app.store().get_role(account, name).await {
+        Ok(role) => {
+            let trust = parse_policy(&role.trust_policy, PolicyKind::Trust).map_err(|e| {
+                tracing::error!(role = %role.entity.name, error = %e, "a stored trust policy no longer parses; failing closed");
+                AwsError::internal()
+            })?;
+            Some(CachedRole { role, trust })
+        }
+        Err(rolecall_store::StoreError::NotFound) => None,
+        Err(e) => return Err(store_failure(e)),
+    };
+    let entry = std::sync::Arc::new(entry);
+    call.app.inner.cache.roles.put(key, std::sync::Arc::clone(&entry));
+    Ok(entry)
+}
+
 fn credentials(w: &mut XmlWriter, claims: &SessionClaims, token: &str) {
     w.open("Credentials");
     w.elem("AccessKeyId", &claims.access_key_id);
@@ -220,17 +244,15 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
         return Err(bare_denial("sts:AssumeRole"));
     }
     // A missing role is refused exactly like a denied one: existence is never revealed.
-    let role = match role_arn_parts(role_arn) {
-        Some((account, path, name)) => match call.app.store().get_role(&account, &name).await {
-            Ok(r) if r.entity.path == path => Some(r),
-            Ok(_) | Err(rolecall_store::StoreError::NotFound) => None,
-            Err(e) => return Err(store_failure(e)),
-        },
-        None => None,
+    let parts = role_arn_parts(role_arn);
+    let cached = match &parts {
+        Some((account, _, name)) => cached_role(call, account, name).await?,
+        None => std::sync::Arc::new(None),
     };
-    let Some(role) = role else {
+    let Some(cached) = cached.as_ref().as_ref().filter(|c| parts.as_ref().is_some_and(|(_, path, _)| c.role.entity.path == *path)) else {
         return Err(bare_denial("sts:AssumeRole"));
     };
+    let role = &cached.role;
     let mfa_at = verify_mfa(
         call,
         "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
@@ -285,10 +307,7 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
     {
         actions.push("sts:SetSourceIdentity");
     }
-    let trust = parse_policy(&role.trust_policy, PolicyKind::Trust).map_err(|e| {
-        tracing::error!(role = %role_arn, error = %e, "a stored trust policy no longer parses; failing closed");
-        AwsError::internal()
-    })?;
+    let trust = &cached.trust;
     let explain =
         call.app.enforcement() == Enforcement::Soft || tracing::enabled!(tracing::Level::DEBUG);
     let input = AssumeRoleInput {
@@ -296,7 +315,7 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
         caller_side: call.policies.side(),
         role_arn,
         role_account: &role.entity.account_id,
-        trust: &trust,
+        trust,
         actions: &actions,
         context: &ctx,
     };
