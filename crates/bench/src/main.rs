@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::Parser;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -44,10 +44,17 @@ struct Args {
 }
 
 fn signed_request(args: &Args, body: &str) -> anyhow::Result<Vec<u8>> {
-    let host = args.endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let host = args
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
     let amz_date = rolecall_sigv4::format_amz_date(time::OffsetDateTime::now_utc());
     let headers = vec![
-        ("content-type".to_owned(), "application/x-www-form-urlencoded; charset=utf-8".to_owned()),
+        (
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
+        ),
         ("host".to_owned(), host.clone()),
     ];
     let params = rolecall_sigv4::SigningParams {
@@ -68,14 +75,23 @@ fn signed_request(args: &Args, body: &str) -> anyhow::Result<Vec<u8>> {
     Ok(req.into_bytes())
 }
 
-/// Sends one request on a connection and reads the whole response; returns the status.
-async fn roundtrip(reader: &mut BufReader<TcpStream>, request: &[u8]) -> anyhow::Result<u16> {
+/// Sends one request on a connection and reads the whole response; returns the status and
+/// whether the server asked to close the connection.
+async fn roundtrip(
+    reader: &mut BufReader<TcpStream>,
+    request: &[u8],
+) -> anyhow::Result<(u16, bool)> {
     reader.get_mut().write_all(request).await?;
     let mut line = String::new();
     reader.read_line(&mut line).await?;
-    let status: u16 = line.split_whitespace().nth(1).context("no status line")?.parse()?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .context("no status line")?
+        .parse()?;
     let mut length = None;
     let mut chunked = false;
+    let mut close = false;
     loop {
         line.clear();
         if reader.read_line(&mut line).await? == 0 {
@@ -91,6 +107,9 @@ async fn roundtrip(reader: &mut BufReader<TcpStream>, request: &[u8]) -> anyhow:
         }
         if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
             chunked = true;
+        }
+        if lower.starts_with("connection:") && lower.contains("close") {
+            close = true;
         }
     }
     if chunked {
@@ -108,17 +127,31 @@ async fn roundtrip(reader: &mut BufReader<TcpStream>, request: &[u8]) -> anyhow:
         let mut body = vec![0u8; length.unwrap_or(0)];
         reader.read_exact(&mut body).await?;
     }
-    Ok(status)
+    Ok((status, close))
+}
+
+/// A round trip bounded in time, so a stalled server cannot hang the run.
+async fn timed_roundtrip(
+    reader: &mut BufReader<TcpStream>,
+    request: &[u8],
+) -> anyhow::Result<(u16, bool)> {
+    tokio::time::timeout(Duration::from_secs(10), roundtrip(reader, request))
+        .await
+        .context("no answer within 10 s")?
 }
 
 async fn wait_first(args: &Args) -> anyhow::Result<()> {
     let start = Instant::now();
     let request = signed_request(args, "Action=GetCallerIdentity&Version=2011-06-15")?;
-    let addr = args.endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let addr = args
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
     while start.elapsed() < Duration::from_secs(10) {
         if let Ok(stream) = TcpStream::connect(&addr).await {
             let mut reader = BufReader::new(stream);
-            if let Ok(200) = roundtrip(&mut reader, &request).await {
+            if let Ok((200, _)) = timed_roundtrip(&mut reader, &request).await {
                 println!("{:.1}", start.elapsed().as_secs_f64() * 1000.0);
                 return Ok(());
             }
@@ -147,9 +180,14 @@ async fn main() -> anyhow::Result<()> {
         other => bail!("unknown op {other}"),
     };
     let request = std::sync::Arc::new(signed_request(&args, &body)?);
-    let addr = args.endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let addr = args
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
     let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
-    let per_conn_interval = (args.rate > 0.0).then(|| Duration::from_secs_f64(args.connections as f64 / args.rate));
+    let per_conn_interval =
+        (args.rate > 0.0).then(|| Duration::from_secs_f64(args.connections as f64 / args.rate));
     let per_conn_max = args.max_requests / args.connections as u64 + 1;
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -171,10 +209,13 @@ async fn main() -> anyhow::Result<()> {
                     next += i;
                 }
                 let t = Instant::now();
-                match roundtrip(&mut reader, &request).await {
-                    Ok(status) => {
+                match timed_roundtrip(&mut reader, &request).await {
+                    Ok((status, close)) => {
                         *statuses.entry(status).or_default() += 1;
                         latencies.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+                        if close {
+                            reader = BufReader::new(TcpStream::connect(&addr).await?);
+                        }
                     }
                     Err(_) => {
                         errors += 1;
@@ -198,7 +239,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
     let out = serde_json::json!({
         "op": args.op,
         "requests": all.len(),

@@ -58,8 +58,16 @@ struct BootstrapArgs {
     #[arg(long, value_name = "ID")]
     account_id: String,
     /// The administrator's user name.
-    #[arg(long, default_value = "admin", value_name = "NAME")]
+    #[arg(
+        long,
+        default_value = "admin",
+        value_name = "NAME",
+        conflicts_with = "root"
+    )]
     user_name: String,
+    /// Give the account root an access key instead (root is not bound by IAM policies).
+    #[arg(long)]
+    root: bool,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -113,8 +121,11 @@ pub(crate) fn run(args: ServerArgs) -> anyhow::Result<()> {
 
 async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
     let (store, master) = args.store.open().await?;
-    let out =
-        rolecall_server::bootstrap(&store, &master, &args.account_id, &args.user_name).await?;
+    let out = if args.root {
+        rolecall_server::bootstrap_root(&store, &master, &args.account_id).await?
+    } else {
+        rolecall_server::bootstrap(&store, &master, &args.account_id, &args.user_name).await?
+    };
     println!("{}", serde_json::to_string(&out)?);
     store.close().await;
     Ok(())

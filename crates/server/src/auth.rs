@@ -171,8 +171,16 @@ async fn key_entry(app: &App, access_key_id: &str) -> Result<Option<KeyEntry>, A
                     AwsError::internal()
                 })?;
             let user = match &k.user_lower {
-                Some(u) => match app.store().get_entity(rolecall_store::EntityKind::User, &k.account_id, u).await {
-                    Ok(e) => Some(UserRef { name: e.name, id: e.id, path: e.path }),
+                Some(u) => match app
+                    .store()
+                    .get_entity(rolecall_store::EntityKind::User, &k.account_id, u)
+                    .await
+                {
+                    Ok(e) => Some(UserRef {
+                        name: e.name,
+                        id: e.id,
+                        path: e.path,
+                    }),
                     Err(rolecall_store::StoreError::NotFound) => None,
                     Err(e) => return Err(crate::errors::store_failure(e)),
                 },
@@ -202,7 +210,12 @@ async fn long_term(app: &App, access_key_id: &str) -> Result<(Principal, String)
     let principal = match (&entry.user_lower, &entry.user) {
         (None, _) => root_principal(&entry.account, access_key_id, None),
         (Some(_), Some(user)) => user_principal(&entry.account, user, access_key_id, None),
-        (Some(_), None) => return Err(AwsError::new(ErrorKind::InvalidClientTokenId, INVALID_TOKEN)),
+        (Some(_), None) => {
+            return Err(AwsError::new(
+                ErrorKind::InvalidClientTokenId,
+                INVALID_TOKEN,
+            ));
+        }
     };
     Ok((principal, entry.secret))
 }
@@ -317,4 +330,42 @@ async fn temporary(
         }
     };
     Ok((principal, secret))
+}
+
+/// What temporary credentials may call at all, before any policy is looked at: a
+/// GetSessionToken session reaches IAM only if it was made with MFA, and STS only for
+/// AssumeRole and GetCallerIdentity; a federated session reaches no IAM API and, in STS,
+/// only GetCallerIdentity.
+pub(crate) fn check_session_scope(p: &Principal, op: crate::ops::Op) -> Result<(), AwsError> {
+    use crate::ops::Op;
+    let Some(s) = &p.session else { return Ok(()) };
+    let denied =
+        || AwsError::access_denied(crate::authz::denied_message(p, &op.iam_action(), "", ""));
+    match (s.kind, op.service()) {
+        (SessionKind::User, Service::Iam) if s.mfa_at.is_none() => Err(AwsError::new(
+            ErrorKind::InvalidClientTokenId,
+            INVALID_TOKEN,
+        )),
+        (SessionKind::User, Service::Sts)
+            if !matches!(
+                op,
+                Op::AssumeRole
+                    | Op::GetCallerIdentity
+                    | Op::GetSessionToken
+                    | Op::GetFederationToken
+            ) =>
+        {
+            Err(denied())
+        }
+        (SessionKind::Federated, Service::Iam) => Err(denied()),
+        (SessionKind::Federated, Service::Sts)
+            if !matches!(
+                op,
+                Op::GetCallerIdentity | Op::GetSessionToken | Op::GetFederationToken
+            ) =>
+        {
+            Err(denied())
+        }
+        _ => Ok(()),
+    }
 }

@@ -13,8 +13,8 @@ use crate::crypto::SealingKey;
 pub struct BootstrapOutput {
     /// The account.
     pub account_id: String,
-    /// The administrator's name.
-    pub user_name: String,
+    /// The administrator's name (`null` for the account root).
+    pub user_name: Option<String>,
     /// The administrator's ARN.
     pub arn: String,
     /// The new access key id.
@@ -30,6 +30,63 @@ impl std::fmt::Debug for BootstrapOutput {
             .field("access_key_id", &self.access_key_id)
             .finish_non_exhaustive()
     }
+}
+
+/// Creates the account if missing and gives its root user an access key (the account root is
+/// not subject to IAM policies and cannot assume roles, as in AWS).
+///
+/// # Errors
+/// When the account id is malformed, the root already has two keys, or the store fails.
+pub async fn bootstrap_root(
+    store: &Store,
+    master: &SealingKey,
+    account: &str,
+) -> anyhow::Result<BootstrapOutput> {
+    anyhow::ensure!(
+        rolecall_arn::is_account_id(account),
+        "account id must be twelve digits, got '{account}'"
+    );
+    crate::aws_policies::seed(store).await?;
+    let now = rolecall_store::now_epoch();
+    store.ensure_account(account, now).await?;
+    let (id, secret) = add_key(store, master, account, None, now).await?;
+    Ok(BootstrapOutput {
+        account_id: account.to_owned(),
+        user_name: None,
+        arn: Arn::root(account).to_string(),
+        access_key_id: id,
+        secret_access_key: secret,
+    })
+}
+
+async fn add_key(
+    store: &Store,
+    master: &SealingKey,
+    account: &str,
+    user: Option<&str>,
+    now: i64,
+) -> anyhow::Result<(String, String)> {
+    let id = new_access_key_id(IdKind::AccessKey, account);
+    let secret = new_secret_access_key();
+    let key = AccessKey {
+        access_key_id: id.clone(),
+        account_id: account.to_owned(),
+        user_lower: user.map(str::to_lowercase),
+        secret_sealed: master.seal_text(&secret, &secret_context(&id)),
+        status: "Active".into(),
+        created_at: now,
+        last_used_at: None,
+        last_used_service: None,
+        last_used_region: None,
+    };
+    store.create_access_key(&key).await.map_err(|e| match e {
+        StoreError::LimitExceeded => anyhow::anyhow!(
+            "{} already has two access keys (IAM's limit); delete one first",
+            user.unwrap_or("the account root")
+        ),
+        other => other.into(),
+    })?;
+    Ok((id, secret))
 }
 
 /// Creates the account if missing and the user if missing (with AdministratorAccess), then
@@ -90,29 +147,10 @@ pub async fn bootstrap(
             "arn:aws:iam::aws:policy/AdministratorAccess",
         )
         .await?;
-    let id = new_access_key_id(IdKind::AccessKey, account);
-    let secret = new_secret_access_key();
-    let key = AccessKey {
-        access_key_id: id.clone(),
-        account_id: account.to_owned(),
-        user_lower: Some(user.name.to_lowercase()),
-        secret_sealed: master.seal_text(&secret, &secret_context(&id)),
-        status: "Active".into(),
-        created_at: now,
-        last_used_at: None,
-        last_used_service: None,
-        last_used_region: None,
-    };
-    store.create_access_key(&key).await.map_err(|e| match e {
-        StoreError::LimitExceeded => anyhow::anyhow!(
-            "user {} already has two access keys (IAM's limit); delete one first",
-            user.name
-        ),
-        other => other.into(),
-    })?;
+    let (id, secret) = add_key(store, master, account, Some(&user.name), now).await?;
     Ok(BootstrapOutput {
         account_id: account.to_owned(),
-        user_name: user.name.clone(),
+        user_name: Some(user.name.clone()),
         arn: Arn::iam(account, "user", &user.path, &user.name).to_string(),
         access_key_id: id,
         secret_access_key: secret,

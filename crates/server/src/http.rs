@@ -143,6 +143,9 @@ async fn handle(
         Ok(p) => p,
         Err(e) => return error_response(&e, service, &request_id),
     };
+    if let Err(e) = crate::auth::check_session_scope(&principal, op) {
+        return error_response(&e, service, &request_id);
+    }
     if rolecall_arn::access_key_kind(&principal.access_key_id)
         == Some(rolecall_arn::IdKind::AccessKey)
     {

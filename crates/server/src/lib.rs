@@ -24,6 +24,6 @@ mod token;
 pub mod totp;
 
 pub use app::{App, Enforcement};
-pub use bootstrap::{BootstrapOutput, bootstrap};
+pub use bootstrap::{BootstrapOutput, bootstrap, bootstrap_root};
 pub use http::{MAX_BODY_BYTES, router, serve};
 pub use ops::Op;

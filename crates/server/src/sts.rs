@@ -9,8 +9,8 @@ use rolecall_policy::{
 use rolecall_wire::{AwsError, Constraint, ErrorKind, Validator, XmlWriter};
 
 use crate::app::{Enforcement, seed_context};
-use crate::cache::CachedRole;
 use crate::authz::denied_message;
+use crate::cache::CachedRole;
 use crate::call::{Call, Reply, with_request_tags};
 use crate::errors::store_failure;
 use crate::token::{SessionClaims, SessionKind};
@@ -152,7 +152,11 @@ async fn check_session_policy(
 
 /// A role and its parsed trust policy, from the cache or the store; `Some(None)` when the
 /// role does not exist (`None` inside). A stored trust policy that no longer parses fails closed.
-async fn cached_role(call: &Call<'_>, account: &str, name: &str) -> Result<std::sync::Arc<Option<CachedRole>>, AwsError> {
+async fn cached_role(
+    call: &Call<'_>,
+    account: &str,
+    name: &str,
+) -> Result<std::sync::Arc<Option<CachedRole>>, AwsError> {
     let key = (account.to_owned(), name.to_lowercase());
     if let Some(hit) = call.app.inner.cache.roles.get(&key) {
         return Ok(hit);
@@ -169,7 +173,11 @@ async fn cached_role(call: &Call<'_>, account: &str, name: &str) -> Result<std::
         Err(e) => return Err(store_failure(e)),
     };
     let entry = std::sync::Arc::new(entry);
-    call.app.inner.cache.roles.put(key, std::sync::Arc::clone(&entry));
+    call.app
+        .inner
+        .cache
+        .roles
+        .put(key, std::sync::Arc::clone(&entry));
     Ok(entry)
 }
 
@@ -249,7 +257,11 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
         Some((account, _, name)) => cached_role(call, account, name).await?,
         None => std::sync::Arc::new(None),
     };
-    let Some(cached) = cached.as_ref().as_ref().filter(|c| parts.as_ref().is_some_and(|(_, path, _)| c.role.entity.path == *path)) else {
+    let Some(cached) = cached.as_ref().as_ref().filter(|c| {
+        parts
+            .as_ref()
+            .is_some_and(|(_, path, _)| c.role.entity.path == *path)
+    }) else {
         return Err(bare_denial("sts:AssumeRole"));
     };
     let role = &cached.role;

@@ -223,15 +223,22 @@ impl Server {
     /// When bootstrap fails or prints something other than one JSON object.
     #[must_use]
     pub fn bootstrap(&self, account: &str, user: &str) -> Admin {
+        self.run_bootstrap(&["--account-id", account, "--user-name", user])
+    }
+
+    /// Runs `rolecall server bootstrap --root`: an access key for the account root.
+    ///
+    /// # Panics
+    /// When bootstrap fails.
+    #[must_use]
+    pub fn bootstrap_root(&self, account: &str) -> Admin {
+        self.run_bootstrap(&["--account-id", account, "--root"])
+    }
+
+    fn run_bootstrap(&self, args: &[&str]) -> Admin {
         let out = Command::new(&self.bin)
-            .args([
-                "server",
-                "bootstrap",
-                "--account-id",
-                account,
-                "--user-name",
-                user,
-            ])
+            .args(["server", "bootstrap"])
+            .args(args)
             .args(self.store_args())
             .output()
             .expect("run bootstrap");

@@ -30,6 +30,19 @@ fn boto3_cross_account_with_mfa() {
 }
 
 #[test]
+fn boto3_root_and_permissionless_calls() {
+    let Some(py) = python() else { return };
+    let server = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
+    let admins = vec![
+        server.bootstrap("555555555555", "admin"),
+        server.bootstrap_root("555555555555"),
+    ];
+    let env = py_env(&server, &admins);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    run_python(&py, &py_dir().join("special_principals.py"), &env);
+}
+
+#[test]
 fn boto3_authentication_refusals() {
     run_script("refusals.py", &["111111111111"]);
 }

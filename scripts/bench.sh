@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Server benchmark: AssumeRole and GetCallerIdentity throughput and latency over loopback with
+# correctly signed requests, rolecall on SQLite and on PostgreSQL against moto's server in the
+# same run; plus time to first answer and idle memory. Prints a Markdown table.
+# Usage: scripts/bench.sh [seconds-per-measurement]   (default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+secs=${1:-5}
+
+cargo build --release --locked -q -p rolecall -p rolecall-bench
+rc="$root/target/release/rolecall"
+bench="$root/target/release/rolecall-bench"
+if [ ! -x .venv/bin/moto_server ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+fi
+. scripts/lib/postgres.sh
+pg_start >&2
+
+work=$(mktemp -d /tmp/rolecall-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; pg_stop; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}'
+role_arn="arn:aws:iam::123456789012:role/Bench"
+
+rows=()
+measure() { # name endpoint key secret
+  local name=$1 ep=$2 key=$3 secret=$4 gci ar slow
+  gci=$("$bench" --endpoint "$ep" --access-key-id "$key" --secret-access-key "$secret" --op get-caller-identity --connections 32 --seconds "$secs")
+  ar=$("$bench" --endpoint "$ep" --access-key-id "$key" --secret-access-key "$secret" --op assume-role --role-arn "$role_arn" --connections 32 --seconds "$secs")
+  slow=$("$bench" --endpoint "$ep" --access-key-id "$key" --secret-access-key "$secret" --op assume-role --role-arn "$role_arn" --connections 8 --rate 600 --seconds "$((secs * 2))")
+  echo "$name gci: $gci" >&2; echo "$name assume-role: $ar" >&2; echo "$name assume-role @600/s: $slow" >&2
+  printf -v row '| %s | %.0f | %.2f / %.2f | %.0f | %.2f / %.2f | %.2f / %.2f (%.0f/s achieved) | %s | %s |' "$name" \
+    "$(field "$gci" rps)" "$(field "$gci" p50_ms)" "$(field "$gci" p99_ms)" \
+    "$(field "$ar" rps)" "$(field "$ar" p50_ms)" "$(field "$ar" p99_ms)" \
+    "$(field "$slow" p50_ms)" "$(field "$slow" p99_ms)" "$(field "$slow" rps)" "$5" "$6"
+  rows+=("$row")
+  echo "$ar" > "$work/$name.ar.json"
+}
+
+for backend in sqlite postgres; do
+  data="$work/$backend"; mkdir -p "$data"
+  store=(--data-dir "$data")
+  if [ "$backend" = postgres ]; then
+    db="rcbench$$"
+    "$PG_BIN/psql" -q "$PG_URL" -c "CREATE DATABASE $db" >/dev/null
+    store+=(--database "${PG_URL%/*}/$db")
+  fi
+  boot=$("$rc" server bootstrap "${store[@]}" --account-id 123456789012)
+  key=$(field "$boot" AccessKeyId); secret=$(field "$boot" SecretAccessKey)
+  port=$(free_port)
+  t0=$(date +%s%N)
+  "$rc" server --listen "127.0.0.1:$port" "${store[@]}" >/dev/null 2>"$work/$backend.log" &
+  pid=$!; pids+=("$pid")
+  "$bench" --endpoint "http://127.0.0.1:$port" --access-key-id "$key" --secret-access-key "$secret" --op get-caller-identity --wait-first >/dev/null
+  first_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  sleep 1
+  rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+  AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL="http://127.0.0.1:$port" \
+    .venv/bin/aws iam create-role --role-name Bench --assume-role-policy-document "$trust" >/dev/null
+  measure "rolecall ($backend)" "http://127.0.0.1:$port" "$key" "$secret" "${first_ms} ms" "$((rss_kb / 1024)) MB"
+done
+
+port=$(free_port)
+t0=$(date +%s%N)
+.venv/bin/moto_server -p "$port" >"$work/moto.log" 2>&1 &
+pid=$!; pids+=("$pid")
+"$bench" --endpoint "http://127.0.0.1:$port" --access-key-id AKIAIOSFODNN7EXAMPLE --secret-access-key x --op get-caller-identity --wait-first >/dev/null
+first_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+sleep 1
+rss_kb=$(ps -o rss= -p "$pid" | tr -d ' ')
+AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL="http://127.0.0.1:$port" \
+  .venv/bin/aws iam create-role --role-name Bench --assume-role-policy-document "$trust" >/dev/null
+measure "moto $(.venv/bin/python -c 'import moto; print(moto.__version__)')" "http://127.0.0.1:$port" AKIAIOSFODNN7EXAMPLE x "${first_ms} ms" "$((rss_kb / 1024)) MB"
+
+ratio=$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); print(f"{a[\"rps\"]/b[\"rps\"]:.0f}")' "$work/rolecall (sqlite).ar.json" "$work/moto"*.ar.json)
+echo
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load generator on the same cores. Each measurement ${secs} s (the 600/s run $((secs * 2)) s)."
+echo
+echo "| server | GetCallerIdentity req/s | p50 / p99 ms | AssumeRole req/s | p50 / p99 ms | AssumeRole at 600 req/s: p50 / p99 ms | first answer after start | idle RSS |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "rolecall (sqlite) AssumeRole throughput is ${ratio}x moto's."
