@@ -77,7 +77,7 @@ AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGIO
   .venv/bin/aws iam create-role --role-name Bench --assume-role-policy-document "$trust" >/dev/null
 measure "moto $(.venv/bin/python -c 'import moto; print(moto.__version__)')" "http://127.0.0.1:$port" AKIAIOSFODNN7EXAMPLE x "${first_ms} ms" "$((rss_kb / 1024)) MB"
 
-ratio=$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); print(f"{a[\"rps\"]/b[\"rps\"]:.0f}")' "$work/rolecall (sqlite).ar.json" "$work/moto"*.ar.json)
+ratio=$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); print("%.0f" % (a["rps"] / b["rps"]))' "$work/rolecall (sqlite).ar.json" "$work/moto"*.ar.json)
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load generator on the same cores. Each measurement ${secs} s (the 600/s run $((secs * 2)) s)."
 echo

@@ -369,3 +369,140 @@ pub(crate) fn check_session_scope(p: &Principal, op: crate::ops::Op) -> Result<(
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::SessionClaims;
+    use rolecall_sigv4::{SigningParams, format_amz_date, sign_headers};
+
+    async fn app() -> (App, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = rolecall_store::Store::open_sqlite(dir.path())
+            .await
+            .unwrap();
+        let (master, _) = crate::crypto::SealingKey::generate();
+        (
+            App::new(store, master, crate::app::Enforcement::Strict)
+                .await
+                .unwrap(),
+            dir,
+        )
+    }
+
+    fn claims(now: i64, expires: i64) -> SessionClaims {
+        SessionClaims {
+            kind: SessionKind::User,
+            account: "123456789012".into(),
+            access_key_id: rolecall_arn::new_access_key_id(
+                IdKind::TemporaryAccessKey,
+                "123456789012",
+            ),
+            secret: "s".repeat(40),
+            issued: now - 1000,
+            expires,
+            mfa_at: None,
+            name: "alice".into(),
+            id: "AIDAEXAMPLEEXAMPLE001".into(),
+            path: "/".into(),
+            session_name: String::new(),
+            policy: None,
+            policy_arns: Vec::new(),
+            tags: Vec::new(),
+            transitive: Vec::new(),
+            source_identity: None,
+        }
+    }
+
+    async fn call(
+        app: &App,
+        key_id: &str,
+        secret: &str,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<Principal, AwsError> {
+        let body = b"Action=GetCallerIdentity&Version=2011-06-15";
+        let mut headers = vec![("host".to_owned(), "127.0.0.1".to_owned())];
+        let amz_date = format_amz_date(now);
+        let params = SigningParams {
+            access_key_id: key_id,
+            secret_access_key: secret,
+            session_token: Some(token),
+            region: "us-east-1",
+            service: "sts",
+            amz_date: &amz_date,
+        };
+        headers.extend(sign_headers(
+            "POST",
+            "/",
+            "",
+            &headers.clone(),
+            body,
+            &params,
+        ));
+        let raw = RawRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body,
+        };
+        authenticate(app, &raw, Service::Sts, now)
+            .await
+            .map(|(p, _)| p)
+    }
+
+    #[tokio::test]
+    async fn session_tokens_are_checked_for_expiry_forgery_and_key() {
+        let (app, _dir) = app().await;
+        let now = OffsetDateTime::now_utc();
+        let t = now.unix_timestamp();
+
+        let live = claims(t, t + 900);
+        let token = app.inner.tokens.seal(&live).await;
+        let p = call(&app, &live.access_key_id, &live.secret, &token, now)
+            .await
+            .unwrap();
+        assert_eq!(p.caller.arn, "arn:aws:iam::123456789012:user/alice");
+
+        let expired = claims(t, t - 1);
+        let token = app.inner.tokens.seal(&expired).await;
+        let err = call(&app, &expired.access_key_id, &expired.secret, &token, now)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.kind, err.message.as_str()),
+            (ErrorKind::ExpiredToken, EXPIRED_TOKEN)
+        );
+
+        let live_token = app.inner.tokens.seal(&live).await;
+        let mut raw = data_encoding::BASE64.decode(live_token.as_bytes()).unwrap();
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        let forged = data_encoding::BASE64.encode(&raw);
+        let err = call(&app, &live.access_key_id, &live.secret, &forged, now)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.kind, err.message.as_str()),
+            (ErrorKind::InvalidClientTokenId, INVALID_TOKEN)
+        );
+
+        let other_key = rolecall_arn::new_access_key_id(IdKind::TemporaryAccessKey, "123456789012");
+        let err = call(&app, &other_key, &live.secret, &live_token, now)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidClientTokenId);
+
+        // A token survives key rotation: old keys still open, new tokens use the new key.
+        app.inner.tokens.rotate().await.unwrap();
+        call(&app, &live.access_key_id, &live.secret, &live_token, now)
+            .await
+            .unwrap();
+        let rotated = app.inner.tokens.seal(&live).await;
+        assert_ne!(rotated[..8], live_token[..8]);
+        call(&app, &live.access_key_id, &live.secret, &rotated, now)
+            .await
+            .unwrap();
+    }
+}

@@ -33,3 +33,36 @@ fn acknowledged_writes_survive_kill_9() {
         assert_eq!(run_python(&py, script.path(), &env).trim(), "still there");
     }
 }
+
+/// Secret access keys and MFA seeds are sealed at rest: the database files never hold them.
+#[test]
+fn secrets_are_encrypted_at_rest() {
+    let server = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
+    let admin = server.bootstrap("666666666666", "admin");
+    let mut found_db = false;
+    let mut found_key_id = false;
+    for entry in std::fs::read_dir(server.data_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("rolecall.db") {
+            found_db = true;
+            let bytes = std::fs::read(&path).unwrap();
+            let hay = String::from_utf8_lossy(&bytes);
+            assert!(
+                !hay.contains(&admin.secret_access_key),
+                "{name} holds a secret access key in clear"
+            );
+            found_key_id |= hay.contains(&admin.access_key_id);
+        }
+    }
+    assert!(
+        found_db,
+        "no database file in {}",
+        server.data_dir().display()
+    );
+    // The key id is not secret and is stored in clear: proof that the files were really read.
+    assert!(
+        found_key_id,
+        "the access key id was not found in the database files"
+    );
+}

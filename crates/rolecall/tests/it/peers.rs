@@ -144,3 +144,54 @@ fn awscli_role_profile_switches_to_the_role() {
         .count();
     assert_eq!(cached, 1);
 }
+
+#[test]
+fn boto3_policy_engine_end_to_end() {
+    run_script("policy_engine.py", &["777777777777"]);
+}
+
+/// `--enforcement soft` logs denials and lets them through; the start line says so; a
+/// mistyped mode is refused at start.
+#[test]
+fn soft_enforcement_allows_and_says_so() {
+    let Some(py) = python() else { return };
+    let server = Server::start_with(
+        bin(),
+        rolecall_test_support::Backend::Sqlite,
+        &["--enforcement", "soft"],
+    );
+    assert!(
+        server.start_line.contains("enforcement: soft"),
+        "{}",
+        server.start_line
+    );
+    let admin = server.bootstrap("888888888888", "admin");
+    let script = tempfile::NamedTempFile::with_suffix(".py").unwrap();
+    std::fs::write(
+        script.path(),
+        format!(
+            "import sys; sys.path.insert(0, {:?})\nfrom rc import admin, client, new_user_with_key\niam = admin('iam')\nk = new_user_with_key(iam, 'nopolicy')\nu = client('iam', k['AccessKeyId'], k['SecretAccessKey'])\nu.create_user(UserName='allowed-by-soft-mode')\nprint('soft ok')\n",
+            py_dir().display().to_string()
+        ),
+    )
+    .unwrap();
+    let env = py_env(&server, &[admin]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(run_python(&py, script.path(), &env).trim(), "soft ok");
+    let strict = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
+    assert!(
+        strict.start_line.contains("enforcement: strict"),
+        "{}",
+        strict.start_line
+    );
+    let bad = std::process::Command::new(bin())
+        .args(["server", "--enforcement", "lenient"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("unknown enforcement mode 'lenient'"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
