@@ -34,7 +34,7 @@ iam.create_role(
     RoleName="office",
     AssumeRolePolicyDocument=doc({"Effect": "Allow", "Principal": {"AWS": A}, "Action": "sts:AssumeRole", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}),
 )
-iam.put_user_policy(UserName="dana", PolicyName="assume", PolicyDocument=doc(allow("sts:AssumeRole")))
+iam.put_user_policy(UserName="dana", PolicyName="assume", PolicyDocument=doc(allow(["sts:AssumeRole", "sts:TagSession"])))
 dana_sts = client("sts", key["AccessKeyId"], key["SecretAccessKey"])
 expect_error(lambda: dana_sts.assume_role(RoleArn=f"arn:aws:iam::{A}:role/office", RoleSessionName="x1"), "AccessDenied")
 iam.update_assume_role_policy(
@@ -46,7 +46,12 @@ dana_sts.assume_role(RoleArn=f"arn:aws:iam::{A}:role/office", RoleSessionName="x
 # Session tags flow into aws:PrincipalTag of the session (and of chained sessions via transitive keys).
 iam.create_role(
     RoleName="tagged",
-    AssumeRolePolicyDocument=doc({"Effect": "Allow", "Principal": {"AWS": [A, f"arn:aws:iam::{A}:role/tagged"]}, "Action": ["sts:AssumeRole", "sts:TagSession"]}),
+    AssumeRolePolicyDocument=doc({"Effect": "Allow", "Principal": {"AWS": A}, "Action": ["sts:AssumeRole", "sts:TagSession"]}),
+)
+# A trust policy may only name roles that exist, so the self-reference comes second.
+iam.update_assume_role_policy(
+    RoleName="tagged",
+    PolicyDocument=doc({"Effect": "Allow", "Principal": {"AWS": [A, f"arn:aws:iam::{A}:role/tagged"]}, "Action": ["sts:AssumeRole", "sts:TagSession"]}),
 )
 iam.put_role_policy(
     RoleName="tagged",
