@@ -195,3 +195,8 @@ fn soft_enforcement_allows_and_says_so() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+#[test]
+fn boto3_every_iam_operation() {
+    run_script("iam_inventory.py", &["999999999999"]);
+}
