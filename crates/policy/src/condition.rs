@@ -210,7 +210,7 @@ impl Operator {
 }
 
 /// One `operator: { key: values }` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
     /// The operator.
     pub operator: Operator,
@@ -219,6 +219,42 @@ pub struct Condition {
     pub(crate) key_lower: String,
     /// The listed values (JSON booleans and numbers as their text).
     pub values: Vec<String>,
+    /// The values parsed once for their operator (numbers, dates, CIDRs), parallel to `values`.
+    parsed: Vec<Parsed>,
+}
+
+/// A policy value parsed at load time, so decisions never re-parse it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Parsed {
+    /// Not a numeric, date or IP operator, or the value holds a policy variable.
+    Text,
+    /// A number or a date (epoch seconds).
+    Number(f64),
+    /// A CIDR block.
+    Cidr(IpAddr, u8),
+    /// Not a valid value for the operator: it never matches.
+    Invalid,
+}
+
+fn parse_for(base: Option<OperatorBase>, value: &str) -> Parsed {
+    let Some(base) = base.map(OperatorBase::positive) else {
+        return Parsed::Text;
+    };
+    match base {
+        OperatorBase::NumericEquals
+        | OperatorBase::NumericLessThan
+        | OperatorBase::NumericLessThanEquals
+        | OperatorBase::NumericGreaterThan
+        | OperatorBase::NumericGreaterThanEquals => value
+            .trim()
+            .parse::<f64>()
+            .map_or(Parsed::Invalid, Parsed::Number),
+        b if b.is_date() => parse_date(value).map_or(Parsed::Invalid, Parsed::Number),
+        OperatorBase::IpAddress => {
+            parse_cidr(value).map_or(Parsed::Invalid, |(ip, bits)| Parsed::Cidr(ip, bits))
+        }
+        _ => Parsed::Text,
+    }
 }
 
 /// Parses an ISO 8601 date, date-time, or epoch seconds into epoch seconds (fractional).
@@ -286,11 +322,13 @@ fn ip_in(cidr: (IpAddr, u8), ip: IpAddr) -> bool {
 
 impl Condition {
     pub(crate) fn new(operator: Operator, key: &str, values: Vec<String>) -> Self {
+        let parsed = values.iter().map(|v| parse_for(operator.base, v)).collect();
         Self {
             operator,
             key: key.to_owned(),
             key_lower: key.to_ascii_lowercase(),
             values,
+            parsed,
         }
     }
 
@@ -299,6 +337,7 @@ impl Condition {
         &self,
         base: OperatorBase,
         policy_value: &str,
+        parsed: Parsed,
         request_value: &str,
         ctx: &Context,
         version: Version,
@@ -334,8 +373,15 @@ impl Condition {
                 };
                 expected.is_some_and(|e| e.to_lowercase() == request_value.to_lowercase())
             }
+            OperatorBase::StringLike if !with_vars => {
+                crate::glob::glob_matches(policy_value, request_value)
+            }
             OperatorBase::StringLike => {
                 pattern(true).is_some_and(|p| tokens_match(&p, request_value))
+            }
+            OperatorBase::ArnEquals | OperatorBase::ArnLike if !with_vars => {
+                crate::glob::arn_segments(request_value).is_some()
+                    && crate::glob::arn_matches(policy_value, request_value)
             }
             OperatorBase::ArnEquals | OperatorBase::ArnLike => {
                 crate::glob::arn_segments(request_value).is_some()
@@ -346,10 +392,8 @@ impl Condition {
             | OperatorBase::NumericLessThanEquals
             | OperatorBase::NumericGreaterThan
             | OperatorBase::NumericGreaterThanEquals => {
-                let (Ok(p), Ok(r)) = (
-                    policy_value.trim().parse::<f64>(),
-                    request_value.trim().parse::<f64>(),
-                ) else {
+                let (Parsed::Number(p), Ok(r)) = (parsed, request_value.trim().parse::<f64>())
+                else {
                     return false;
                 };
                 compare(base, r, p)
@@ -359,8 +403,7 @@ impl Condition {
             | OperatorBase::DateLessThanEquals
             | OperatorBase::DateGreaterThan
             | OperatorBase::DateGreaterThanEquals => {
-                let (Some(p), Some(r)) = (parse_date(policy_value), parse_date(request_value))
-                else {
+                let (Parsed::Number(p), Some(r)) = (parsed, parse_date(request_value)) else {
                     return false;
                 };
                 compare(base, r, p)
@@ -373,11 +416,8 @@ impl Condition {
                     _ => policy_value == request_value,
                 }
             }
-            OperatorBase::IpAddress => match (
-                parse_cidr(policy_value),
-                request_value.trim().parse::<IpAddr>(),
-            ) {
-                (Some(cidr), Ok(ip)) => ip_in(cidr, ip),
+            OperatorBase::IpAddress => match (parsed, request_value.trim().parse::<IpAddr>()) {
+                (Parsed::Cidr(net, bits), Ok(ip)) => ip_in((net, bits), ip),
                 _ => false,
             },
             // Negated and Null bases never reach here.
@@ -395,10 +435,9 @@ impl Condition {
         version: Version,
     ) -> bool {
         let positive = base.positive();
-        let any = self
-            .values
-            .iter()
-            .any(|pv| self.matches_one(positive, pv, request_value, ctx, version));
+        let any = self.values.iter().zip(&self.parsed).any(|(pv, parsed)| {
+            self.matches_one(positive, pv, *parsed, request_value, ctx, version)
+        });
         if base.is_negated() { !any } else { any }
     }
 

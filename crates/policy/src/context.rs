@@ -1,7 +1,7 @@
 //! The request context: the condition keys of one request, with the global keys AWS sets for
 //! each kind of principal. Key names are case-insensitive, so they are stored lower-cased.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use time::OffsetDateTime;
 
@@ -38,7 +38,9 @@ impl PrincipalType {
 /// such as `aws:TagKeys`); single-valued keys hold exactly one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    values: HashMap<String, Vec<String>>,
+    /// Lower-cased key → values. Fx hashing: a context lives for one request and its keys are
+    /// short, so a fast non-cryptographic hash is the right trade.
+    values: FxHashMap<String, Vec<String>>,
 }
 
 impl Context {

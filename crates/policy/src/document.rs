@@ -22,25 +22,60 @@ pub enum Effect {
     Deny,
 }
 
-/// An action pattern, kept lower-cased and compiled because actions match case-insensitively.
+/// An action pattern, kept lower-cased and pre-classified because actions match
+/// case-insensitively and are matched on every decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionPattern {
     /// As written in the document.
     pub text: String,
-    pub(crate) tokens: Vec<Tok>,
+    shape: Shape,
+}
+
+/// What a pattern needs at match time; most real patterns are a name, `prefix*` or `*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Shape {
+    /// `*`.
+    Any,
+    /// No wildcard: the lower-cased name itself.
+    Exact(String),
+    /// `prefix*` with no other wildcard.
+    Prefix(String),
+    /// Anything else: the literal prefix before the first wildcard, then the full match.
+    General { prefix: String, tokens: Vec<Tok> },
 }
 
 impl ActionPattern {
     pub(crate) fn new(text: &str) -> Self {
+        let lower = text.to_ascii_lowercase();
+        let first_wild = lower.find(['*', '?']);
+        let shape = match first_wild {
+            None => Shape::Exact(lower),
+            Some(_) if lower == "*" => Shape::Any,
+            Some(i) if i == lower.len() - 1 && lower.ends_with('*') => {
+                Shape::Prefix(lower[..i].to_owned())
+            }
+            Some(i) => Shape::General {
+                prefix: lower[..i].to_owned(),
+                tokens: compile(&lower),
+            },
+        };
         Self {
             text: text.to_owned(),
-            tokens: compile(&text.to_ascii_lowercase()),
+            shape,
         }
     }
 
     /// Matches a lower-cased action name (`iam:listusers`).
     pub(crate) fn matches_lower(&self, action_lower: &str) -> bool {
-        crate::glob::tokens_match(&self.tokens, action_lower)
+        match &self.shape {
+            Shape::Any => true,
+            Shape::Exact(name) => name == action_lower,
+            Shape::Prefix(prefix) => action_lower.starts_with(prefix.as_str()),
+            Shape::General { prefix, tokens } => {
+                action_lower.starts_with(prefix.as_str())
+                    && crate::glob::tokens_match(tokens, action_lower)
+            }
+        }
     }
 }
 

@@ -241,8 +241,8 @@ struct Verdict {
     best_principal: Option<PrincipalMatch>,
 }
 
-fn scan(
-    policies: &[(&str, &Policy)],
+fn scan<'p>(
+    policies: impl IntoIterator<Item = (&'p str, &'p Policy)>,
     policy_type: PolicyType,
     subject: &Subject<'_>,
     traces: Option<&mut Vec<PolicyTrace>>,
@@ -293,10 +293,8 @@ struct SideVerdicts {
     session: Option<Verdict>,
 }
 
-fn borrow(list: &[NamedPolicy]) -> Vec<(&str, &Policy)> {
-    list.iter()
-        .map(|n| (n.name.as_str(), n.policy.as_ref()))
-        .collect()
+fn borrow(list: &[NamedPolicy]) -> impl Iterator<Item = (&str, &Policy)> {
+    list.iter().map(|n| (n.name.as_str(), n.policy.as_ref()))
 }
 
 fn scan_side(
@@ -306,14 +304,14 @@ fn scan_side(
 ) -> SideVerdicts {
     SideVerdicts {
         identity: scan(
-            &borrow(side.identity),
+            borrow(side.identity),
             PolicyType::Identity,
             subject,
             traces.as_mut(),
         ),
         boundary: side.boundary.map(|b| {
             scan(
-                &[(b.name.as_str(), b.policy.as_ref())],
+                [(b.name.as_str(), b.policy.as_ref())],
                 PolicyType::Boundary,
                 subject,
                 traces.as_mut(),
@@ -321,7 +319,7 @@ fn scan_side(
         }),
         session: side
             .session
-            .map(|s| scan(&borrow(s), PolicyType::Session, subject, traces.as_mut())),
+            .map(|s| scan(borrow(s), PolicyType::Session, subject, traces.as_mut())),
     }
 }
 
@@ -421,7 +419,7 @@ pub fn evaluate_assume_role(input: &AssumeRoleInput<'_>, explain: bool) -> Decis
         };
         let trust_name = format!("trust policy of {}", input.role_arn);
         let trust = scan(
-            &[(trust_name.as_str(), input.trust)],
+            [(trust_name.as_str(), input.trust)],
             PolicyType::Trust,
             &trust_subject,
             traces.as_mut(),

@@ -62,6 +62,7 @@ const POLICIES: &[(&str, &str, &str, &str)] = &[
 /// # Errors
 /// When the store fails.
 pub(crate) async fn seed(store: &Store) -> anyhow::Result<()> {
+    let existing = store.aws_policy_documents().await?;
     let created = 1_486_080_000; // 2017-02-03, a date AWS managed policies commonly show.
     for (name, path, id, doc) in POLICIES {
         let p = ManagedPolicy {
@@ -77,6 +78,10 @@ pub(crate) async fn seed(store: &Store) -> anyhow::Result<()> {
             attachment_count: 0,
             boundary_usage_count: 0,
         };
+        // Most starts find every policy already current: one query, no writes.
+        if existing.iter().any(|(arn, d)| *arn == p.arn && d == doc) {
+            continue;
+        }
         store.upsert_aws_policy(&p, doc).await?;
     }
     Ok(())

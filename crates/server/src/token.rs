@@ -99,6 +99,9 @@ pub(crate) enum TokenError {
 #[derive(Debug, Clone)]
 pub(crate) struct TokenKeys {
     inner: Arc<RwLock<Vec<(u32, SealingKey)>>>,
+    /// When the keys were last reloaded because a token named an unknown key: at most once a
+    /// second, so forged tokens cannot turn into a store query each.
+    last_reload: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     master: SealingKey,
     store: Store,
 }
@@ -115,6 +118,7 @@ impl TokenKeys {
     pub(crate) async fn load(store: Store, master: SealingKey) -> anyhow::Result<Self> {
         let keys = Self {
             inner: Arc::new(RwLock::new(Vec::new())),
+            last_reload: Arc::default(),
             master,
             store,
         };
@@ -172,6 +176,19 @@ impl TokenKeys {
         self.reload().await
     }
 
+    fn reload_allowed(&self) -> bool {
+        let mut last = self
+            .last_reload
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        if last.is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(1)) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+
     /// Seals claims into a token.
     pub(crate) async fn seal(&self, claims: &SessionClaims) -> String {
         let keys = self.inner.read().await;
@@ -209,6 +226,9 @@ impl TokenKeys {
         let key = match found {
             Some(k) => k,
             None => {
+                if !self.reload_allowed() {
+                    return Err(TokenError::UnknownKey);
+                }
                 self.reload().await.map_err(|_| TokenError::UnknownKey)?;
                 self.inner
                     .read()

@@ -241,6 +241,21 @@ impl Store {
         }
     }
 
+    /// The default documents of every AWS managed policy: `(arn, document)`, one query.
+    ///
+    /// # Errors
+    /// Database failures only.
+    pub async fn aws_policy_documents(&self) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT p.arn, v.document FROM managed_policies p JOIN policy_versions v ON v.policy_arn = p.arn AND v.version_id = p.default_version WHERE p.account_id = 'aws'",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((get_str(r, "arn")?, get_str(r, "document")?)))
+            .collect()
+    }
+
     /// One managed policy with its counts.
     ///
     /// # Errors
