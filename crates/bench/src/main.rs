@@ -55,7 +55,7 @@ fn signed_request(args: &Args, body: &str) -> anyhow::Result<Vec<u8>> {
             "content-type".to_owned(),
             "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
         ),
-        ("host".to_owned(), host.clone()),
+        ("host".to_owned(), host),
     ];
     let params = rolecall_sigv4::SigningParams {
         access_key_id: &args.access_key_id,
@@ -239,11 +239,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
+    // Nearest-rank percentile in integer arithmetic; `permille` is 500 for p50, 990 for p99.
+    let pct = |permille: usize| {
+        let index = (all.len() * permille / 1000).min(all.len().saturating_sub(1));
+        f64::from(all.get(index).copied().unwrap_or(0)) / 1000.0
     };
     let out = serde_json::json!({
         "op": args.op,
@@ -252,8 +251,8 @@ async fn main() -> anyhow::Result<()> {
         "statuses": statuses.iter().map(|(k, v)| (k.to_string(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
         "seconds": elapsed,
         "rps": all.len() as f64 / elapsed,
-        "p50_ms": pct(0.50),
-        "p99_ms": pct(0.99),
+        "p50_ms": pct(500),
+        "p99_ms": pct(990),
         "max_ms": all.last().copied().unwrap_or(0) as f64 / 1000.0,
         "connections": args.connections,
         "target_rate": args.rate,

@@ -105,7 +105,7 @@ proptest! {
         if let Ok(p) = parse_policy(&text, PolicyKind::Inline) {
             let named = NamedPolicy { name: "x".into(), policy: Arc::new(p) };
             let mut ctx = Context::default();
-            ctx.set("aws:k", value.clone());
+            ctx.set("aws:k", value);
             let side = IdentitySide { identity: std::slice::from_ref(&named), ..IdentitySide::default() };
             let _ = evaluate(&Request { action: "iam:GetUser", resource: "arn:aws:iam::1:user/x", context: &ctx }, &side, true);
         }

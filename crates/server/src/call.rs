@@ -228,6 +228,32 @@ pub(crate) fn marker(next: Option<&str>) -> Option<String> {
     next.map(|m| data_encoding::BASE64URL_NOPAD.encode(m.as_bytes()))
 }
 
+/// Pages a list that was loaded whole: the marker is the offset of the next item.
+///
+/// # Errors
+/// `InvalidInput` for a marker this server did not hand out.
+pub(crate) fn page_of<T>(
+    items: Vec<T>,
+    marker: Option<&str>,
+    max: i64,
+) -> Result<(Vec<T>, Option<String>), AwsError> {
+    let start = match marker {
+        None => 0,
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|s| *s <= items.len())
+            .ok_or_else(|| AwsError::new(ErrorKind::InvalidInput, "Invalid Marker."))?,
+    };
+    let max = usize::try_from(max).unwrap_or(100);
+    let end = start.saturating_add(max).min(items.len());
+    let next = (end < items.len()).then(|| end.to_string());
+    Ok((
+        items.into_iter().skip(start).take(end - start).collect(),
+        next,
+    ))
+}
+
 /// Writes `IsTruncated` and `Marker`.
 pub(crate) fn truncation(w: &mut XmlWriter, next: Option<&str>) {
     w.bool("IsTruncated", next.is_some());

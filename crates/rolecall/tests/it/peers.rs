@@ -39,7 +39,8 @@ fn boto3_root_and_permissionless_calls() {
     ];
     let env = py_env(&server, &admins);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    run_python(&py, &py_dir().join("special_principals.py"), &env);
+    let out = run_python(&py, &py_dir().join("special_principals.py"), &env);
+    assert_eq!(out.trim(), "special principals ok");
 }
 
 #[test]

@@ -94,6 +94,11 @@ for i in range(4):
 expect_error(lambda: iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc(allow("iam:X"))), "LimitExceeded")
 versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
 assert [v["VersionId"] for v in versions] == ["v5", "v4", "v3", "v2", "v1"], versions
+first = iam.list_policy_versions(PolicyArn=arn, MaxItems=2)
+assert first["IsTruncated"] and len(first["Versions"]) == 2 and first["Marker"], first
+paged = [v["VersionId"] for p in iam.get_paginator("list_policy_versions").paginate(PolicyArn=arn, PaginationConfig={"PageSize": 2}) for v in p["Versions"]]
+assert paged == ["v5", "v4", "v3", "v2", "v1"], paged
+expect_error(lambda: iam.list_policy_versions(PolicyArn=arn, Marker="bm9wZQ"), "InvalidInput")
 iam.set_default_policy_version(PolicyArn=arn, VersionId="v3")
 assert iam.get_policy_version(PolicyArn=arn, VersionId="v3")["PolicyVersion"]["IsDefaultVersion"]
 expect_error(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId="v3"), "DeleteConflict", "Cannot delete the default version of a policy.")

@@ -72,18 +72,21 @@ pub(crate) async fn delete_account_alias(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn list_account_aliases(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     call.authorize("iam:ListAccountAliases", "*", "")?;
-    let alias = call
+    let alias: Vec<String> = call
         .app
         .store()
         .account_alias(call.account())
         .await
-        .map_err(store_failure)?;
+        .map_err(store_failure)?
+        .into_iter()
+        .collect();
+    let (alias, next) = crate::call::page_of(alias, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
-    w.string_list("AccountAliases", &alias.into_iter().collect::<Vec<_>>());
-    w.bool("IsTruncated", false);
+    w.string_list("AccountAliases", &alias);
+    crate::call::truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 

@@ -41,7 +41,7 @@ pub(crate) async fn create_group(call: &Call<'_>) -> Reply {
 pub(crate) async fn get_group(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     name_param(call, &mut v, "GroupName", true, 128);
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     let group = authorized_entity(
         call,
@@ -57,12 +57,13 @@ pub(crate) async fn get_group(call: &Call<'_>) -> Reply {
         .users_in_group(call.account(), &group.name)
         .await
         .map_err(store_failure)?;
+    let (users, next) = crate::call::page_of(users, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     w.open("Group");
     write_entity(&mut w, EntityKind::Group, &group);
     w.close("Group");
     w.list("Users", &users, |w, u| write_entity(w, EntityKind::User, u));
-    w.bool("IsTruncated", false);
+    crate::call::truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 
@@ -200,7 +201,7 @@ async fn membership(call: &Call<'_>, add: bool) -> Reply {
 pub(crate) async fn list_groups_for_user(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     name_param(call, &mut v, "UserName", true, 128);
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     let user = authorized_entity(
         call,
@@ -216,10 +217,11 @@ pub(crate) async fn list_groups_for_user(call: &Call<'_>) -> Reply {
         .groups_for_user(call.account(), &user.name)
         .await
         .map_err(store_failure)?;
+    let (groups, next) = crate::call::page_of(groups, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     w.list("Groups", &groups, |w, g| {
         write_entity(w, EntityKind::Group, g)
     });
-    w.bool("IsTruncated", false);
+    crate::call::truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }

@@ -258,7 +258,7 @@ pub(crate) async fn delete_virtual_mfa_device(call: &Call<'_>) -> Reply {
 pub(crate) async fn list_mfa_devices(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     name_param(call, &mut v, "UserName", false, 128);
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     let target = super::users::target_user(call)?;
     let devices = match &target {
@@ -285,13 +285,14 @@ pub(crate) async fn list_mfa_devices(call: &Call<'_>) -> Reply {
             Vec::new()
         }
     };
+    let (devices, next) = crate::call::page_of(devices, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     w.list("MFADevices", &devices, |w, (user, d)| {
         w.elem("UserName", user);
         w.elem("SerialNumber", &d.serial);
         w.elem("EnableDate", &iso(d.enabled_at.unwrap_or(d.created_at)));
     });
-    w.bool("IsTruncated", false);
+    crate::call::truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 
@@ -305,7 +306,7 @@ pub(crate) async fn list_virtual_mfa_devices(call: &Call<'_>) -> Reply {
         10,
         Some("Assigned|Unassigned|Any"),
     );
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     let resource = format!("arn:aws:iam::{}:mfa/", call.account());
     call.authorize("iam:ListVirtualMFADevices", &resource, &resource)?;
@@ -328,6 +329,7 @@ pub(crate) async fn list_virtual_mfa_devices(call: &Call<'_>) -> Reply {
         };
         out.push((d, user));
     }
+    let (out, next) = crate::call::page_of(out, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     w.list("VirtualMFADevices", &out, |w, (d, user)| {
         w.elem("SerialNumber", &d.serial);
@@ -338,6 +340,6 @@ pub(crate) async fn list_virtual_mfa_devices(call: &Call<'_>) -> Reply {
             w.elem("EnableDate", &iso(d.enabled_at.unwrap_or(d.created_at)));
         }
     });
-    w.bool("IsTruncated", false);
+    crate::call::truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }

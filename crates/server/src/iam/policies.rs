@@ -147,7 +147,7 @@ pub(crate) async fn list_inline(call: &Call<'_>) -> Reply {
     let (kind, noun, _, param, _) = owner_of(call.op);
     let mut v = Validator::new();
     name_param(call, &mut v, param, true, owner_name_max(kind));
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     let owner = authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
     let names: Vec<String> = call
@@ -159,9 +159,10 @@ pub(crate) async fn list_inline(call: &Call<'_>) -> Reply {
         .into_iter()
         .map(|(n, _)| n)
         .collect();
+    let (names, next) = crate::call::page_of(names, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     w.string_list("PolicyNames", &names);
-    w.bool("IsTruncated", false);
+    crate::call::truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 
@@ -470,7 +471,7 @@ pub(crate) async fn get_policy_version(call: &Call<'_>) -> Reply {
 pub(crate) async fn list_policy_versions(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     policy_arn_param(call, &mut v);
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     let p = authorized_policy(call, "iam:ListPolicyVersions").await?;
     let versions = call
@@ -479,9 +480,10 @@ pub(crate) async fn list_policy_versions(call: &Call<'_>) -> Reply {
         .policy_versions(&p.arn)
         .await
         .map_err(store_failure)?;
+    let (versions, next) = crate::call::page_of(versions, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     w.list("Versions", &versions, |w, v| write_version(w, v, false));
-    w.bool("IsTruncated", false);
+    crate::call::truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 
@@ -535,7 +537,7 @@ pub(crate) async fn set_default_policy_version(call: &Call<'_>) -> Reply {
 pub(crate) async fn list_entities_for_policy(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     policy_arn_param(call, &mut v);
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     let p = authorized_policy(call, "iam:ListEntitiesForPolicy").await?;
     let filter = call.get("EntityFilter");
@@ -545,6 +547,7 @@ pub(crate) async fn list_entities_for_policy(call: &Call<'_>) -> Reply {
         .entities_for_policy(call.account(), &p.arn)
         .await
         .map_err(store_failure)?;
+    let (entities, next) = crate::call::page_of(entities, marker.as_deref(), max)?;
     let pick = |kind: &str| -> Vec<(String, String)> {
         let wanted = filter.is_none_or(|f| f.eq_ignore_ascii_case(kind));
         entities
@@ -564,7 +567,7 @@ pub(crate) async fn list_entities_for_policy(call: &Call<'_>) -> Reply {
             w.elem(id_el, id);
         });
     }
-    w.bool("IsTruncated", false);
+    crate::call::truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 
@@ -649,7 +652,7 @@ pub(crate) async fn list_attached(call: &Call<'_>) -> Reply {
         512,
         Some(r"((/[A-Za-z0-9\.,\+@=_-]+)*)/"),
     );
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     let entity =
         authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
@@ -663,12 +666,13 @@ pub(crate) async fn list_attached(call: &Call<'_>) -> Reply {
         .into_iter()
         .filter(|(_, _, path)| path.starts_with(prefix))
         .collect();
+    let (attached, next) = crate::call::page_of(attached, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     w.list("AttachedPolicies", &attached, |w, (name, arn, _)| {
         w.elem("PolicyName", name);
         w.elem("PolicyArn", arn);
     });
-    w.bool("IsTruncated", false);
+    crate::call::truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 

@@ -552,7 +552,7 @@ pub(crate) async fn change_instance_profile_role(call: &Call<'_>) -> Reply {
 pub(crate) async fn list_instance_profiles_for_role(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     name_param(call, &mut v, "RoleName", true, 64);
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     let role = authorized_entity(
         call,
@@ -568,6 +568,7 @@ pub(crate) async fn list_instance_profiles_for_role(call: &Call<'_>) -> Reply {
         .instance_profiles_for_role(call.account(), &role.name)
         .await
         .map_err(store_failure)?;
+    let (profiles, next) = crate::call::page_of(profiles, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     w.open("InstanceProfiles");
     for p in &profiles {
@@ -576,6 +577,6 @@ pub(crate) async fn list_instance_profiles_for_role(call: &Call<'_>) -> Reply {
         w.close("member");
     }
     w.close("InstanceProfiles");
-    w.bool("IsTruncated", false);
+    crate::call::truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }

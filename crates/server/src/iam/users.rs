@@ -277,7 +277,7 @@ pub(crate) async fn list_tags(call: &Call<'_>) -> Reply {
     let (kind, noun, param, owner) = tag_target(call);
     let mut v = Validator::new();
     name_param(call, &mut v, param, true, 128);
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     let name = call.req(param);
     let entity = authorized_entity(call, kind, noun, name, &call.op.iam_action()).await?;
@@ -287,9 +287,10 @@ pub(crate) async fn list_tags(call: &Call<'_>) -> Reply {
         .tags(call.account(), owner, &entity.name)
         .await
         .map_err(store_failure)?;
+    let (tags, next) = crate::call::page_of(tags, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     write_tags(&mut w, &tags);
-    w.bool("IsTruncated", false);
+    truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 
@@ -364,7 +365,7 @@ pub(crate) async fn create_access_key(call: &Call<'_>) -> Reply {
 pub(crate) async fn list_access_keys(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     name_param(call, &mut v, "UserName", false, 128);
-    let _ = call.paging(&mut v);
+    let (marker, max) = call.paging(&mut v);
     v.finish()?;
     let owner = key_owner(call, "iam:ListAccessKeys").await?;
     let keys = call
@@ -373,6 +374,7 @@ pub(crate) async fn list_access_keys(call: &Call<'_>) -> Reply {
         .list_access_keys(call.account(), owner.as_deref())
         .await
         .map_err(store_failure)?;
+    let (keys, next) = crate::call::page_of(keys, marker.as_deref(), max)?;
     let display_name = match &owner {
         Some(n) => Some(
             find(call, EntityKind::User, n)
@@ -390,7 +392,7 @@ pub(crate) async fn list_access_keys(call: &Call<'_>) -> Reply {
         w.elem("Status", &k.status);
         w.elem("CreateDate", &iso(k.created_at));
     });
-    w.bool("IsTruncated", false);
+    truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 
