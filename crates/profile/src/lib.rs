@@ -103,7 +103,11 @@ pub fn parse(text: &str, path: &str, kind: FileKind) -> Result<File, ParseError>
     let mut current: Option<SectionKind> = None;
     // The key of the last setting, for indented continuation lines (nested blocks).
     let mut last_key: Option<String> = None;
-    let err = |line: usize, reason: &str| ParseError { path: path.to_owned(), line, reason: reason.to_owned() };
+    let err = |line: usize, reason: &str| ParseError {
+        path: path.to_owned(),
+        line,
+        reason: reason.to_owned(),
+    };
     for (index, raw) in text.lines().enumerate() {
         let n = index + 1;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
@@ -114,12 +118,22 @@ pub fn parse(text: &str, path: &str, kind: FileKind) -> Result<File, ParseError>
         let indented = line.starts_with([' ', '\t']);
         if indented && current.is_some() {
             if let Some(key) = &last_key {
-                let section = file.sections.get_mut(current.as_ref().expect("checked")).expect("section exists");
-                let (k, v) = trimmed.split_once('=').ok_or_else(|| err(n, "expected 'key = value' in a nested block"))?;
-                let entry = section.entry(key.clone()).or_insert_with(|| Value::Nested(BTreeMap::new()));
+                let section = file
+                    .sections
+                    .get_mut(current.as_ref().expect("checked"))
+                    .expect("section exists");
+                let (k, v) = trimmed
+                    .split_once('=')
+                    .ok_or_else(|| err(n, "expected 'key = value' in a nested block"))?;
+                let entry = section
+                    .entry(key.clone())
+                    .or_insert_with(|| Value::Nested(BTreeMap::new()));
                 if let Value::Str(s) = entry {
                     if !s.is_empty() {
-                        return Err(err(n, "an indented line continues a setting that already has a value"));
+                        return Err(err(
+                            n,
+                            "an indented line continues a setting that already has a value",
+                        ));
                     }
                     *entry = Value::Nested(BTreeMap::new());
                 }
@@ -130,7 +144,9 @@ pub fn parse(text: &str, path: &str, kind: FileKind) -> Result<File, ParseError>
             }
         }
         if let Some(rest) = trimmed.strip_prefix('[') {
-            let header = rest.strip_suffix(']').ok_or_else(|| err(n, "a section header must end with ']'"))?;
+            let header = rest
+                .strip_suffix(']')
+                .ok_or_else(|| err(n, "a section header must end with ']'"))?;
             let kind = section_kind(header, kind);
             if let SectionKind::Profile(name) = &kind {
                 if !file.profile_order.contains(name) {
@@ -153,7 +169,10 @@ pub fn parse(text: &str, path: &str, kind: FileKind) -> Result<File, ParseError>
         if key.is_empty() {
             return Err(err(n, "a setting needs a name before '='"));
         }
-        file.sections.get_mut(section).expect("section exists").insert(key.clone(), Value::Str(value.trim().to_owned()));
+        file.sections
+            .get_mut(section)
+            .expect("section exists")
+            .insert(key.clone(), Value::Str(value.trim().to_owned()));
         last_key = Some(key);
     }
     Ok(file)
@@ -180,7 +199,10 @@ impl Profile {
     /// A string setting.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.settings.get(key).and_then(Value::as_str).filter(|v| !v.is_empty())
+        self.settings
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -206,7 +228,10 @@ impl Profiles {
         if let Some(c) = creds {
             settings.extend(c.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        Some(Profile { name: name.to_owned(), settings })
+        Some(Profile {
+            name: name.to_owned(),
+            settings,
+        })
     }
 
     /// Every profile name, as `aws configure list-profiles` prints them: config-file profiles
@@ -225,7 +250,9 @@ impl Profiles {
     /// A `[services NAME]` block.
     #[must_use]
     pub fn services(&self, name: &str) -> Option<&BTreeMap<String, Value>> {
-        self.config.sections.get(&SectionKind::Services(name.to_owned()))
+        self.config
+            .sections
+            .get(&SectionKind::Services(name.to_owned()))
     }
 }
 
@@ -252,21 +279,50 @@ mod tests {
         let f = parse(CONFIG, "config", FileKind::Config).unwrap();
         assert_eq!(f.profile_order, vec!["default", "dev"]);
         let dev = f.profile("dev").unwrap();
-        assert_eq!(dev["role_arn"], Value::Str("arn:aws:iam::123456789012:role/Dev".into()));
-        let Value::Nested(s3) = &dev["s3"] else { panic!("nested") };
+        assert_eq!(
+            dev["role_arn"],
+            Value::Str("arn:aws:iam::123456789012:role/Dev".into())
+        );
+        let Value::Nested(s3) = &dev["s3"] else {
+            panic!("nested")
+        };
         assert_eq!(s3["addressing_style"], "path");
-        assert!(f.sections.contains_key(&SectionKind::SsoSession("corp".into())));
-        assert!(f.sections.contains_key(&SectionKind::Ignored("orphan".into())));
-        let services = Profiles { config: f, credentials: File::default() };
-        let Value::Nested(sts) = &services.services("local").unwrap()["sts"] else { panic!() };
+        assert!(
+            f.sections
+                .contains_key(&SectionKind::SsoSession("corp".into()))
+        );
+        assert!(
+            f.sections
+                .contains_key(&SectionKind::Ignored("orphan".into()))
+        );
+        let services = Profiles {
+            config: f,
+            credentials: File::default(),
+        };
+        let Value::Nested(sts) = &services.services("local").unwrap()["sts"] else {
+            panic!()
+        };
         assert_eq!(sts["endpoint_url"], "http://127.0.0.1:4566");
     }
 
     #[test]
     fn credentials_sections_have_no_prefix_and_win() {
-        let config = parse("[profile a]\nregion = eu-west-1\naws_access_key_id = OLD\n", "c", FileKind::Config).unwrap();
-        let creds = parse("[a]\naws_access_key_id = NEW\n[b]\naws_access_key_id = B\n", "k", FileKind::Credentials).unwrap();
-        let p = Profiles { config, credentials: creds };
+        let config = parse(
+            "[profile a]\nregion = eu-west-1\naws_access_key_id = OLD\n",
+            "c",
+            FileKind::Config,
+        )
+        .unwrap();
+        let creds = parse(
+            "[a]\naws_access_key_id = NEW\n[b]\naws_access_key_id = B\n",
+            "k",
+            FileKind::Credentials,
+        )
+        .unwrap();
+        let p = Profiles {
+            config,
+            credentials: creds,
+        };
         let a = p.profile("a").unwrap();
         assert_eq!(a.get("aws_access_key_id"), Some("NEW"));
         assert_eq!(a.get("region"), Some("eu-west-1"));
@@ -277,9 +333,17 @@ mod tests {
     fn errors_name_the_file_and_line() {
         let e = parse("region = x\n", "/home/u/.aws/config", FileKind::Config).unwrap_err();
         assert_eq!((e.path.as_str(), e.line), ("/home/u/.aws/config", 1));
-        let e = parse("[default]\nregion = x\nnot a setting\n", "cfg", FileKind::Config).unwrap_err();
+        let e = parse(
+            "[default]\nregion = x\nnot a setting\n",
+            "cfg",
+            FileKind::Config,
+        )
+        .unwrap_err();
         assert_eq!(e.line, 3);
-        assert_eq!(e.to_string(), "Unable to parse config file: cfg, line 3: expected '[section]' or 'key = value'");
+        assert_eq!(
+            e.to_string(),
+            "Unable to parse config file: cfg, line 3: expected '[section]' or 'key = value'"
+        );
         let e = parse("[default\n", "cfg", FileKind::Config).unwrap_err();
         assert_eq!(e.line, 1);
     }

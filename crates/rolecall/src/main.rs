@@ -1,15 +1,23 @@
 //! The `rolecall` binary: argument parsing and glue. The work happens in the library crates.
+//!
+//! Exit codes follow the AWS CLI v2: 252 for a wrong command line, 253 for a wrong
+//! configuration, 254 when the service refuses, 255 for anything else.
 
+mod client;
 mod server_cmd;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use client::{CliError, GlobalArgs, Session};
 
 /// rolecall: AWS role switching, and an IAM + STS server that real AWS clients use unchanged.
 #[derive(Debug, Parser)]
 #[command(name = "rolecall", version, about, long_about = None)]
 struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -18,18 +26,62 @@ struct Cli {
 enum Command {
     /// Run the IAM + STS server, or manage its data.
     Server(server_cmd::ServerArgs),
+    /// AWS Security Token Service.
+    #[command(subcommand)]
+    Sts(client::sts::StsCommand),
+    /// Read profiles and export credentials.
+    #[command(subcommand)]
+    Configure(client::configure::ConfigureCommand),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Server(args) => server_cmd::run(args),
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let usage = e.use_stderr();
+            let _ = e.print();
+            return if usage {
+                ExitCode::from(252)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match &cli.command {
+        Command::Server(_) => {
+            let Command::Server(args) = cli.command else {
+                unreachable!()
+            };
+            return match server_cmd::run(args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("rolecall: {e:#}");
+                    ExitCode::from(255)
+                }
+            };
+        }
+        Command::Sts(c) => Session::load(cli.global.clone()).and_then(|s| client::sts::run(c, &s)),
+        Command::Configure(c) => {
+            Session::load(cli.global.clone()).and_then(|s| client::configure::run(c, &s))
+        }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(out) => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = stdout.write_all(out.as_bytes());
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("rolecall: {e:#}");
-            ExitCode::from(255)
+            if !e.message().is_empty() {
+                let prefix = if matches!(e, CliError::Service(_)) {
+                    "\n"
+                } else {
+                    ""
+                };
+                eprintln!("{prefix}{}", e.message());
+            }
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -201,3 +201,19 @@ fn soft_enforcement_allows_and_says_so() {
 fn boto3_every_iam_operation() {
     run_script("iam_inventory.py", &["999999999999"]);
 }
+
+/// The rolecall client against the rolecall server, next to the real AWS CLI.
+#[test]
+fn client_role_profiles_cache_mfa_and_errors() {
+    let Some(py) = python() else { return };
+    let server = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
+    let admin = server.bootstrap("121212121212", "admin");
+    let mut env = py_env(&server, &[admin]);
+    env.push(("RC_BIN".into(), bin().display().to_string()));
+    env.push(("RC_PYTHON".into(), py.display().to_string()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        run_python(&py, &py_dir().join("client_roles.py"), &env).trim(),
+        "client ok"
+    );
+}

@@ -1,0 +1,104 @@
+//! The process environment and home directory, injected so tests need neither.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use rolecall_profile::{FileKind, Profiles};
+
+use crate::CredentialsError;
+
+/// Environment variables and the home directory.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+    home: Option<PathBuf>,
+}
+
+impl Env {
+    /// The real process environment.
+    #[must_use]
+    pub fn from_process() -> Self {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        let home = vars
+            .get("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from);
+        Self { vars, home }
+    }
+
+    /// A given environment (tests).
+    #[must_use]
+    pub fn from_vars(vars: &[(&str, &str)]) -> Self {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let home = vars.get("HOME").map(PathBuf::from);
+        Self { vars, home }
+    }
+
+    /// A variable, when set and not empty.
+    #[must_use]
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn expand(&self, path: &str) -> PathBuf {
+        match (path.strip_prefix("~/"), &self.home) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ => PathBuf::from(path),
+        }
+    }
+
+    /// `AWS_CONFIG_FILE` or `~/.aws/config`.
+    #[must_use]
+    pub fn config_path(&self) -> PathBuf {
+        self.expand(self.var("AWS_CONFIG_FILE").unwrap_or("~/.aws/config"))
+    }
+
+    /// `AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`.
+    #[must_use]
+    pub fn credentials_path(&self) -> PathBuf {
+        self.expand(
+            self.var("AWS_SHARED_CREDENTIALS_FILE")
+                .unwrap_or("~/.aws/credentials"),
+        )
+    }
+
+    /// `~/.aws/cli/cache`.
+    #[must_use]
+    pub fn cache_dir(&self) -> PathBuf {
+        self.expand("~/.aws/cli/cache")
+    }
+
+    /// Reads and parses both files; a missing file is an empty one.
+    ///
+    /// # Errors
+    /// [`CredentialsError::Parse`] naming the file and line of a malformed file.
+    pub fn load_profiles(&self) -> Result<Profiles, CredentialsError> {
+        let read =
+            |path: PathBuf, kind: FileKind| -> Result<rolecall_profile::File, CredentialsError> {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => Ok(rolecall_profile::parse(
+                        &text,
+                        &path.display().to_string(),
+                        kind,
+                    )?),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        Ok(rolecall_profile::File::default())
+                    }
+                    Err(e) => Err(CredentialsError::Invalid(format!(
+                        "cannot read {}: {e}",
+                        path.display()
+                    ))),
+                }
+            };
+        Ok(Profiles {
+            config: read(self.config_path(), FileKind::Config)?,
+            credentials: read(self.credentials_path(), FileKind::Credentials)?,
+        })
+    }
+}

@@ -1,0 +1,194 @@
+//! Executing a [`crate::Plan`]: the calls it needs, innermost source first, with the cache.
+
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use crate::cache::{Cache, cache_key};
+use crate::plan::{RoleStep, SessionStep, Source};
+use crate::sts::{StsClient, StsResponse};
+use crate::{Credentials, CredentialsError};
+
+/// Where MFA codes come from.
+pub trait Prompt {
+    /// Asks for the code of `serial`.
+    ///
+    /// # Errors
+    /// When no code can be read (no terminal).
+    fn mfa_code(&self, serial: &str) -> Result<String, CredentialsError>;
+}
+
+/// Reads MFA codes from the controlling terminal without echo, as the AWS CLI does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TerminalPrompt;
+
+impl Prompt for TerminalPrompt {
+    fn mfa_code(&self, serial: &str) -> Result<String, CredentialsError> {
+        rpassword::prompt_password(format!("Enter MFA code for {serial}: "))
+            .map(|c| c.trim().to_owned())
+            .map_err(|e| {
+                CredentialsError::Prompt(format!(
+                    "Cannot read the MFA code for {serial}: no terminal is available ({e})"
+                ))
+            })
+    }
+}
+
+/// Gets the credentials a source describes.
+///
+/// # Errors
+/// Whatever the calls or the prompt fail with.
+pub fn execute(
+    source: &Source,
+    cache: &Cache,
+    prompt: &dyn Prompt,
+    now: OffsetDateTime,
+) -> Result<Credentials, CredentialsError> {
+    match source {
+        Source::Environment(c) | Source::Static { credentials: c, .. } => Ok(c.clone()),
+        Source::AssumeRole(step) => assume_role(step, cache, prompt, now),
+        Source::SessionToken(step) => session_token(step, cache, prompt, now),
+    }
+}
+
+/// The cached credentials, or the fetched ones, holding the entry's lock in between so that
+/// concurrent processes call (and prompt) once.
+fn cached(
+    cache: &Cache,
+    key: &str,
+    now: OffsetDateTime,
+    fetch: impl FnOnce() -> Result<(Credentials, Value), CredentialsError>,
+) -> Result<Credentials, CredentialsError> {
+    if let Some(c) = cache.get(key, now) {
+        return Ok(c);
+    }
+    let _lock = cache.lock(key)?;
+    if let Some(c) = cache.get(key, now) {
+        return Ok(c);
+    }
+    let (credentials, entry) = fetch()?;
+    cache.put(key, &entry)?;
+    Ok(credentials)
+}
+
+/// The cache entry botocore writes: the response minus nothing, plus `AccountId`.
+fn entry(r: &StsResponse, user_block: &str) -> Value {
+    let f = |k: &str| r.get(k).unwrap_or_default().to_owned();
+    let arn = f(&format!("{user_block}/Arn"));
+    let account = arn.split(':').nth(4).unwrap_or_default().to_owned();
+    let mut credentials = json!({
+        "AccessKeyId": f("Credentials/AccessKeyId"),
+        "SecretAccessKey": f("Credentials/SecretAccessKey"),
+        "SessionToken": f("Credentials/SessionToken"),
+        "Expiration": f("Credentials/Expiration"),
+    });
+    if !account.is_empty() {
+        credentials["AccountId"] = Value::String(account);
+    }
+    let headers: Map<String, Value> = r
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let mut out = json!({
+        "Credentials": credentials,
+        "ResponseMetadata": {"RequestId": r.request_id, "HTTPStatusCode": r.status, "HTTPHeaders": headers, "RetryAttempts": 0},
+    });
+    if user_block == "AssumedRoleUser" {
+        out["AssumedRoleUser"] =
+            json!({"AssumedRoleId": f("AssumedRoleUser/AssumedRoleId"), "Arn": arn});
+    }
+    if let Some(size) = r
+        .get("PackedPolicySize")
+        .and_then(|s| s.parse::<i64>().ok())
+    {
+        out["PackedPolicySize"] = Value::from(size);
+    }
+    out
+}
+
+fn assume_role(
+    step: &RoleStep,
+    cache: &Cache,
+    prompt: &dyn Prompt,
+    now: OffsetDateTime,
+) -> Result<Credentials, CredentialsError> {
+    let mut args = Map::new();
+    args.insert("RoleArn".into(), Value::String(step.role_arn.clone()));
+    if let Some(n) = &step.role_session_name {
+        args.insert("RoleSessionName".into(), Value::String(n.clone()));
+    }
+    if let Some(e) = &step.external_id {
+        args.insert("ExternalId".into(), Value::String(e.clone()));
+    }
+    if let Some(s) = &step.mfa_serial {
+        args.insert("SerialNumber".into(), Value::String(s.clone()));
+    }
+    if let Some(d) = step.duration_seconds {
+        args.insert("DurationSeconds".into(), Value::from(d));
+    }
+    cached(cache, &cache_key(&args), now, || {
+        let source = execute(&step.source, cache, prompt, now)?;
+        let session_name = step
+            .role_session_name
+            .clone()
+            .unwrap_or_else(|| format!("AWS-CLI-session-{}", now.unix_timestamp()));
+        let mut params = vec![
+            ("RoleArn", step.role_arn.clone()),
+            ("RoleSessionName", session_name),
+        ];
+        if let Some(e) = &step.external_id {
+            params.push(("ExternalId", e.clone()));
+        }
+        if let Some(d) = step.duration_seconds {
+            params.push(("DurationSeconds", d.to_string()));
+        }
+        // A source that is already an MFA session of the same device carries MFA into this
+        // call (aws:MultiFactorAuthPresent), so the user is not asked a second time.
+        let source_has_mfa = matches!(&step.source, Source::SessionToken(s) if Some(&s.mfa_serial) == step.mfa_serial.as_ref());
+        if let Some(serial) = step.mfa_serial.as_ref().filter(|_| !source_has_mfa) {
+            params.push(("SerialNumber", serial.clone()));
+            params.push(("TokenCode", prompt.mfa_code(serial)?));
+        }
+        let r =
+            StsClient::new(&step.endpoint, &step.region).call("AssumeRole", &params, &source)?;
+        Ok((r.credentials()?, entry(&r, "AssumedRoleUser")))
+    })
+}
+
+fn session_token(
+    step: &SessionStep,
+    cache: &Cache,
+    prompt: &dyn Prompt,
+    now: OffsetDateTime,
+) -> Result<Credentials, CredentialsError> {
+    let source = execute(&step.source, cache, prompt, now)?;
+    let mut args = Map::new();
+    args.insert(
+        "AccessKeyId".into(),
+        Value::String(source.access_key_id.clone()),
+    );
+    args.insert(
+        "SerialNumber".into(),
+        Value::String(step.mfa_serial.clone()),
+    );
+    if let Some(d) = step.duration_seconds {
+        args.insert("DurationSeconds".into(), Value::from(d));
+    }
+    // Not a botocore entry (the AWS CLI has no MFA for user profiles): its own name prefix.
+    let key = format!("rolecall-session-{}", cache_key(&args));
+    cached(cache, &key, now, || {
+        let mut params = vec![
+            ("SerialNumber", step.mfa_serial.clone()),
+            ("TokenCode", prompt.mfa_code(&step.mfa_serial)?),
+        ];
+        if let Some(d) = step.duration_seconds {
+            params.push(("DurationSeconds", d.to_string()));
+        }
+        let r = StsClient::new(&step.endpoint, &step.region).call(
+            "GetSessionToken",
+            &params,
+            &source,
+        )?;
+        Ok((r.credentials()?, entry(&r, "")))
+    })
+}

@@ -1,0 +1,101 @@
+//! Where credentials come from, as the AWS CLI finds them: environment variables, static keys
+//! in a profile, `role_arn` with `source_profile` (to any depth, cycles reported) or
+//! `credential_source`, and `mfa_serial` on role and user profiles. A profile is first
+//! resolved into a plain-data [`Plan`], then executed; AssumeRole and GetSessionToken results
+//! are cached in `~/.aws/cli/cache` under botocore's file names, so rolecall and the AWS CLI
+//! reuse each other's role credentials.
+
+mod cache;
+mod env;
+mod exec;
+mod plan;
+mod sts;
+
+pub use cache::{Cache, REFRESH_BEFORE_SECONDS, cache_key};
+pub use env::Env;
+pub use exec::{Prompt, TerminalPrompt, execute};
+pub use plan::{Plan, RoleStep, SessionStep, Source, configured_endpoint, region, resolve};
+pub use sts::{CallerIdentity, StsClient, StsResponse, parse_timestamp};
+
+use time::OffsetDateTime;
+
+/// A set of AWS credentials. `Debug` never shows the secret or the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+    /// Session token of temporary credentials.
+    pub session_token: Option<String>,
+    /// When temporary credentials expire.
+    pub expiration: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
+
+/// Why credentials could not be had. Configuration problems are distinguished from failed
+/// calls because the AWS CLI exits differently for them (253 and 254/255).
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    /// A config or credentials file is malformed.
+    #[error(transparent)]
+    Parse(#[from] rolecall_profile::ParseError),
+    /// The profile named does not exist.
+    #[error("The config profile ({0}) could not be found")]
+    ProfileNotFound(String),
+    /// No source of credentials is configured at all.
+    #[error(
+        "Unable to locate credentials. You can configure credentials by running \"aws configure\"."
+    )]
+    NoCredentials,
+    /// The profile is configured inconsistently.
+    #[error("{0}")]
+    Invalid(String),
+    /// A source_profile chain loops.
+    #[error(
+        "Infinite loop in credential configuration detected. Attempting to load from profile {profile} which has already been visited. Visited profiles: {visited}"
+    )]
+    Cycle {
+        /// Where the loop closed.
+        profile: String,
+        /// The chain so far.
+        visited: String,
+    },
+    /// An MFA code was needed but could not be read.
+    #[error("{0}")]
+    Prompt(String),
+    /// STS refused.
+    #[error("An error occurred ({code}) when calling the {operation} operation: {message}")]
+    Service {
+        /// The operation.
+        operation: String,
+        /// AWS error code.
+        code: String,
+        /// AWS message.
+        message: String,
+    },
+    /// The endpoint could not be reached or answered nonsense.
+    #[error("{0}")]
+    Transport(String),
+    /// The cache directory could not be used.
+    #[error("credential cache {path}: {reason}")]
+    Cache {
+        /// The path.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+}

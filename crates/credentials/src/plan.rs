@@ -1,0 +1,394 @@
+//! Resolving a profile into a [`Plan`]: which source, which roles, in which order. Nothing is
+//! called here; [`crate::execute`] acts on the plan.
+
+use rolecall_profile::{Profile, Profiles};
+
+use crate::{Credentials, CredentialsError, Env};
+
+/// Where credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`.
+    Environment(Credentials),
+    /// `aws_access_key_id` and friends in a profile.
+    Static {
+        /// The profile holding them.
+        profile: String,
+        /// The keys.
+        credentials: Credentials,
+    },
+    /// `role_arn`: AssumeRole with credentials from `source`.
+    AssumeRole(Box<RoleStep>),
+    /// `mfa_serial` on a profile with static keys: GetSessionToken with MFA.
+    SessionToken(Box<SessionStep>),
+}
+
+/// One AssumeRole in a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleStep {
+    /// The role profile.
+    pub profile: String,
+    /// `role_arn`.
+    pub role_arn: String,
+    /// `role_session_name`, when the profile sets one (it is then part of the cache key).
+    pub role_session_name: Option<String>,
+    /// `external_id`.
+    pub external_id: Option<String>,
+    /// `mfa_serial`.
+    pub mfa_serial: Option<String>,
+    /// `duration_seconds`.
+    pub duration_seconds: Option<i64>,
+    /// The STS endpoint for this call (the role profile's configured endpoint).
+    pub endpoint: String,
+    /// The signing region.
+    pub region: String,
+    /// Where the calling credentials come from.
+    pub source: Source,
+}
+
+/// GetSessionToken with MFA for a user profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionStep {
+    /// The profile.
+    pub profile: String,
+    /// `mfa_serial`.
+    pub mfa_serial: String,
+    /// `duration_seconds`.
+    pub duration_seconds: Option<i64>,
+    /// STS endpoint.
+    pub endpoint: String,
+    /// Signing region.
+    pub region: String,
+    /// The long-term keys.
+    pub source: Source,
+}
+
+/// A resolved profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The profile the command runs as (`None` when environment keys are used).
+    pub profile: Option<String>,
+    /// Where credentials come from.
+    pub source: Source,
+}
+
+fn env_credentials(env: &Env) -> Option<Credentials> {
+    Some(Credentials {
+        access_key_id: env.var("AWS_ACCESS_KEY_ID")?.to_owned(),
+        secret_access_key: env.var("AWS_SECRET_ACCESS_KEY")?.to_owned(),
+        session_token: env
+            .var("AWS_SESSION_TOKEN")
+            .or_else(|| env.var("AWS_SECURITY_TOKEN"))
+            .map(str::to_owned),
+        expiration: None,
+    })
+}
+
+fn static_credentials(p: &Profile) -> Option<Credentials> {
+    Some(Credentials {
+        access_key_id: p.get("aws_access_key_id")?.to_owned(),
+        secret_access_key: p.get("aws_secret_access_key")?.to_owned(),
+        session_token: p
+            .get("aws_session_token")
+            .or_else(|| p.get("aws_security_token"))
+            .map(str::to_owned),
+        expiration: None,
+    })
+}
+
+/// The region the command uses: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`.
+#[must_use]
+pub fn region(env: &Env, profile: Option<&Profile>) -> Option<String> {
+    env.var("AWS_REGION")
+        .or_else(|| env.var("AWS_DEFAULT_REGION"))
+        .or_else(|| profile.and_then(|p| p.get("region")))
+        .map(str::to_owned)
+}
+
+/// The configured endpoint of a service for a profile, in the AWS CLI's order:
+/// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, the `[services]` block the profile names,
+/// the profile's `endpoint_url`. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` turns them all off.
+#[must_use]
+pub fn configured_endpoint(
+    env: &Env,
+    profiles: &Profiles,
+    profile: Option<&Profile>,
+    service: &str,
+) -> Option<String> {
+    if env
+        .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        return None;
+    }
+    let var = format!(
+        "AWS_ENDPOINT_URL_{}",
+        service.to_ascii_uppercase().replace([' ', '-'], "_")
+    );
+    if let Some(v) = env.var(&var).or_else(|| env.var("AWS_ENDPOINT_URL")) {
+        return Some(v.to_owned());
+    }
+    let profile = profile?;
+    if let Some(block) = profile
+        .get("services")
+        .and_then(|name| profiles.services(name))
+    {
+        if let Some(rolecall_profile::Value::Nested(s)) = block.get(service) {
+            if let Some(url) = s.get("endpoint_url").filter(|u| !u.is_empty()) {
+                return Some(url.clone());
+            }
+        }
+    }
+    profile.get("endpoint_url").map(str::to_owned)
+}
+
+fn sts_endpoint(env: &Env, profiles: &Profiles, profile: &Profile) -> (String, String) {
+    let region = region(env, Some(profile)).unwrap_or_else(|| "us-east-1".to_owned());
+    let endpoint = configured_endpoint(env, profiles, Some(profile), "sts")
+        .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com"));
+    (endpoint, region)
+}
+
+fn duration(p: &Profile) -> Result<Option<i64>, CredentialsError> {
+    p.get("duration_seconds")
+        .map(|d| {
+            d.parse::<i64>().map_err(|_| {
+                CredentialsError::Invalid(format!(
+                    "The profile \"{}\" has an invalid duration_seconds value: {d}",
+                    p.name
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// Resolves the profile a command runs as. `explicit` is `--profile`; otherwise `AWS_PROFILE`,
+/// then environment keys, then `default`.
+///
+/// # Errors
+/// A missing profile, an inconsistent one, a `source_profile` loop, or no credentials at all.
+pub fn resolve(
+    env: &Env,
+    profiles: &Profiles,
+    explicit: Option<&str>,
+) -> Result<Plan, CredentialsError> {
+    let named = explicit.or_else(|| env.var("AWS_PROFILE"));
+    if named.is_none() {
+        if let Some(c) = env_credentials(env) {
+            return Ok(Plan {
+                profile: None,
+                source: Source::Environment(c),
+            });
+        }
+    }
+    let name = named.unwrap_or("default");
+    let Some(profile) = profiles.profile(name) else {
+        return if named.is_some() {
+            Err(CredentialsError::ProfileNotFound(name.to_owned()))
+        } else {
+            Err(CredentialsError::NoCredentials)
+        };
+    };
+    let source = resolve_profile(env, profiles, &profile, &mut Vec::new())?;
+    Ok(Plan {
+        profile: Some(name.to_owned()),
+        source,
+    })
+}
+
+fn resolve_profile(
+    env: &Env,
+    profiles: &Profiles,
+    p: &Profile,
+    visited: &mut Vec<String>,
+) -> Result<Source, CredentialsError> {
+    if visited.contains(&p.name) {
+        return Err(CredentialsError::Cycle {
+            profile: p.name.clone(),
+            visited: visited.join(", "),
+        });
+    }
+    visited.push(p.name.clone());
+    if let Some(role_arn) = p.get("role_arn") {
+        let source = match (p.get("source_profile"), p.get("credential_source")) {
+            (Some(_), Some(_)) => {
+                return Err(CredentialsError::Invalid(format!(
+                    "The profile \"{}\" contains both source_profile and credential_source.",
+                    p.name
+                )));
+            }
+            (Some(src), None) if src == p.name => {
+                // A profile may name itself as source when it holds static keys.
+                let c = static_credentials(p).ok_or_else(|| CredentialsError::Cycle { profile: p.name.clone(), visited: visited.join(", ") })?;
+                Source::Static { profile: p.name.clone(), credentials: c }
+            }
+            (Some(src), None) => {
+                let sp = profiles.profile(src).ok_or_else(|| CredentialsError::ProfileNotFound(src.to_owned()))?;
+                resolve_profile(env, profiles, &sp, visited)?
+            }
+            (None, Some("Environment")) => Source::Environment(env_credentials(env).ok_or_else(|| {
+                CredentialsError::Invalid(format!(
+                    "The profile \"{}\" uses credential_source Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set.",
+                    p.name
+                ))
+            })?),
+            (None, Some(other)) => {
+                return Err(CredentialsError::Invalid(format!(
+                    "The profile \"{}\" uses credential_source {other}, which this version of rolecall does not support yet (Environment is supported).",
+                    p.name
+                )));
+            }
+            (None, None) => {
+                return Err(CredentialsError::Invalid(format!(
+                    "The profile \"{}\" has role_arn but neither source_profile nor credential_source.",
+                    p.name
+                )));
+            }
+        };
+        let duration_seconds = duration(p)?;
+        if let (Source::AssumeRole(inner), Some(d)) = (&source, duration_seconds) {
+            if d > 3600 {
+                return Err(CredentialsError::Invalid(format!(
+                    "The profile \"{}\" asks for duration_seconds = {d}, but its source profile \"{}\" is itself a role: sessions of chained roles last at most 3600 seconds.",
+                    p.name, inner.profile
+                )));
+            }
+        }
+        let (endpoint, region) = sts_endpoint(env, profiles, p);
+        return Ok(Source::AssumeRole(Box::new(RoleStep {
+            profile: p.name.clone(),
+            role_arn: role_arn.to_owned(),
+            role_session_name: p.get("role_session_name").map(str::to_owned),
+            external_id: p.get("external_id").map(str::to_owned),
+            mfa_serial: p.get("mfa_serial").map(str::to_owned),
+            duration_seconds,
+            endpoint,
+            region,
+            source,
+        })));
+    }
+    if let Some(c) = static_credentials(p) {
+        let source = Source::Static {
+            profile: p.name.clone(),
+            credentials: c,
+        };
+        if let Some(serial) = p.get("mfa_serial") {
+            let (endpoint, region) = sts_endpoint(env, profiles, p);
+            return Ok(Source::SessionToken(Box::new(SessionStep {
+                profile: p.name.clone(),
+                mfa_serial: serial.to_owned(),
+                duration_seconds: duration(p)?,
+                endpoint,
+                region,
+                source,
+            })));
+        }
+        return Ok(source);
+    }
+    if p.get("credential_process").is_some() {
+        return Err(CredentialsError::Invalid(format!(
+            "The profile \"{}\" uses credential_process, which this version of rolecall does not support yet.",
+            p.name
+        )));
+    }
+    Err(CredentialsError::NoCredentials)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rolecall_profile::{FileKind, parse};
+
+    fn profiles(config: &str, creds: &str) -> Profiles {
+        Profiles {
+            config: parse(config, "config", FileKind::Config).unwrap(),
+            credentials: parse(creds, "credentials", FileKind::Credentials).unwrap(),
+        }
+    }
+
+    const CREDS: &str = "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = s\n";
+
+    #[test]
+    fn chains_roles_to_any_depth() {
+        let p = profiles(
+            "[profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = default\n[profile b]\nrole_arn = arn:aws:iam::2:role/B\nsource_profile = a\nrole_session_name = me\n",
+            CREDS,
+        );
+        let env = Env::from_vars(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:1")]);
+        let plan = resolve(&env, &p, Some("b")).unwrap();
+        let Source::AssumeRole(b) = plan.source else {
+            panic!()
+        };
+        assert_eq!(b.role_session_name.as_deref(), Some("me"));
+        assert_eq!(b.endpoint, "http://127.0.0.1:1");
+        let Source::AssumeRole(a) = b.source else {
+            panic!()
+        };
+        assert!(matches!(a.source, Source::Static { .. }));
+    }
+
+    #[test]
+    fn loops_are_reported_not_followed() {
+        let p = profiles(
+            "[profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = b\n[profile b]\nrole_arn = arn:aws:iam::1:role/B\nsource_profile = a\n",
+            "",
+        );
+        assert!(matches!(
+            resolve(&Env::default(), &p, Some("a")),
+            Err(CredentialsError::Cycle { .. })
+        ));
+    }
+
+    #[test]
+    fn both_sources_is_an_error() {
+        let p = profiles(
+            "[profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = default\ncredential_source = Environment\n",
+            CREDS,
+        );
+        let e = resolve(&Env::default(), &p, Some("a")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "The profile \"a\" contains both source_profile and credential_source."
+        );
+    }
+
+    #[test]
+    fn chained_duration_over_an_hour_is_reported() {
+        let p = profiles(
+            "[profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = default\n[profile b]\nrole_arn = arn:aws:iam::1:role/B\nsource_profile = a\nduration_seconds = 7200\n",
+            CREDS,
+        );
+        let e = resolve(&Env::default(), &p, Some("b")).unwrap_err();
+        assert!(e.to_string().contains("at most 3600 seconds"), "{e}");
+    }
+
+    #[test]
+    fn environment_keys_come_first_unless_a_profile_is_named() {
+        let p = profiles("", CREDS);
+        let env = Env::from_vars(&[
+            ("AWS_ACCESS_KEY_ID", "AKIAENV"),
+            ("AWS_SECRET_ACCESS_KEY", "x"),
+        ]);
+        assert!(matches!(
+            resolve(&env, &p, None).unwrap().source,
+            Source::Environment(_)
+        ));
+        assert!(matches!(
+            resolve(&env, &p, Some("default")).unwrap().source,
+            Source::Static { .. }
+        ));
+        assert!(matches!(
+            resolve(&Env::default(), &p, Some("nope")),
+            Err(CredentialsError::ProfileNotFound(_))
+        ));
+    }
+
+    #[test]
+    fn mfa_serial_on_a_user_profile_means_get_session_token() {
+        let p = profiles("[default]\nmfa_serial = arn:aws:iam::1:mfa/me\n", CREDS);
+        assert!(matches!(
+            resolve(&Env::default(), &p, None).unwrap().source,
+            Source::SessionToken(_)
+        ));
+    }
+}

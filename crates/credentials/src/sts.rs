@@ -1,0 +1,293 @@
+//! The few STS calls credential resolution needs, signed with rolecall's own SigV4 signer and
+//! sent with a blocking HTTP client (no async runtime on the client path).
+
+use std::time::Duration;
+
+use rolecall_wire::Params;
+use time::OffsetDateTime;
+
+use crate::{Credentials, CredentialsError};
+
+/// An STS endpoint and signing region.
+#[derive(Debug, Clone)]
+pub struct StsClient {
+    endpoint: String,
+    region: String,
+    agent: ureq::Agent,
+}
+
+/// The fields of an STS response, by element path (`Credentials/AccessKeyId`).
+#[derive(Debug, Clone, Default)]
+pub struct StsResponse {
+    /// `(path, text)` of every leaf element under the `…Result` element.
+    pub fields: Vec<(String, String)>,
+    /// `RequestId`.
+    pub request_id: String,
+    /// Response headers (lower-case names), for botocore-shaped cache files.
+    pub headers: Vec<(String, String)>,
+    /// HTTP status.
+    pub status: u16,
+}
+
+impl StsResponse {
+    /// A field by path.
+    #[must_use]
+    pub fn get(&self, path: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `Credentials` block as [`Credentials`].
+    ///
+    /// # Errors
+    /// When the response lacks them.
+    pub fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        let get = |k: &str| {
+            self.get(&format!("Credentials/{k}"))
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    CredentialsError::Transport(format!("the STS response has no Credentials/{k}"))
+                })
+        };
+        Ok(Credentials {
+            access_key_id: get("AccessKeyId")?,
+            secret_access_key: get("SecretAccessKey")?,
+            session_token: Some(get("SessionToken")?),
+            expiration: Some(parse_timestamp(&get("Expiration")?).ok_or_else(|| {
+                CredentialsError::Transport("the STS response has a malformed Expiration".into())
+            })?),
+        })
+    }
+}
+
+/// `GetCallerIdentity`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// `UserId`.
+    pub user_id: String,
+    /// `Account`.
+    pub account: String,
+    /// `Arn`.
+    pub arn: String,
+}
+
+/// Parses an ISO 8601 timestamp as STS and botocore write them (`Z` or `+00:00`, optional fractions).
+#[must_use]
+pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+        .ok()
+        .or_else(|| {
+            OffsetDateTime::parse(
+                &format!("{}Z", text.trim()),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .ok()
+        })
+}
+
+/// Reads every leaf element of a Query-protocol response into `(path, text)` pairs, with the
+/// path relative to the `…Result` element (or the `Error` element of an error response).
+fn leaves(xml: &str) -> Result<(Vec<(String, String)>, Option<String>), String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut stack: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut request_id = None;
+    loop {
+        match reader.read_event().map_err(|e| e.to_string())? {
+            Event::Start(e) => {
+                stack.push(e.local_name().as_ref().to_owned());
+                text.clear();
+            }
+            Event::Text(t) => text.push_str(&t.into_inner()),
+            Event::GeneralRef(r) => {
+                let name = r.into_inner();
+                let resolved = match name.as_ref() {
+                    "amp" => "&".to_owned(),
+                    "lt" => "<".to_owned(),
+                    "gt" => ">".to_owned(),
+                    "quot" => "\"".to_owned(),
+                    "apos" => "'".to_owned(),
+                    other => other
+                        .strip_prefix("#x")
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .or_else(|| other.strip_prefix('#').and_then(|d| d.parse().ok()))
+                        .and_then(char::from_u32)
+                        .map(String::from)
+                        .unwrap_or_default(),
+                };
+                text.push_str(&resolved);
+            }
+            Event::End(_) => {
+                let name = stack.pop().unwrap_or_default();
+                if name == "RequestId" {
+                    request_id = Some(text.clone());
+                }
+                let start = stack
+                    .iter()
+                    .position(|s| s.ends_with("Result") || s == "Error")
+                    .map_or(stack.len(), |i| i + 1);
+                if !text.is_empty() && start <= stack.len() {
+                    let mut path = stack[start..].join("/");
+                    if !path.is_empty() {
+                        path.push('/');
+                    }
+                    path.push_str(&name);
+                    out.push((path, std::mem::take(&mut text)));
+                }
+                text.clear();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok((out, request_id))
+}
+
+impl StsClient {
+    /// A client for `endpoint`, signing for `region`.
+    #[must_use]
+    pub fn new(endpoint: &str, region: &str) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Self {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            region: region.to_owned(),
+            agent,
+        }
+    }
+
+    /// Calls an STS action with `params` as `credentials`.
+    ///
+    /// # Errors
+    /// [`CredentialsError::Service`] with AWS's code and message, or a transport failure.
+    pub fn call(
+        &self,
+        action: &str,
+        params: &[(&str, String)],
+        credentials: &Credentials,
+    ) -> Result<StsResponse, CredentialsError> {
+        let mut form = Params::default();
+        form.set("Action", action);
+        form.set("Version", "2011-06-15");
+        for (k, v) in params {
+            form.set(*k, v.clone());
+        }
+        let body = form.to_form();
+        let authority = self
+            .endpoint
+            .split("://")
+            .nth(1)
+            .unwrap_or(&self.endpoint)
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let headers = vec![
+            (
+                "content-type".to_owned(),
+                "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
+            ),
+            ("host".to_owned(), authority),
+        ];
+        let amz_date = rolecall_sigv4::format_amz_date(OffsetDateTime::now_utc());
+        let signing = rolecall_sigv4::SigningParams {
+            access_key_id: &credentials.access_key_id,
+            secret_access_key: &credentials.secret_access_key,
+            session_token: credentials.session_token.as_deref(),
+            region: &self.region,
+            service: "sts",
+            amz_date: &amz_date,
+        };
+        let added =
+            rolecall_sigv4::sign_headers("POST", "/", "", &headers, body.as_bytes(), &signing);
+        let mut request = self.agent.post(format!("{}/", self.endpoint));
+        for (k, v) in headers
+            .iter()
+            .chain(added.iter())
+            .filter(|(k, _)| k != "host")
+        {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        let mut response = request.send(body.as_bytes()).map_err(|e| {
+            CredentialsError::Transport(format!(
+                "Could not connect to the endpoint URL: \"{}/\" ({e})",
+                self.endpoint
+            ))
+        })?;
+        let status = response.status().as_u16();
+        let response_headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| CredentialsError::Transport(e.to_string()))?;
+        let (fields, request_id) = leaves(&text).map_err(|e| {
+            CredentialsError::Transport(format!("the STS response is not XML: {e}"))
+        })?;
+        if status >= 300 {
+            let get = |k: &str| fields.iter().find(|(p, _)| p == k).map(|(_, v)| v.clone());
+            return Err(CredentialsError::Service {
+                operation: action.to_owned(),
+                code: get("Code").unwrap_or_else(|| status.to_string()),
+                message: get("Message").unwrap_or_else(|| "Unknown".to_owned()),
+            });
+        }
+        Ok(StsResponse {
+            fields,
+            request_id: request_id.unwrap_or_default(),
+            headers: response_headers,
+            status,
+        })
+    }
+
+    /// `GetCallerIdentity`.
+    ///
+    /// # Errors
+    /// See [`StsClient::call`].
+    pub fn get_caller_identity(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<CallerIdentity, CredentialsError> {
+        let r = self.call("GetCallerIdentity", &[], credentials)?;
+        let get = |k: &str| r.get(k).unwrap_or_default().to_owned();
+        Ok(CallerIdentity {
+            user_id: get("UserId"),
+            account: get("Account"),
+            arn: get("Arn"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_result_and_error_leaves() {
+        let (f, id) = super::leaves("<AssumeRoleResponse xmlns=\"x\"><AssumeRoleResult><Credentials><AccessKeyId>ASIA</AccessKeyId><Expiration>2026-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><Arn>a&amp;b</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></AssumeRoleResponse>").unwrap();
+        assert_eq!(
+            f[0],
+            ("Credentials/AccessKeyId".to_owned(), "ASIA".to_owned())
+        );
+        assert!(f.contains(&("AssumedRoleUser/Arn".to_owned(), "a&b".to_owned())));
+        assert_eq!(id.as_deref(), Some("r-1"));
+        let (f, _) = super::leaves("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error><RequestId>x</RequestId></ErrorResponse>").unwrap();
+        assert!(f.contains(&("Code".to_owned(), "AccessDenied".to_owned())));
+        assert!(super::parse_timestamp("2026-11-23T20:55:32Z").is_some());
+        assert!(super::parse_timestamp("2026-11-23T20:55:32+00:00").is_some());
+        assert!(super::parse_timestamp("2026-11-23T20:55:32.123Z").is_some());
+    }
+}

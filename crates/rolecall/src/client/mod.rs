@@ -1,0 +1,166 @@
+//! The client commands (`sts`, `configure`): the AWS CLI's grammar, files, environment,
+//! cache, output and exit codes. Credential logic lives in `rolecall-credentials`; this module
+//! turns arguments into calls and results into the CLI's output.
+
+pub(crate) mod configure;
+pub(crate) mod output;
+pub(crate) mod sts;
+
+use clap::Args;
+use rolecall_credentials::{Cache, CredentialsError, Env, Plan, TerminalPrompt};
+use rolecall_profile::Profiles;
+
+/// The AWS CLI's exit codes.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// 253: the configuration is wrong.
+    Config(String),
+    /// 254: the service refused.
+    Service(String),
+    /// 255: anything else.
+    Other(String),
+    /// 1 with no message: `configure get` of a setting that is not set.
+    NotFound,
+}
+
+impl CliError {
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) => 253,
+            Self::Service(_) => 254,
+            Self::Other(_) => 255,
+            Self::NotFound => 1,
+        }
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            Self::Config(m) | Self::Service(m) | Self::Other(m) => m,
+            Self::NotFound => "",
+        }
+    }
+}
+
+impl From<CredentialsError> for CliError {
+    fn from(e: CredentialsError) -> Self {
+        match e {
+            CredentialsError::Parse(_)
+            | CredentialsError::ProfileNotFound(_)
+            | CredentialsError::NoCredentials
+            | CredentialsError::Invalid(_)
+            | CredentialsError::Cycle { .. } => Self::Config(e.to_string()),
+            CredentialsError::Service { .. } => Self::Service(e.to_string()),
+            CredentialsError::Prompt(_)
+            | CredentialsError::Transport(_)
+            | CredentialsError::Cache { .. } => Self::Other(e.to_string()),
+        }
+    }
+}
+
+/// The AWS CLI's global options, accepted anywhere on the command line.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct GlobalArgs {
+    /// Use a specific profile from your credential file.
+    #[arg(long, global = true, value_name = "PROFILE")]
+    pub(crate) profile: Option<String>,
+    /// The region to use.
+    #[arg(long, global = true, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+    /// Override the command's default URL with the given URL.
+    #[arg(long = "endpoint-url", global = true, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+    /// The formatting style for command output.
+    #[arg(long, global = true, value_name = "FORMAT", value_parser = ["json", "text"])]
+    pub(crate) output: Option<String>,
+    /// Turn on debug logging.
+    #[arg(long, global = true)]
+    pub(crate) debug: bool,
+    /// Disable the pager (rolecall never pages; accepted for compatibility).
+    #[arg(long = "no-cli-pager", global = true)]
+    pub(crate) no_cli_pager: bool,
+}
+
+/// Everything a client command needs: the environment, the files, the resolved profile.
+pub(crate) struct Session {
+    pub(crate) env: Env,
+    pub(crate) profiles: Profiles,
+    pub(crate) global: GlobalArgs,
+}
+
+impl Session {
+    pub(crate) fn load(global: GlobalArgs) -> Result<Self, CliError> {
+        let env = Env::from_process();
+        let profiles = env.load_profiles()?;
+        Ok(Self {
+            env,
+            profiles,
+            global,
+        })
+    }
+
+    /// The profile name commands run as.
+    pub(crate) fn profile_name(&self) -> String {
+        self.global
+            .profile
+            .clone()
+            .or_else(|| self.env.var("AWS_PROFILE").map(str::to_owned))
+            .unwrap_or_else(|| "default".to_owned())
+    }
+
+    pub(crate) fn plan(&self) -> Result<Plan, CliError> {
+        Ok(rolecall_credentials::resolve(
+            &self.env,
+            &self.profiles,
+            self.global.profile.as_deref(),
+        )?)
+    }
+
+    pub(crate) fn credentials(&self) -> Result<rolecall_credentials::Credentials, CliError> {
+        let plan = self.plan()?;
+        let cache = Cache::new(self.env.cache_dir());
+        Ok(rolecall_credentials::execute(
+            &plan.source,
+            &cache,
+            &TerminalPrompt,
+            time::OffsetDateTime::now_utc(),
+        )?)
+    }
+
+    /// The region: `--region`, the environment, the profile.
+    pub(crate) fn region(&self) -> Option<String> {
+        let profile = self.profiles.profile(&self.profile_name());
+        self.global
+            .region
+            .clone()
+            .or_else(|| rolecall_credentials::region(&self.env, profile.as_ref()))
+    }
+
+    /// The endpoint of `service` for this command: `--endpoint-url`, then the configured
+    /// endpoints, then AWS's.
+    pub(crate) fn endpoint(&self, service: &str, region: &str) -> String {
+        if let Some(url) = &self.global.endpoint_url {
+            return url.clone();
+        }
+        let profile = self.profiles.profile(&self.profile_name());
+        rolecall_credentials::configured_endpoint(
+            &self.env,
+            &self.profiles,
+            profile.as_ref(),
+            service,
+        )
+        .unwrap_or_else(|| match service {
+            "iam" => "https://iam.amazonaws.com".to_owned(),
+            _ => format!("https://{service}.{region}.amazonaws.com"),
+        })
+    }
+
+    pub(crate) fn output(&self) -> String {
+        let profile = self.profiles.profile(&self.profile_name());
+        self.global
+            .output
+            .clone()
+            .or_else(|| self.env.var("AWS_DEFAULT_OUTPUT").map(str::to_owned))
+            .or_else(|| profile.and_then(|p| p.get("output").map(str::to_owned)))
+            .unwrap_or_else(|| "json".to_owned())
+    }
+}

@@ -1,0 +1,174 @@
+//! `rolecall sts …`: STS operations with the AWS CLI's option names and output.
+
+use clap::{Args, Subcommand};
+use rolecall_credentials::{CredentialsError, StsClient, StsResponse, parse_timestamp};
+use serde_json::{Map, Value, json};
+
+use super::output::render;
+use super::{CliError, Session};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StsCommand {
+    /// Returns details about the IAM user or role whose credentials are used to call the operation.
+    GetCallerIdentity,
+    /// Returns temporary security credentials for a role.
+    AssumeRole(AssumeRoleArgs),
+    /// Returns temporary credentials for an IAM user, optionally with MFA.
+    GetSessionToken(SessionTokenArgs),
+    /// Returns the account an access key belongs to.
+    GetAccessKeyInfo(AccessKeyInfoArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AssumeRoleArgs {
+    #[arg(long = "role-arn")]
+    role_arn: String,
+    #[arg(long = "role-session-name")]
+    role_session_name: String,
+    #[arg(long = "duration-seconds")]
+    duration_seconds: Option<i64>,
+    #[arg(long = "external-id")]
+    external_id: Option<String>,
+    #[arg(long = "serial-number")]
+    serial_number: Option<String>,
+    #[arg(long = "token-code")]
+    token_code: Option<String>,
+    #[arg(long)]
+    policy: Option<String>,
+    #[arg(long = "source-identity")]
+    source_identity: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SessionTokenArgs {
+    #[arg(long = "duration-seconds")]
+    duration_seconds: Option<i64>,
+    #[arg(long = "serial-number")]
+    serial_number: Option<String>,
+    #[arg(long = "token-code")]
+    token_code: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AccessKeyInfoArgs {
+    #[arg(long = "access-key-id")]
+    access_key_id: String,
+}
+
+/// A timestamp as AWS CLI v2 prints it (ISO 8601 with `+00:00`).
+fn timestamp(raw: &str) -> Value {
+    match parse_timestamp(raw) {
+        Some(t) => {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            Value::String(format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ))
+        }
+        None => Value::String(raw.to_owned()),
+    }
+}
+
+fn credentials_block(r: &StsResponse) -> Value {
+    let f = |k: &str| {
+        Value::String(
+            r.get(&format!("Credentials/{k}"))
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    json!({
+        "AccessKeyId": f("AccessKeyId"),
+        "SecretAccessKey": f("SecretAccessKey"),
+        "SessionToken": f("SessionToken"),
+        "Expiration": timestamp(r.get("Credentials/Expiration").unwrap_or_default()),
+    })
+}
+
+fn push(params: &mut Vec<(&'static str, String)>, name: &'static str, value: Option<&String>) {
+    if let Some(v) = value {
+        params.push((name, v.clone()));
+    }
+}
+
+pub(crate) fn run(command: &StsCommand, session: &Session) -> Result<String, CliError> {
+    let credentials = session.credentials()?;
+    let region = session.region().unwrap_or_else(|| "us-east-1".to_owned());
+    let client = StsClient::new(&session.endpoint("sts", &region), &region);
+    let call = |action: &str, params: &[(&str, String)]| -> Result<StsResponse, CliError> {
+        client
+            .call(action, params, &credentials)
+            .map_err(|e| match e {
+                CredentialsError::Service { .. } => CliError::Service(e.to_string()),
+                other => CliError::Other(other.to_string()),
+            })
+    };
+    let value = match command {
+        StsCommand::GetCallerIdentity => {
+            let r = call("GetCallerIdentity", &[])?;
+            let f = |k: &str| Value::String(r.get(k).unwrap_or_default().to_owned());
+            json!({"UserId": f("UserId"), "Account": f("Account"), "Arn": f("Arn")})
+        }
+        StsCommand::AssumeRole(a) => {
+            let mut params = vec![
+                ("RoleArn", a.role_arn.clone()),
+                ("RoleSessionName", a.role_session_name.clone()),
+            ];
+            push(
+                &mut params,
+                "DurationSeconds",
+                a.duration_seconds.map(|d| d.to_string()).as_ref(),
+            );
+            push(&mut params, "ExternalId", a.external_id.as_ref());
+            push(&mut params, "SerialNumber", a.serial_number.as_ref());
+            push(&mut params, "TokenCode", a.token_code.as_ref());
+            push(&mut params, "Policy", a.policy.as_ref());
+            push(&mut params, "SourceIdentity", a.source_identity.as_ref());
+            let r = call("AssumeRole", &params)?;
+            let mut out = Map::new();
+            out.insert("Credentials".into(), credentials_block(&r));
+            out.insert(
+                "AssumedRoleUser".into(),
+                json!({
+                    "AssumedRoleId": r.get("AssumedRoleUser/AssumedRoleId").unwrap_or_default(),
+                    "Arn": r.get("AssumedRoleUser/Arn").unwrap_or_default(),
+                }),
+            );
+            if let Some(size) = r
+                .get("PackedPolicySize")
+                .and_then(|s| s.parse::<i64>().ok())
+            {
+                out.insert("PackedPolicySize".into(), Value::from(size));
+            }
+            if let Some(si) = r.get("SourceIdentity") {
+                out.insert("SourceIdentity".into(), Value::String(si.to_owned()));
+            }
+            Value::Object(out)
+        }
+        StsCommand::GetSessionToken(a) => {
+            let mut params = Vec::new();
+            push(
+                &mut params,
+                "DurationSeconds",
+                a.duration_seconds.map(|d| d.to_string()).as_ref(),
+            );
+            push(&mut params, "SerialNumber", a.serial_number.as_ref());
+            push(&mut params, "TokenCode", a.token_code.as_ref());
+            let r = call("GetSessionToken", &params)?;
+            json!({"Credentials": credentials_block(&r)})
+        }
+        StsCommand::GetAccessKeyInfo(a) => {
+            let r = call(
+                "GetAccessKeyInfo",
+                &[("AccessKeyId", a.access_key_id.clone())],
+            )?;
+            json!({"Account": r.get("Account").unwrap_or_default()})
+        }
+    };
+    Ok(render(&value, &session.output()))
+}
