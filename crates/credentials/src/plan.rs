@@ -132,12 +132,10 @@ pub fn configured_endpoint(
     if let Some(block) = profile
         .get("services")
         .and_then(|name| profiles.services(name))
+        && let Some(rolecall_profile::Value::Nested(s)) = block.get(service)
+        && let Some(url) = s.get("endpoint_url").filter(|u| !u.is_empty())
     {
-        if let Some(rolecall_profile::Value::Nested(s)) = block.get(service) {
-            if let Some(url) = s.get("endpoint_url").filter(|u| !u.is_empty()) {
-                return Some(url.clone());
-            }
-        }
+        return Some(url.clone());
     }
     profile.get("endpoint_url").map(str::to_owned)
 }
@@ -173,13 +171,13 @@ pub fn resolve(
     explicit: Option<&str>,
 ) -> Result<Plan, CredentialsError> {
     let named = explicit.or_else(|| env.var("AWS_PROFILE"));
-    if named.is_none() {
-        if let Some(c) = env_credentials(env) {
-            return Ok(Plan {
-                profile: None,
-                source: Source::Environment(c),
-            });
-        }
+    if named.is_none()
+        && let Some(c) = env_credentials(env)
+    {
+        return Ok(Plan {
+            profile: None,
+            source: Source::Environment(c),
+        });
     }
     let name = named.unwrap_or("default");
     let Some(profile) = profiles.profile(name) else {
@@ -246,13 +244,13 @@ fn resolve_profile(
             }
         };
         let duration_seconds = duration(p)?;
-        if let (Source::AssumeRole(inner), Some(d)) = (&source, duration_seconds) {
-            if d > 3600 {
-                return Err(CredentialsError::Invalid(format!(
-                    "The profile \"{}\" asks for duration_seconds = {d}, but its source profile \"{}\" is itself a role: sessions of chained roles last at most 3600 seconds.",
-                    p.name, inner.profile
-                )));
-            }
+        if let (Source::AssumeRole(inner), Some(d)) = (&source, duration_seconds)
+            && d > 3600
+        {
+            return Err(CredentialsError::Invalid(format!(
+                "The profile \"{}\" asks for duration_seconds = {d}, but its source profile \"{}\" is itself a role: sessions of chained roles last at most 3600 seconds.",
+                p.name, inner.profile
+            )));
         }
         let (endpoint, region) = sts_endpoint(env, profiles, p);
         return Ok(Source::AssumeRole(Box::new(RoleStep {

@@ -89,7 +89,10 @@ pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
 
 /// Reads every leaf element of a Query-protocol response into `(path, text)` pairs, with the
 /// path relative to the `…Result` element (or the `Error` element of an error response).
-fn leaves(xml: &str) -> Result<(Vec<(String, String)>, Option<String>), String> {
+/// The leaves of a response and its `RequestId`.
+type Leaves = (Vec<(String, String)>, Option<String>);
+
+fn leaves(xml: &str) -> Result<Leaves, String> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut stack: Vec<String> = Vec::new();

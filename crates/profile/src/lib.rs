@@ -116,12 +116,12 @@ pub fn parse(text: &str, path: &str, kind: FileKind) -> Result<File, ParseError>
             continue;
         }
         let indented = line.starts_with([' ', '\t']);
-        if indented && current.is_some() {
-            if let Some(key) = &last_key {
+        if let (true, Some(section_kind), Some(key)) = (indented, current.as_ref(), &last_key) {
+            {
                 let section = file
                     .sections
-                    .get_mut(current.as_ref().expect("checked"))
-                    .expect("section exists");
+                    .get_mut(section_kind)
+                    .expect("the current section was inserted");
                 let (k, v) = trimmed
                     .split_once('=')
                     .ok_or_else(|| err(n, "expected 'key = value' in a nested block"))?;
@@ -148,10 +148,10 @@ pub fn parse(text: &str, path: &str, kind: FileKind) -> Result<File, ParseError>
                 .strip_suffix(']')
                 .ok_or_else(|| err(n, "a section header must end with ']'"))?;
             let kind = section_kind(header, kind);
-            if let SectionKind::Profile(name) = &kind {
-                if !file.profile_order.contains(name) {
-                    file.profile_order.push(name.clone());
-                }
+            if let SectionKind::Profile(name) = &kind
+                && !file.profile_order.contains(name)
+            {
+                file.profile_order.push(name.clone());
             }
             file.sections.entry(kind.clone()).or_default();
             current = Some(kind);
