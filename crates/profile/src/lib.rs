@@ -5,6 +5,10 @@
 //!
 //! No IO happens here: callers read the files and pass the text.
 
+mod edit;
+
+pub use edit::set_value;
+
 use std::collections::BTreeMap;
 use std::fmt;
 

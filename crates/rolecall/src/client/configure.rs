@@ -12,6 +12,82 @@ pub(crate) enum ConfigureCommand {
     Get(GetArgs),
     /// Prints the profile's credentials for other tools.
     ExportCredentials(ExportArgs),
+    /// Sets one setting, keeping everything else in the file as it is.
+    Set(SetArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SetArgs {
+    /// `region`, `profile.NAME.region`, `s3.max_concurrent_requests`, `aws_access_key_id`, …
+    varname: String,
+    /// The value.
+    value: String,
+}
+
+/// Keys the AWS CLI writes to the credentials file instead of the config file.
+const CREDENTIAL_KEYS: &[&str] = &[
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+];
+
+/// Replaces a file's content atomically (temp file in the same directory, fsync, rename);
+/// a new file is created with mode 0600, an existing one keeps its mode.
+fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let fail = |e: &dyn std::fmt::Display| {
+        CliError::Other(format!("cannot write {}: {e}", path.display()))
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(|e| fail(&e))?;
+    }
+    tmp.write_all(text.as_bytes()).map_err(|e| fail(&e))?;
+    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
+    tmp.persist(path).map_err(|e| fail(&e.error))?;
+    Ok(())
+}
+
+fn set(a: &SetArgs, session: &Session) -> Result<String, CliError> {
+    let (profile, rest) = match a
+        .varname
+        .strip_prefix("profile.")
+        .and_then(|r| r.split_once('.'))
+    {
+        Some((p, k)) => (p.to_owned(), k.to_owned()),
+        None => (session.profile_name(), a.varname.clone()),
+    };
+    let (block, key) = match rest.split_once('.') {
+        Some((b, k)) => (Some(b.to_owned()), k.to_owned()),
+        None => (None, rest),
+    };
+    let (path, header) = if block.is_none() && CREDENTIAL_KEYS.contains(&key.as_str()) {
+        (session.env.credentials_path(), profile.clone())
+    } else if profile == "default" {
+        (session.env.config_path(), "default".to_owned())
+    } else {
+        (session.env.config_path(), format!("profile {profile}"))
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(CliError::Other(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    write_atomically(
+        &path,
+        &rolecall_profile::set_value(&text, &header, block.as_deref(), &key, &a.value),
+    )?;
+    Ok(String::new())
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +120,7 @@ fn expiry(c: &rolecall_credentials::Credentials) -> Option<String> {
 
 pub(crate) fn run(command: &ConfigureCommand, session: &Session) -> Result<String, CliError> {
     match command {
+        ConfigureCommand::Set(a) => set(a, session),
         ConfigureCommand::ListProfiles => {
             let mut out = String::new();
             for name in session.profiles.names() {

@@ -143,6 +143,31 @@ for path in glob.glob(f"{home}/.aws/cli/cache/*.json"):
 p = subprocess.run([RC, "sts", "get-caller-identity", "--profile", "guarded"], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30, start_new_session=True)
 assert p.returncode == 255 and "Cannot read the MFA code" in p.stderr, (p.returncode, p.stderr)
 
+# configure set edits in place (comments and order kept), keys go to the credentials file,
+# new files are private, and the AWS CLI reads what rolecall wrote.
+with open(f"{home}/.aws/config", "a") as f:
+    f.write("# a comment the edit must keep\n")
+before = open(f"{home}/.aws/config").read()
+run(RC, "configure", "set", "region", "eu-west-2", "--profile", "ops")
+run(RC, "configure", "set", "profile.fresh.output", "text")
+run(RC, "configure", "set", "s3.max_concurrent_requests", "20", "--profile", "fresh")
+run(RC, "configure", "set", "aws_access_key_id", "AKIAFRESHEXAMPLE0001", "--profile", "fresh")
+after = open(f"{home}/.aws/config").read()
+assert "# a comment the edit must keep" in after and after.index("[profile ops]") == before.index("[profile ops]"), after
+assert "region = eu-west-2" in after and "[profile fresh]\noutput = text\ns3 =\n    max_concurrent_requests = 20\n" in after, after
+assert "[fresh]\naws_access_key_id = AKIAFRESHEXAMPLE0001\n" in open(f"{home}/.aws/credentials").read()
+assert run(AWS, "configure", "get", "region", "--profile", "ops").stdout.strip() == "eu-west-2"
+assert run(AWS, "configure", "get", "aws_access_key_id", "--profile", "fresh").stdout.strip() == "AKIAFRESHEXAMPLE0001"
+assert run(RC, "configure", "get", "s3.max_concurrent_requests", "--profile", "fresh").stdout.strip() == "20"
+assert run(RC, "configure", "get", "nothing", "--profile", "fresh", check=False).returncode == 1
+saved = open(f"{home}/.aws/credentials").read()
+os.remove(f"{home}/.aws/credentials")
+run(RC, "configure", "set", "aws_secret_access_key", "x", "--profile", "fresh")
+assert os.stat(f"{home}/.aws/credentials").st_mode & 0o777 == 0o600
+with open(f"{home}/.aws/credentials", "w") as f:
+    f.write(saved)
+run(RC, "configure", "set", "region", "us-east-1", "--profile", "ops")
+
 # 6. Errors: a malformed config names the file and line (exit 253); a missing profile is 253;
 #    a refusal is 254 with the AWS CLI's message.
 p = run(RC, "sts", "get-caller-identity", "--profile", "nope", check=False)
