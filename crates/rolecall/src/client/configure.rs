@@ -67,7 +67,7 @@ fn set(a: &SetArgs, session: &Session) -> Result<String, CliError> {
         None => (None, rest),
     };
     let (path, header) = if block.is_none() && CREDENTIAL_KEYS.contains(&key.as_str()) {
-        (session.env.credentials_path(), profile.clone())
+        (session.env.credentials_path(), profile)
     } else if profile == "default" {
         (session.env.config_path(), "default".to_owned())
     } else {
