@@ -13,6 +13,8 @@ use rolecall_profile::Profiles;
 /// The AWS CLI's exit codes.
 #[derive(Debug)]
 pub(crate) enum CliError {
+    /// 252: the command line is wrong.
+    Usage(String),
     /// 253: the configuration is wrong.
     Config(String),
     /// 254: the service refused.
@@ -26,6 +28,7 @@ pub(crate) enum CliError {
 impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
+            Self::Usage(_) => 252,
             Self::Config(_) => 253,
             Self::Service(_) => 254,
             Self::Other(_) => 255,
@@ -35,7 +38,7 @@ impl CliError {
 
     pub(crate) fn message(&self) -> &str {
         match self {
-            Self::Config(m) | Self::Service(m) | Self::Other(m) => m,
+            Self::Usage(m) | Self::Config(m) | Self::Service(m) | Self::Other(m) => m,
             Self::NotFound => "",
         }
     }
@@ -72,6 +75,9 @@ pub(crate) struct GlobalArgs {
     /// The formatting style for command output.
     #[arg(long, global = true, value_name = "FORMAT", value_parser = ["json", "text"])]
     pub(crate) output: Option<String>,
+    /// A JMESPath query to use in filtering the response data.
+    #[arg(long, global = true, value_name = "QUERY")]
+    pub(crate) query: Option<String>,
     /// Turn on debug logging.
     #[arg(long, global = true)]
     pub(crate) debug: bool,

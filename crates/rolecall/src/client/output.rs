@@ -3,6 +3,23 @@
 
 use serde_json::Value;
 
+/// Applies `--query` (JMESPath, the same language and functions as the AWS CLI's).
+///
+/// # Errors
+/// A message for a malformed expression, as the AWS CLI reports it.
+pub(crate) fn query(value: &Value, expression: Option<&str>) -> Result<Value, String> {
+    let Some(expression) = expression else {
+        return Ok(value.clone());
+    };
+    let compiled = jmespath::compile(expression)
+        .map_err(|e| format!("Bad value for --query {expression}: {e}"))?;
+    let data = jmespath::Variable::from_json(&value.to_string()).map_err(|e| e.to_string())?;
+    let result = compiled
+        .search(data)
+        .map_err(|e| format!("Bad value for --query {expression}: {e}"))?;
+    serde_json::to_value(&*result).map_err(|e| e.to_string())
+}
+
 /// Renders a response in the chosen format.
 pub(crate) fn render(value: &Value, format: &str) -> String {
     match format {
@@ -75,6 +92,7 @@ fn text(value: &Value, identifier: Option<&str>, out: &mut String) {
                 }
             }
         }
+        Value::Null => {}
         other => {
             if let Some(s) = scalar(other) {
                 out.push_str(&s);

@@ -170,5 +170,7 @@ pub(crate) fn run(command: &StsCommand, session: &Session) -> Result<String, Cli
             json!({"Account": r.get("Account").unwrap_or_default()})
         }
     };
+    let value =
+        super::output::query(&value, session.global.query.as_deref()).map_err(CliError::Usage)?;
     Ok(render(&value, &session.output()))
 }

@@ -71,6 +71,14 @@ dbg = run(AWS, "sts", "get-caller-identity", "--profile", "ops", "--debug")
 assert "Credentials for role retrieved from cache." in dbg.stderr
 assert json.loads(dbg.stdout)["Arn"] == out["Arn"]
 
+# Both tools now run as the same cached role session, so their output must be byte-identical.
+for extra in [[], ["--output", "text"], ["--query", "Arn", "--output", "text"], ["--query", "[Account, Arn]"], ["--query", "Account"], ["--query", "{id: UserId, who: Arn}"], ["--query", "NoSuchKey"]]:
+    ours = run(RC, "sts", "get-caller-identity", "--profile", "ops", *extra).stdout
+    theirs = run(AWS, "sts", "get-caller-identity", "--profile", "ops", *extra).stdout
+    assert ours == theirs, (extra, ours, theirs)
+bad = run(RC, "sts", "get-caller-identity", "--query", "[[[", check=False)
+assert bad.returncode == 252 and "Bad value for --query" in bad.stderr, bad
+
 # 2. The AWS CLI fills the cache for another role; rolecall reuses its entry.
 before = set(cache_entries())
 aws_out = json.loads(run(AWS, "sts", "get-caller-identity", "--profile", "ops2").stdout)
