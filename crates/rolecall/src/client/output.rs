@@ -13,7 +13,7 @@ pub(crate) fn query(value: &Value, expression: Option<&str>) -> Result<Value, St
     };
     let compiled = jmespath::compile(expression)
         .map_err(|e| format!("Bad value for --query {expression}: {e}"))?;
-    let data = jmespath::Variable::from_json(&value.to_string()).map_err(|e| e.to_string())?;
+    let data = jmespath::Variable::from_json(&value.to_string())?;
     let result = compiled
         .search(data)
         .map_err(|e| format!("Bad value for --query {expression}: {e}"))?;
