@@ -47,7 +47,137 @@ pub fn execute(
         Source::Environment(c) | Source::Static { credentials: c, .. } => Ok(c.clone()),
         Source::AssumeRole(step) => assume_role(step, cache, prompt, now),
         Source::SessionToken(step) => session_token(step, cache, prompt, now),
+        Source::Process { command, .. } => process(command, cache, now),
     }
+}
+
+/// Splits a command line the way Python's `shlex.split` does for the common cases: white space
+/// separates words, single and double quotes group, a backslash escapes the next character.
+fn split_command(command: &str) -> Result<Vec<String>, CredentialsError> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = command.chars();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"') | None, '\\') => {
+                if let Some(n) = chars.next() {
+                    word.push(n);
+                }
+                in_word = true;
+            }
+            (Some(_), c) => word.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quote.is_some() {
+        return Err(CredentialsError::Invalid(format!(
+            "credential_process has an unclosed quote: {command}"
+        )));
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+/// Runs a `credential_process` command and reads its JSON; results with an `Expiration` are
+/// cached while they stay valid, so the command is not run for every call.
+fn process(
+    command: &str,
+    cache: &Cache,
+    now: OffsetDateTime,
+) -> Result<Credentials, CredentialsError> {
+    let mut args = Map::new();
+    args.insert(
+        "CredentialProcess".into(),
+        Value::String(command.to_owned()),
+    );
+    let key = format!("rolecall-process-{}", cache_key(&args));
+    if let Some(c) = cache.get(&key, now) {
+        return Ok(c);
+    }
+    let words = split_command(command)?;
+    let Some((program, rest)) = words.split_first() else {
+        return Err(CredentialsError::Invalid(
+            "credential_process is empty".into(),
+        ));
+    };
+    let fail = |m: String| {
+        CredentialsError::Invalid(format!(
+            "Error when retrieving credentials from custom-process: {m}"
+        ))
+    };
+    let output = std::process::Command::new(program)
+        .args(rest)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| fail(format!("cannot run {program}: {e}")))?;
+    if !output.status.success() {
+        return Err(fail(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ));
+    }
+    let v: Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| fail(format!("the output is not JSON: {e}")))?;
+    if v.get("Version").and_then(Value::as_i64) != Some(1) {
+        return Err(fail(
+            "Unsupported version '{}' for credential process provider, supported versions: 1"
+                .replace(
+                    "{}",
+                    &v.get("Version")
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                ),
+        ));
+    }
+    let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let (Some(access_key_id), Some(secret_access_key)) =
+        (field("AccessKeyId"), field("SecretAccessKey"))
+    else {
+        return Err(fail(
+            "the JSON must contain AccessKeyId and SecretAccessKey".into(),
+        ));
+    };
+    let expiration = match field("Expiration") {
+        Some(e) => Some(
+            crate::sts::parse_timestamp(&e)
+                .ok_or_else(|| fail(format!("Expiration is not a timestamp: {e}")))?,
+        ),
+        None => None,
+    };
+    let credentials = Credentials {
+        access_key_id,
+        secret_access_key,
+        session_token: field("SessionToken"),
+        expiration,
+    };
+    if let (Some(_), Some(token)) = (expiration, &credentials.session_token) {
+        let entry = json!({"Credentials": {
+            "AccessKeyId": credentials.access_key_id,
+            "SecretAccessKey": credentials.secret_access_key,
+            "SessionToken": token,
+            "Expiration": field("Expiration"),
+        }});
+        let _lock = cache.lock(&key)?;
+        cache.put(&key, &entry)?;
+    }
+    Ok(credentials)
 }
 
 /// The cached credentials, or the fetched ones, holding the entry's lock in between so that
@@ -191,4 +321,21 @@ fn session_token(
         )?;
         Ok((r.credentials()?, entry(&r, "")))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_command;
+
+    #[test]
+    fn splits_like_shlex() {
+        assert_eq!(split_command("a b  c").unwrap(), vec!["a", "b", "c"]);
+        assert_eq!(
+            split_command(r#"/bin/get "my profile" 'x y' z\ w"#).unwrap(),
+            vec!["/bin/get", "my profile", "x y", "z w"]
+        );
+        assert_eq!(split_command(r#"say "a\"b""#).unwrap(), vec!["say", "a\"b"]);
+        assert!(split_command("oops 'x").is_err());
+        assert!(split_command("").unwrap().is_empty());
+    }
 }

@@ -21,6 +21,13 @@ pub enum Source {
     AssumeRole(Box<RoleStep>),
     /// `mfa_serial` on a profile with static keys: GetSessionToken with MFA.
     SessionToken(Box<SessionStep>),
+    /// `credential_process`: a command that prints credentials as JSON.
+    Process {
+        /// The profile.
+        profile: String,
+        /// The command line.
+        command: String,
+    },
 }
 
 /// One AssumeRole in a chain.
@@ -283,11 +290,11 @@ fn resolve_profile(
         }
         return Ok(source);
     }
-    if p.get("credential_process").is_some() {
-        return Err(CredentialsError::Invalid(format!(
-            "The profile \"{}\" uses credential_process, which this version of rolecall does not support yet.",
-            p.name
-        )));
+    if let Some(command) = p.get("credential_process") {
+        return Ok(Source::Process {
+            profile: p.name.clone(),
+            command: command.to_owned(),
+        });
     }
     Err(CredentialsError::NoCredentials)
 }

@@ -176,6 +176,19 @@ with open(f"{home}/.aws/credentials", "w") as f:
     f.write(saved)
 run(RC, "configure", "set", "region", "us-east-1", "--profile", "ops")
 
+# credential_process: its JSON is the source; a role can chain on it; a failure is reported.
+helper = f"{home}/creds helper.py"
+with open(helper, "w") as f:
+    f.write(f"import json, sys\nif len(sys.argv) > 1 and sys.argv[1] == 'fail':\n    sys.stderr.write('vault is sealed')\n    sys.exit(3)\nprint(json.dumps({{'Version': 1, 'AccessKeyId': '{ADMINS[0]['AccessKeyId']}', 'SecretAccessKey': '{ADMINS[0]['SecretAccessKey']}'}}))\n")
+with open(f"{home}/.aws/config", "a") as f:
+    f.write(f"\n[profile proc]\nregion = us-east-1\ncredential_process = {os.environ['RC_PYTHON']} \"{helper}\"\n")
+    f.write(f"\n[profile procrole]\nregion = us-east-1\nrole_arn = arn:aws:iam::{A}:role/Ops\nsource_profile = proc\n")
+    f.write(f"\n[profile procfail]\nregion = us-east-1\ncredential_process = {os.environ['RC_PYTHON']} \"{helper}\" fail\n")
+assert json.loads(run(RC, "sts", "get-caller-identity", "--profile", "proc").stdout)["Arn"] == f"arn:aws:iam::{A}:user/admin"
+assert "assumed-role/Ops/" in run(RC, "sts", "get-caller-identity", "--profile", "procrole").stdout
+p = run(RC, "sts", "get-caller-identity", "--profile", "procfail", check=False)
+assert p.returncode == 253 and "vault is sealed" in p.stderr, (p.returncode, p.stderr)
+
 # 6. Errors: a malformed config names the file and line (exit 253); a missing profile is 253;
 #    a refusal is 254 with the AWS CLI's message.
 p = run(RC, "sts", "get-caller-identity", "--profile", "nope", check=False)
