@@ -26,11 +26,9 @@ pub fn set_value(text: &str, header: &str, block: Option<&str>, key: &str, value
         t.split_once('=').map(|(k, _)| k.trim().to_owned())
     };
     let Some(start) = lines.iter().position(|l| header_matches(l)) else {
+        // Like the AWS CLI, a new section follows the last line directly.
         let mut out = text.to_owned();
         if !out.is_empty() && !out.ends_with('\n') {
-            out.push('\n');
-        }
-        if !out.is_empty() && !out.ends_with("\n\n") {
             out.push('\n');
         }
         out.push_str(&format!("[{header}]\n"));
@@ -121,7 +119,7 @@ mod edit_tests {
             )
         );
         let out = set_value(FILE, "profile new", None, "region", "x");
-        assert_eq!(out, format!("{FILE}\n[profile new]\nregion = x\n"));
+        assert_eq!(out, format!("{FILE}[profile new]\nregion = x\n"));
         assert_eq!(
             set_value("", "default", None, "region", "x"),
             "[default]\nregion = x\n"

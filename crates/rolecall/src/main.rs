@@ -29,9 +29,8 @@ enum Command {
     /// AWS Security Token Service.
     #[command(subcommand)]
     Sts(client::sts::StsCommand),
-    /// Read profiles and export credentials.
-    #[command(subcommand)]
-    Configure(client::configure::ConfigureCommand),
+    /// Configure credentials and settings, read profiles, export credentials.
+    Configure(client::configure::ConfigureArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,9 +60,10 @@ fn main() -> ExitCode {
             };
         }
         Command::Sts(c) => Session::load(cli.global.clone()).and_then(|s| client::sts::run(c, &s)),
-        Command::Configure(c) => {
-            Session::load(cli.global.clone()).and_then(|s| client::configure::run(c, &s))
-        }
+        Command::Configure(c) => Session::load(cli.global.clone()).and_then(|s| match &c.command {
+            Some(sub) => client::configure::run(sub, &s),
+            None => client::configure::interactive(&s),
+        }),
     };
     match result {
         Ok(out) => {

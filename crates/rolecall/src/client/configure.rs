@@ -4,6 +4,14 @@ use clap::{Args, Subcommand};
 
 use super::{CliError, Session};
 
+/// `configure` alone prompts; with a subcommand it does that.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct ConfigureArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<ConfigureCommand>,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum ConfigureCommand {
     /// Lists the profiles of the config and credentials files.
@@ -66,7 +74,20 @@ fn set(a: &SetArgs, session: &Session) -> Result<String, CliError> {
         Some((b, k)) => (Some(b.to_owned()), k.to_owned()),
         None => (None, rest),
     };
-    let (path, header) = if block.is_none() && CREDENTIAL_KEYS.contains(&key.as_str()) {
+    set_setting(session, profile, block.as_deref(), &key, &a.value)?;
+    Ok(String::new())
+}
+
+/// Writes one setting where the AWS CLI puts it: credentials keys in the credentials file
+/// under `[NAME]`, everything else in the config file under `[default]` or `[profile NAME]`.
+fn set_setting(
+    session: &Session,
+    profile: String,
+    block: Option<&str>,
+    key: &str,
+    value: &str,
+) -> Result<(), CliError> {
+    let (path, header) = if block.is_none() && CREDENTIAL_KEYS.contains(&key) {
         (session.env.credentials_path(), profile)
     } else if profile == "default" {
         (session.env.config_path(), "default".to_owned())
@@ -85,8 +106,52 @@ fn set(a: &SetArgs, session: &Session) -> Result<String, CliError> {
     };
     write_atomically(
         &path,
-        &rolecall_profile::set_value(&text, &header, block.as_deref(), &key, &a.value),
-    )?;
+        &rolecall_profile::set_value(&text, &header, block, key, value),
+    )
+}
+
+/// `aws configure`: four prompts on standard output, answers from standard input; an empty
+/// answer keeps the current value, which is shown masked for the keys.
+pub(crate) fn interactive(session: &Session) -> Result<String, CliError> {
+    use std::io::{BufRead, Write};
+    let profile = session.profile_name();
+    let current = session.profiles.profile(&profile);
+    let masked = |v: &str| {
+        let tail: String = v
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!("{}{tail}", "*".repeat(16))
+    };
+    let prompts = [
+        ("AWS Access Key ID", "aws_access_key_id", true),
+        ("AWS Secret Access Key", "aws_secret_access_key", true),
+        ("Default region name", "region", false),
+        ("Default output format", "output", false),
+    ];
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    for (label, key, secret) in prompts {
+        let shown = current.as_ref().and_then(|p| p.get(key)).map_or_else(
+            || "None".to_owned(),
+            |v| if secret { masked(v) } else { v.to_owned() },
+        );
+        let mut stdout = std::io::stdout().lock();
+        let _ = write!(stdout, "{label} [{shown}]: ");
+        let _ = stdout.flush();
+        let mut line = String::new();
+        input
+            .read_line(&mut line)
+            .map_err(|e| CliError::Other(format!("cannot read the answer: {e}")))?;
+        let answer = line.trim();
+        if !answer.is_empty() {
+            set_setting(session, profile.clone(), None, key, answer)?;
+        }
+    }
     Ok(String::new())
 }
 

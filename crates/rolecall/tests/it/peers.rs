@@ -217,3 +217,19 @@ fn client_role_profiles_cache_mfa_and_errors() {
         "client ok"
     );
 }
+
+/// `configure` (prompts) and `configure set` give the same prompts and files as the AWS CLI.
+#[test]
+fn client_configure_matches_the_aws_cli() {
+    let Some(py) = python() else { return };
+    let bin_path = bin().display().to_string();
+    let py_path = py.display().to_string();
+    let env = [
+        ("RC_BIN", bin_path.as_str()),
+        ("RC_PYTHON", py_path.as_str()),
+    ];
+    assert_eq!(
+        run_python(&py, &py_dir().join("client_configure.py"), &env).trim(),
+        "configure ok"
+    );
+}

@@ -1,0 +1,55 @@
+"""`configure` interactively and `configure set`, side by side with the real AWS CLI: the same
+answers in two fresh homes must give the same prompts and the same files."""
+
+import os
+import subprocess
+import tempfile
+
+RC = os.environ["RC_BIN"]
+AWS = os.path.join(os.path.dirname(os.environ["RC_PYTHON"]), "aws")
+START = "# my settings\n[default]\nregion = us-east-1\n\n[profile keep]\nregion = eu-west-1 # not a comment\ns3 =\n  max_concurrent_requests = 10\n"
+
+
+def home():
+    h = tempfile.mkdtemp()
+    os.makedirs(f"{h}/.aws")
+    with open(f"{h}/.aws/config", "w") as f:
+        f.write(START)
+    return h
+
+
+def run(tool, h, args, answers=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["HOME"] = h
+    p = subprocess.run([tool, *args], input=answers, env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, (tool, args, p.stdout, p.stderr)
+    return p.stdout
+
+
+def files(h):
+    out = {}
+    for name in ["config", "credentials"]:
+        path = f"{h}/.aws/{name}"
+        out[name] = (open(path).read(), oct(os.stat(path).st_mode & 0o777)) if os.path.exists(path) else None
+    return out
+
+
+steps = [
+    (["configure"], "AKIAEXAMPLEEXAMPLE12\nsecretsecretsecret\n\njson\n"),
+    (["configure"], "\n\n\n\n"),
+    (["configure", "--profile", "dev"], "AKIADEVEXAMPLE000001\ndevsecret\neu-central-1\ntext\n"),
+    (["configure", "--profile", "dev"], "\nnewsecret\n\n\n"),
+    (["configure", "set", "region", "ap-south-1", "--profile", "keep"], None),
+    (["configure", "set", "s3.max_concurrent_requests", "20", "--profile", "keep"], None),
+    (["configure", "set", "profile.other.output", "yaml"], None),
+    (["configure", "set", "aws_session_token", "tok", "--profile", "dev"], None),
+]
+ours, theirs = home(), home()
+for args, answers in steps:
+    a = run(RC, ours, args, answers)
+    b = run(AWS, theirs, args, answers)
+    assert a == b, (args, a, b)
+    assert files(ours) == files(theirs), (args, files(ours), files(theirs))
+for args in [["configure", "get", "region", "--profile", "keep"], ["configure", "get", "aws_secret_access_key", "--profile", "dev"], ["configure", "get", "profile.other.output"]]:
+    assert run(RC, ours, args) == run(AWS, theirs, args), args
+print("configure ok")
