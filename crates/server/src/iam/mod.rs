@@ -54,9 +54,27 @@ pub(crate) async fn authorized_entity(
     name: &str,
     action: &str,
 ) -> Result<Entity, AwsError> {
+    authorized_entity_with(call, kind, noun, name, action, |_| {}).await
+}
+
+/// [`authorized_entity`] with extra context keys for the decision (`iam:PolicyARN`,
+/// `iam:PermissionsBoundary`, request tags, …).
+pub(crate) async fn authorized_entity_with(
+    call: &Call<'_>,
+    kind: EntityKind,
+    noun: Noun,
+    name: &str,
+    action: &str,
+    extra: impl FnOnce(&mut rolecall_policy::Context),
+) -> Result<Entity, AwsError> {
     let entity = find(call, kind, name).await?;
     let arn = entity_arn(call.account(), kind, entity.as_ref(), name);
-    call.authorize(action, &arn, &format!("{} {name}", kind.owner_kind()))?;
+    call.authorize_with(
+        action,
+        &arn,
+        &format!("{} {name}", kind.owner_kind()),
+        extra,
+    )?;
     entity.ok_or_else(|| no_such(noun, name))
 }
 

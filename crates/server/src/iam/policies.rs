@@ -6,7 +6,7 @@ use rolecall_policy::{PolicyKind, non_whitespace_len, parse_policy};
 use rolecall_store::{EntityKind, ManagedPolicy, PolicyScope, StoreError};
 use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
 
-use super::{authorized_entity, find, name_param, to_tags, write_tags};
+use super::{authorized_entity, name_param, to_tags, write_tags};
 use crate::call::{Call, Reply, iso, patterns, truncation, url_encode};
 use crate::errors::{Noun, conflict, no_such, on_entity, store_failure};
 use crate::ops::Op;
@@ -579,15 +579,11 @@ pub(crate) async fn attach(call: &Call<'_>) -> Reply {
     v.finish()?;
     let name = call.req(param);
     let arn = call.req("PolicyArn");
-    let entity = find(call, kind, name).await?;
-    let entity_arn = super::entity_arn(call.account(), kind, entity.as_ref(), name);
-    call.authorize_with(
-        &call.op.iam_action(),
-        &entity_arn,
-        &format!("{} {name}", kind.owner_kind()),
-        |ctx| ctx.set("iam:PolicyARN", arn),
-    )?;
-    let entity = entity.ok_or_else(|| no_such(noun, name))?;
+    let entity =
+        super::authorized_entity_with(call, kind, noun, name, &call.op.iam_action(), |ctx| {
+            ctx.set("iam:PolicyARN", arn)
+        })
+        .await?;
     require_policy(call, arn).await?;
     let quota = match kind {
         EntityKind::User => "PoliciesPerUser",
@@ -617,15 +613,11 @@ pub(crate) async fn detach(call: &Call<'_>) -> Reply {
     v.finish()?;
     let name = call.req(param);
     let arn = call.req("PolicyArn");
-    let entity = find(call, kind, name).await?;
-    let entity_arn = super::entity_arn(call.account(), kind, entity.as_ref(), name);
-    call.authorize_with(
-        &call.op.iam_action(),
-        &entity_arn,
-        &format!("{} {name}", kind.owner_kind()),
-        |ctx| ctx.set("iam:PolicyARN", arn),
-    )?;
-    let entity = entity.ok_or_else(|| no_such(noun, name))?;
+    let entity =
+        super::authorized_entity_with(call, kind, noun, name, &call.op.iam_action(), |ctx| {
+            ctx.set("iam:PolicyARN", arn)
+        })
+        .await?;
     call.app
         .store()
         .detach_policy(call.account(), kind, &entity.name, arn)
@@ -684,15 +676,11 @@ pub(crate) async fn put_boundary(call: &Call<'_>) -> Reply {
     v.finish()?;
     let name = call.req(param);
     let arn = call.req("PermissionsBoundary");
-    let entity = find(call, kind, name).await?;
-    let entity_arn = super::entity_arn(call.account(), kind, entity.as_ref(), name);
-    call.authorize_with(
-        &call.op.iam_action(),
-        &entity_arn,
-        &format!("{} {name}", kind.owner_kind()),
-        |ctx| ctx.set("iam:PermissionsBoundary", arn),
-    )?;
-    let entity = entity.ok_or_else(|| no_such(noun, name))?;
+    let entity =
+        super::authorized_entity_with(call, kind, noun, name, &call.op.iam_action(), |ctx| {
+            ctx.set("iam:PermissionsBoundary", arn)
+        })
+        .await?;
     require_policy(call, arn).await?;
     call.app
         .store()

@@ -214,15 +214,11 @@ pub(crate) async fn tag(call: &Call<'_>) -> Reply {
     }
     v.finish()?;
     let name = call.req(param);
-    let entity = find(call, kind, name).await?;
-    let arn = entity_arn(call.account(), kind, entity.as_ref(), name);
-    call.authorize_with(
-        &call.op.iam_action(),
-        &arn,
-        &format!("{owner} {name}"),
-        |ctx| with_request_tags(ctx, &tags),
-    )?;
-    let entity = entity.ok_or_else(|| crate::errors::no_such(noun, name))?;
+    let entity =
+        super::authorized_entity_with(call, kind, noun, name, &call.op.iam_action(), |ctx| {
+            with_request_tags(ctx, &tags)
+        })
+        .await?;
     call.app
         .store()
         .tag(call.account(), owner, &entity.name, &to_tags(&tags))
@@ -255,15 +251,11 @@ pub(crate) async fn untag(call: &Call<'_>) -> Reply {
     }
     v.finish()?;
     let name = call.req(param);
-    let entity = find(call, kind, name).await?;
-    let arn = entity_arn(call.account(), kind, entity.as_ref(), name);
-    call.authorize_with(
-        &call.op.iam_action(),
-        &arn,
-        &format!("{owner} {name}"),
-        |ctx| ctx.set_multi("aws:TagKeys", keys.clone()),
-    )?;
-    let entity = entity.ok_or_else(|| crate::errors::no_such(noun, name))?;
+    let entity =
+        super::authorized_entity_with(call, kind, noun, name, &call.op.iam_action(), |ctx| {
+            ctx.set_multi("aws:TagKeys", keys.clone())
+        })
+        .await?;
     call.app
         .store()
         .untag(call.account(), owner, &entity.name, &keys)
