@@ -189,14 +189,18 @@ fn cached(
     fetch: impl FnOnce() -> Result<(Credentials, Value), CredentialsError>,
 ) -> Result<Credentials, CredentialsError> {
     if let Some(c) = cache.get(key, now) {
+        tracing::debug!("Credentials for role retrieved from cache.");
         return Ok(c);
     }
     let _lock = cache.lock(key)?;
     if let Some(c) = cache.get(key, now) {
+        tracing::debug!("Credentials for role retrieved from cache (filled by another process).");
         return Ok(c);
     }
+    tracing::debug!(cache_entry = key, "No cached credentials; calling STS.");
     let (credentials, entry) = fetch()?;
     cache.put(key, &entry)?;
+    tracing::debug!(cache_entry = key, "Cached the new credentials.");
     Ok(credentials)
 }
 

@@ -218,6 +218,7 @@ impl StsClient {
         {
             request = request.header(k.as_str(), v.as_str());
         }
+        tracing::debug!(endpoint = %self.endpoint, region = %self.region, action, access_key_id = %credentials.access_key_id, "Making request");
         let mut response = request.send(body.as_bytes()).map_err(|e| {
             CredentialsError::Transport(format!(
                 "Could not connect to the endpoint URL: \"{}/\" ({e})",

@@ -31,6 +31,23 @@ enum Command {
     Sts(client::sts::StsCommand),
     /// Configure credentials and settings, read profiles, export credentials.
     Configure(client::configure::ConfigureArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The name the binary was invoked under (`rolecall`, or `aws` through a link).
+fn invoked_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "rolecall".to_owned())
 }
 
 fn main() -> ExitCode {
@@ -46,6 +63,19 @@ fn main() -> ExitCode {
             };
         }
     };
+    if cli.global.debug {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+    if let Command::Completion { shell } = &cli.command {
+        use clap::CommandFactory;
+        let name = invoked_name();
+        clap_complete::generate(*shell, &mut Cli::command(), name, &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
     let result = match &cli.command {
         Command::Server(_) => {
             let Command::Server(args) = cli.command else {
@@ -59,6 +89,7 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::Completion { .. } => unreachable!("handled above"),
         Command::Sts(c) => Session::load(cli.global.clone()).and_then(|s| client::sts::run(c, &s)),
         Command::Configure(c) => Session::load(cli.global.clone()).and_then(|s| match &c.command {
             Some(sub) => client::configure::run(sub, &s),

@@ -79,6 +79,15 @@ for extra in [[], ["--output", "text"], ["--query", "Arn", "--output", "text"], 
 bad = run(RC, "sts", "get-caller-identity", "--query", "[[[", check=False)
 assert bad.returncode == 252 and "Bad value for --query" in bad.stderr, bad
 
+# --debug says where the credentials came from, like the AWS CLI; a link named `aws` works.
+dbg = run(RC, "sts", "get-caller-identity", "--profile", "ops", "--debug")
+assert "Credentials for role retrieved from cache." in dbg.stderr and "\x1b[" not in dbg.stderr, dbg.stderr
+link = f"{home}/bin/aws"
+os.makedirs(os.path.dirname(link))
+os.symlink(RC, link)
+assert run(link, "sts", "get-caller-identity", "--profile", "ops").stdout == run(AWS, "sts", "get-caller-identity", "--profile", "ops").stdout
+assert "complete -F _aws" in run(link, "completion", "bash").stdout
+
 # 2. The AWS CLI fills the cache for another role; rolecall reuses its entry.
 before = set(cache_entries())
 aws_out = json.loads(run(AWS, "sts", "get-caller-identity", "--profile", "ops2").stdout)
