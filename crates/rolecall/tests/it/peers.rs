@@ -233,3 +233,13 @@ fn client_configure_matches_the_aws_cli() {
         "configure ok"
     );
 }
+
+/// The client against moto's server, an STS that rolecall did not write.
+#[test]
+fn client_against_moto() {
+    let Some(py) = python() else { return };
+    let bin_path = bin().display().to_string();
+    let py_path = py.display().to_string();
+    let env = [("RC_BIN", bin_path.as_str()), ("RC_PYTHON", py_path.as_str())];
+    assert_eq!(run_python(&py, &py_dir().join("client_moto.py"), &env).trim(), "moto ok");
+}
