@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use crate::cache::{Cache, cache_key};
 use crate::plan::{RoleStep, SessionStep, Source};
-use crate::sts::{StsClient, StsResponse};
+use crate::sts::{HttpOptions, StsClient, StsResponse};
 use crate::{Credentials, CredentialsError};
 
 /// Where MFA codes come from.
@@ -41,12 +41,13 @@ pub fn execute(
     source: &Source,
     cache: &Cache,
     prompt: &dyn Prompt,
+    http: &HttpOptions,
     now: OffsetDateTime,
 ) -> Result<Credentials, CredentialsError> {
     match source {
         Source::Environment(c) | Source::Static { credentials: c, .. } => Ok(c.clone()),
-        Source::AssumeRole(step) => assume_role(step, cache, prompt, now),
-        Source::SessionToken(step) => session_token(step, cache, prompt, now),
+        Source::AssumeRole(step) => assume_role(step, cache, prompt, http, now),
+        Source::SessionToken(step) => session_token(step, cache, prompt, http, now),
         Source::Process { command, .. } => process(command, cache, now),
     }
 }
@@ -244,6 +245,7 @@ fn assume_role(
     step: &RoleStep,
     cache: &Cache,
     prompt: &dyn Prompt,
+    http: &HttpOptions,
     now: OffsetDateTime,
 ) -> Result<Credentials, CredentialsError> {
     let mut args = Map::new();
@@ -261,7 +263,7 @@ fn assume_role(
         args.insert("DurationSeconds".into(), Value::from(d));
     }
     cached(cache, &cache_key(&args), now, || {
-        let source = execute(&step.source, cache, prompt, now)?;
+        let source = execute(&step.source, cache, prompt, http, now)?;
         let session_name = step
             .role_session_name
             .clone()
@@ -283,8 +285,11 @@ fn assume_role(
             params.push(("SerialNumber", serial.clone()));
             params.push(("TokenCode", prompt.mfa_code(serial)?));
         }
-        let r =
-            StsClient::new(&step.endpoint, &step.region).call("AssumeRole", &params, &source)?;
+        let r = StsClient::with_options(&step.endpoint, &step.region, http)?.call(
+            "AssumeRole",
+            &params,
+            &source,
+        )?;
         Ok((r.credentials()?, entry(&r, "AssumedRoleUser")))
     })
 }
@@ -293,9 +298,10 @@ fn session_token(
     step: &SessionStep,
     cache: &Cache,
     prompt: &dyn Prompt,
+    http: &HttpOptions,
     now: OffsetDateTime,
 ) -> Result<Credentials, CredentialsError> {
-    let source = execute(&step.source, cache, prompt, now)?;
+    let source = execute(&step.source, cache, prompt, http, now)?;
     let mut args = Map::new();
     args.insert(
         "AccessKeyId".into(),
@@ -318,7 +324,7 @@ fn session_token(
         if let Some(d) = step.duration_seconds {
             params.push(("DurationSeconds", d.to_string()));
         }
-        let r = StsClient::new(&step.endpoint, &step.region).call(
+        let r = StsClient::with_options(&step.endpoint, &step.region, http)?.call(
             "GetSessionToken",
             &params,
             &source,

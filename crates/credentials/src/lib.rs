@@ -15,7 +15,7 @@ pub use cache::{Cache, REFRESH_BEFORE_SECONDS, cache_key};
 pub use env::Env;
 pub use exec::{Prompt, TerminalPrompt, execute};
 pub use plan::{Plan, RoleStep, SessionStep, Source, configured_endpoint, region, resolve};
-pub use sts::{CallerIdentity, StsClient, StsResponse, parse_timestamp};
+pub use sts::{CallerIdentity, HttpOptions, StsClient, StsResponse, parse_timestamp};
 
 use time::OffsetDateTime;
 
@@ -78,7 +78,7 @@ pub enum CredentialsError {
     #[error("{0}")]
     Prompt(String),
     /// STS refused.
-    #[error("An error occurred ({code}) when calling the {operation} operation: {message}")]
+    #[error("An error occurred ({code}) when calling the {operation}{} {message}", if operation.ends_with(')') { ":" } else { " operation:" })]
     Service {
         /// The operation.
         operation: String,

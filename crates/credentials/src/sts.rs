@@ -8,12 +8,93 @@ use time::OffsetDateTime;
 
 use crate::{Credentials, CredentialsError};
 
+/// How the client talks HTTP: trust roots, verification, timeouts, retries.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// A PEM bundle of trusted roots (`--ca-bundle`, `AWS_CA_BUNDLE`, `ca_bundle`); Mozilla's
+    /// roots (as botocore's certifi) when `None`.
+    pub ca_bundle: Option<std::path::PathBuf>,
+    /// `false` with `--no-verify-ssl`.
+    pub verify: bool,
+    /// `--cli-connect-timeout`.
+    pub connect_timeout: Duration,
+    /// `--cli-read-timeout`.
+    pub read_timeout: Duration,
+    /// `AWS_MAX_ATTEMPTS` / `max_attempts` (standard retry mode's default is 3).
+    pub max_attempts: u32,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            ca_bundle: None,
+            verify: true,
+            connect_timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(60),
+            max_attempts: 3,
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Builds the HTTP agent (trust roots are loaded only for `https` endpoints).
+    ///
+    /// # Errors
+    /// When the CA bundle cannot be read or holds no certificate.
+    pub fn agent(&self, https: bool) -> Result<ureq::Agent, CredentialsError> {
+        let mut tls = ureq::tls::TlsConfig::builder().disable_verification(!self.verify);
+        // Parsing a large bundle costs milliseconds; plain-HTTP endpoints never need it.
+        if let Some(path) = self.ca_bundle.as_ref().filter(|_| https) {
+            let pem = std::fs::read(path).map_err(|e| {
+                CredentialsError::Invalid(format!(
+                    "cannot read the CA bundle {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(CredentialsError::Invalid(format!(
+                    "the CA bundle {} holds no certificate",
+                    path.display()
+                )));
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        Ok(ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .tls_config(tls.build())
+            .timeout_connect(Some(self.connect_timeout))
+            .timeout_recv_response(Some(self.read_timeout))
+            .build()
+            .into())
+    }
+}
+
+/// Error codes the AWS CLI retries (standard mode), besides 500/502/503/504.
+const RETRYABLE_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+    "TooManyRequestsException",
+    "PriorRequestNotComplete",
+    "RequestTimeout",
+    "IDPCommunicationError",
+];
+
 /// An STS endpoint and signing region.
 #[derive(Debug, Clone)]
 pub struct StsClient {
     endpoint: String,
     region: String,
     agent: ureq::Agent,
+    max_attempts: u32,
 }
 
 /// The fields of an STS response, by element path (`Credentials/AccessKeyId`).
@@ -151,26 +232,76 @@ fn leaves(xml: &str) -> Result<Leaves, String> {
 }
 
 impl StsClient {
-    /// A client for `endpoint`, signing for `region`.
+    /// A client for `endpoint`, signing for `region`, with default HTTP options.
     #[must_use]
     pub fn new(endpoint: &str, region: &str) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
-        Self {
+        Self::with_options(endpoint, region, &HttpOptions::default())
+            .expect("default options build an agent")
+    }
+
+    /// A client with explicit HTTP options.
+    ///
+    /// # Errors
+    /// When the CA bundle is unusable.
+    pub fn with_options(
+        endpoint: &str,
+        region: &str,
+        options: &HttpOptions,
+    ) -> Result<Self, CredentialsError> {
+        Ok(Self {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             region: region.to_owned(),
-            agent,
+            agent: options.agent(endpoint.starts_with("https://"))?,
+            max_attempts: options.max_attempts.max(1),
+        })
+    }
+
+    /// Calls an STS action, retrying throttling, server errors and connection failures with
+    /// exponential back-off up to the configured number of attempts, as the AWS CLI does.
+    ///
+    /// # Errors
+    /// [`CredentialsError::Service`] with AWS's code and message (with the AWS CLI's
+    /// "reached max retries" note when retries ran out), or a transport failure.
+    pub fn call(
+        &self,
+        action: &str,
+        params: &[(&str, String)],
+        credentials: &Credentials,
+    ) -> Result<StsResponse, CredentialsError> {
+        let mut attempt = 1;
+        loop {
+            let result = self.call_once(action, params, credentials);
+            let retryable = match &result {
+                Err(CredentialsError::Service { code, .. }) => {
+                    RETRYABLE_CODES.contains(&code.as_str())
+                        || ["500", "502", "503", "504"].contains(&code.as_str())
+                }
+                Err(CredentialsError::Transport(_)) => true,
+                _ => false,
+            };
+            if !retryable || attempt >= self.max_attempts {
+                return match result {
+                    Err(CredentialsError::Service {
+                        operation,
+                        code,
+                        message,
+                    }) if retryable && attempt > 1 => Err(CredentialsError::Service {
+                        operation: format!(
+                            "{operation} operation (reached max retries: {})",
+                            attempt - 1
+                        ),
+                        code,
+                        message,
+                    }),
+                    other => other,
+                };
+            }
+            std::thread::sleep(Duration::from_millis(50 * (1 << attempt.min(6))));
+            attempt += 1;
         }
     }
 
-    /// Calls an STS action with `params` as `credentials`.
-    ///
-    /// # Errors
-    /// [`CredentialsError::Service`] with AWS's code and message, or a transport failure.
-    pub fn call(
+    fn call_once(
         &self,
         action: &str,
         params: &[(&str, String)],

@@ -78,6 +78,21 @@ pub(crate) struct GlobalArgs {
     /// A JMESPath query to use in filtering the response data.
     #[arg(long, global = true, value_name = "QUERY")]
     pub(crate) query: Option<String>,
+    /// The CA certificate bundle to use when verifying SSL certificates.
+    #[arg(long = "ca-bundle", global = true, value_name = "FILE")]
+    pub(crate) ca_bundle: Option<std::path::PathBuf>,
+    /// Do not verify SSL certificates.
+    #[arg(long = "no-verify-ssl", global = true)]
+    pub(crate) no_verify_ssl: bool,
+    /// The maximum socket connect time in seconds (0: wait forever).
+    #[arg(long = "cli-connect-timeout", global = true, value_name = "SECONDS")]
+    pub(crate) connect_timeout: Option<u64>,
+    /// The maximum socket read time in seconds (0: wait forever).
+    #[arg(long = "cli-read-timeout", global = true, value_name = "SECONDS")]
+    pub(crate) read_timeout: Option<u64>,
+    /// Accepted for compatibility: rolecall's commands here return single pages.
+    #[arg(long = "no-paginate", global = true)]
+    pub(crate) no_paginate: bool,
     /// Turn on debug logging.
     #[arg(long, global = true)]
     pub(crate) debug: bool,
@@ -124,12 +139,50 @@ impl Session {
     pub(crate) fn credentials(&self) -> Result<rolecall_credentials::Credentials, CliError> {
         let plan = self.plan()?;
         let cache = Cache::new(self.env.cache_dir());
+        let http = self.http_options()?;
         Ok(rolecall_credentials::execute(
             &plan.source,
             &cache,
             &TerminalPrompt,
+            &http,
             time::OffsetDateTime::now_utc(),
         )?)
+    }
+
+    /// Trust roots, verification, timeouts and retries, from the options, the environment
+    /// and the profile, in the AWS CLI's order.
+    pub(crate) fn http_options(&self) -> Result<rolecall_credentials::HttpOptions, CliError> {
+        let profile = self.profiles.profile(&self.profile_name());
+        let setting = |env: &str, key: &str| {
+            self.env
+                .var(env)
+                .map(str::to_owned)
+                .or_else(|| profile.as_ref().and_then(|p| p.get(key)).map(str::to_owned))
+        };
+        let seconds = |v: Option<u64>| match v {
+            Some(0) => std::time::Duration::from_secs(365 * 24 * 3600),
+            Some(n) => std::time::Duration::from_secs(n),
+            None => std::time::Duration::from_secs(60),
+        };
+        let mode = setting("AWS_RETRY_MODE", "retry_mode").unwrap_or_else(|| "standard".to_owned());
+        let default_attempts = if mode == "legacy" { 5 } else { 3 };
+        let max_attempts = match setting("AWS_MAX_ATTEMPTS", "max_attempts") {
+            Some(v) => v.parse::<u32>().map_err(|_| {
+                CliError::Config(format!("max_attempts must be a number, got '{v}'"))
+            })?,
+            None => default_attempts,
+        };
+        Ok(rolecall_credentials::HttpOptions {
+            ca_bundle: self
+                .global
+                .ca_bundle
+                .clone()
+                .or_else(|| setting("AWS_CA_BUNDLE", "ca_bundle").map(std::path::PathBuf::from)),
+            verify: !self.global.no_verify_ssl,
+            connect_timeout: seconds(self.global.connect_timeout),
+            read_timeout: seconds(self.global.read_timeout),
+            max_attempts,
+        })
     }
 
     /// The region: `--region`, the environment, the profile.

@@ -99,7 +99,11 @@ fn push(params: &mut Vec<(&'static str, String)>, name: &'static str, value: Opt
 pub(crate) fn run(command: &StsCommand, session: &Session) -> Result<String, CliError> {
     let credentials = session.credentials()?;
     let region = session.region().unwrap_or_else(|| "us-east-1".to_owned());
-    let client = StsClient::new(&session.endpoint("sts", &region), &region);
+    let client = StsClient::with_options(
+        &session.endpoint("sts", &region),
+        &region,
+        &session.http_options()?,
+    )?;
     let call = |action: &str, params: &[(&str, String)]| -> Result<StsResponse, CliError> {
         client
             .call(action, params, &credentials)

@@ -240,6 +240,27 @@ fn client_against_moto() {
     let Some(py) = python() else { return };
     let bin_path = bin().display().to_string();
     let py_path = py.display().to_string();
-    let env = [("RC_BIN", bin_path.as_str()), ("RC_PYTHON", py_path.as_str())];
-    assert_eq!(run_python(&py, &py_dir().join("client_moto.py"), &env).trim(), "moto ok");
+    let env = [
+        ("RC_BIN", bin_path.as_str()),
+        ("RC_PYTHON", py_path.as_str()),
+    ];
+    assert_eq!(
+        run_python(&py, &py_dir().join("client_moto.py"), &env).trim(),
+        "moto ok"
+    );
+}
+
+/// The client over HTTPS with a private CA, `--ca-bundle`, `AWS_CA_BUNDLE` and `--no-verify-ssl`.
+#[test]
+fn client_over_https() {
+    let Some(py) = python() else { return };
+    let server = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
+    let admin = server.bootstrap("131313131313", "admin");
+    let mut env = py_env(&server, &[admin]);
+    env.push(("RC_BIN".into(), bin().display().to_string()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        run_python(&py, &py_dir().join("client_tls.py"), &env).trim(),
+        "tls ok"
+    );
 }
