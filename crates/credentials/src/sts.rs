@@ -351,8 +351,9 @@ impl StsClient {
         }
         tracing::debug!(endpoint = %self.endpoint, region = %self.region, action, access_key_id = %credentials.access_key_id, "Making request");
         let mut response = request.send(body.as_bytes()).map_err(|e| {
+            tracing::debug!(error = %e, endpoint = %self.endpoint, "connection failed");
             CredentialsError::Transport(format!(
-                "Could not connect to the endpoint URL: \"{}/\" ({e})",
+                "Could not connect to the endpoint URL: \"{}/\"",
                 self.endpoint
             ))
         })?;

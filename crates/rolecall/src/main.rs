@@ -105,7 +105,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             if !e.message().is_empty() {
-                let prefix = if matches!(e, CliError::Service(_)) {
+                let prefix = if matches!(e, CliError::Service(_) | CliError::Network(_)) {
                     "\n"
                 } else {
                     ""

@@ -16,6 +16,8 @@ pub(crate) struct ConfigureArgs {
 pub(crate) enum ConfigureCommand {
     /// Lists the profiles of the config and credentials files.
     ListProfiles,
+    /// Shows where the profile, keys and region come from.
+    List,
     /// Prints one setting of the profile.
     Get(GetArgs),
     /// Prints the profile's credentials for other tools.
@@ -186,6 +188,7 @@ fn expiry(c: &rolecall_credentials::Credentials) -> Option<String> {
 pub(crate) fn run(command: &ConfigureCommand, session: &Session) -> Result<String, CliError> {
     match command {
         ConfigureCommand::Set(a) => set(a, session),
+        ConfigureCommand::List => list(session),
         ConfigureCommand::ListProfiles => {
             let mut out = String::new();
             for name in session.profiles.names() {
@@ -259,4 +262,100 @@ pub(crate) fn run(command: &ConfigureCommand, session: &Session) -> Result<Strin
             Ok(vars.iter().map(|(n, v)| line(n, v)).collect())
         }
     }
+}
+
+/// `aws configure list`: each setting's value (keys masked), where it came from, and where.
+fn list(session: &Session) -> Result<String, CliError> {
+    use rolecall_credentials::Source;
+    let row = |name: &str, value: &str, kind: &str, location: &str| {
+        format!("{name:>10} {value:>24} {kind:>16}    {location}\n")
+    };
+    let mask = |v: &str| {
+        let tail: String = v
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!("{}{tail}", "*".repeat(16))
+    };
+    let mut out = row("Name", "Value", "Type", "Location");
+    out.push_str(&row("----", "-----", "----", "--------"));
+    let env_profile = session.env.var("AWS_PROFILE");
+    match (&session.global.profile, env_profile) {
+        (Some(p), _) => out.push_str(&row("profile", p, "manual", "--profile")),
+        (None, Some(p)) => out.push_str(&row(
+            "profile",
+            p,
+            "env",
+            "['AWS_DEFAULT_PROFILE', 'AWS_PROFILE']",
+        )),
+        (None, None) => out.push_str(&row("profile", "<not set>", "None", "None")),
+    }
+    let plan = session.plan();
+    let (kind, keys) = match &plan {
+        Ok(plan) => match &plan.source {
+            Source::Environment(c) => ("env", Some(c.clone())),
+            Source::Static {
+                profile,
+                credentials,
+            } => {
+                let in_credentials_file = session
+                    .profiles
+                    .credentials
+                    .profile(profile)
+                    .is_some_and(|p| p.contains_key("aws_access_key_id"));
+                (
+                    if in_credentials_file {
+                        "shared-credentials-file"
+                    } else {
+                        "config-file"
+                    },
+                    Some(credentials.clone()),
+                )
+            }
+            Source::AssumeRole(_) => ("assume-role", Some(resolved(session, &out)?)),
+            Source::SessionToken(_) => ("mfa-session", Some(resolved(session, &out)?)),
+            Source::Process { .. } => ("custom-process", Some(resolved(session, &out)?)),
+        },
+        Err(_) => ("None", None),
+    };
+    match keys {
+        Some(c) => {
+            out.push_str(&row("access_key", &mask(&c.access_key_id), kind, ""));
+            out.push_str(&row("secret_key", &mask(&c.secret_access_key), kind, ""));
+        }
+        None => {
+            out.push_str(&row("access_key", "<not set>", "None", "None"));
+            out.push_str(&row("secret_key", "<not set>", "None", "None"));
+        }
+    }
+    let profile = session.profiles.profile(&session.profile_name());
+    let config_location = session
+        .env
+        .var("AWS_CONFIG_FILE")
+        .unwrap_or("~/.aws/config")
+        .to_owned();
+    // As the AWS CLI does, `--region` is not what `configure list` reports: the configured one is.
+    if let Some(r) = session.env.var("AWS_DEFAULT_REGION") {
+        out.push_str(&row("region", r, "env", "AWS_DEFAULT_REGION"));
+    } else if let Some(r) = session.env.var("AWS_REGION") {
+        out.push_str(&row("region", r, "env", "AWS_REGION"));
+    } else if let Some(r) = profile.as_ref().and_then(|p| p.get("region")) {
+        out.push_str(&row("region", r, "config-file", &config_location));
+    } else {
+        out.push_str(&row("region", "<not set>", "None", "None"));
+    }
+    Ok(out)
+}
+
+/// Resolves credentials for `configure list`; on failure the rows so far are printed first,
+/// as the AWS CLI prints them before its error.
+fn resolved(session: &Session, rows: &str) -> Result<rolecall_credentials::Credentials, CliError> {
+    session.credentials().inspect_err(|_| {
+        use std::io::Write;
+        let _ = std::io::stdout().lock().write_all(rows.as_bytes());
+    })
 }

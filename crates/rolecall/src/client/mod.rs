@@ -21,6 +21,8 @@ pub(crate) enum CliError {
     Service(String),
     /// 255: anything else.
     Other(String),
+    /// 255: the endpoint could not be reached (printed after a blank line, as the AWS CLI does).
+    Network(String),
     /// 1 with no message: `configure get` of a setting that is not set.
     NotFound,
 }
@@ -31,14 +33,18 @@ impl CliError {
             Self::Usage(_) => 252,
             Self::Config(_) => 253,
             Self::Service(_) => 254,
-            Self::Other(_) => 255,
+            Self::Other(_) | Self::Network(_) => 255,
             Self::NotFound => 1,
         }
     }
 
     pub(crate) fn message(&self) -> &str {
         match self {
-            Self::Usage(m) | Self::Config(m) | Self::Service(m) | Self::Other(m) => m,
+            Self::Usage(m)
+            | Self::Config(m)
+            | Self::Service(m)
+            | Self::Other(m)
+            | Self::Network(m) => m,
             Self::NotFound => "",
         }
     }
@@ -53,9 +59,10 @@ impl From<CredentialsError> for CliError {
             | CredentialsError::Invalid(_)
             | CredentialsError::Cycle { .. } => Self::Config(e.to_string()),
             CredentialsError::Service { .. } => Self::Service(e.to_string()),
-            CredentialsError::Prompt(_)
-            | CredentialsError::Transport(_)
-            | CredentialsError::Cache { .. } => Self::Other(e.to_string()),
+            CredentialsError::Transport(_) => Self::Network(e.to_string()),
+            CredentialsError::Prompt(_) | CredentialsError::Cache { .. } => {
+                Self::Other(e.to_string())
+            }
         }
     }
 }

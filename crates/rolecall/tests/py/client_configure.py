@@ -52,4 +52,16 @@ for args, answers in steps:
     assert files(ours) == files(theirs), (args, files(ours), files(theirs))
 for args in [["configure", "get", "region", "--profile", "keep"], ["configure", "get", "aws_secret_access_key", "--profile", "dev"], ["configure", "get", "profile.other.output"]]:
     assert run(RC, ours, args) == run(AWS, theirs, args), args
+for args in [["configure", "list"], ["configure", "list", "--profile", "dev"], ["configure", "list", "--profile", "keep"], ["configure", "list", "--region", "sa-east-1"]]:
+    assert run(RC, ours, args) == run(AWS, theirs, args), args
+env_keys = {"AWS_ACCESS_KEY_ID": "AKIAENVEXAMPLE000009", "AWS_SECRET_ACCESS_KEY": "envsecret", "AWS_DEFAULT_REGION": "ap-south-1"}
+
+
+def run_env(tool, h):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"HOME": h, **env_keys})
+    return subprocess.run([tool, "configure", "list"], env=env, capture_output=True, text=True, timeout=60).stdout
+
+
+assert run_env(RC, ours) == run_env(AWS, theirs)
 print("configure ok")
