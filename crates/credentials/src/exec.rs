@@ -49,6 +49,18 @@ pub fn execute(
         Source::AssumeRole(step) => assume_role(step, cache, prompt, http, now),
         Source::SessionToken(step) => session_token(step, cache, prompt, http, now),
         Source::Process { command, .. } => process(command, cache, now),
+        Source::InstanceMetadata { endpoint } => crate::metadata::instance_metadata(endpoint),
+        Source::Container {
+            relative_uri,
+            full_uri,
+            token,
+            token_file,
+        } => crate::metadata::container(
+            relative_uri.as_deref(),
+            full_uri.as_deref(),
+            token.as_deref(),
+            token_file.as_deref(),
+        ),
     }
 }
 

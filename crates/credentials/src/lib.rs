@@ -8,6 +8,7 @@
 mod cache;
 mod env;
 mod exec;
+mod metadata;
 mod plan;
 mod sts;
 

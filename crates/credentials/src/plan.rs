@@ -21,6 +21,22 @@ pub enum Source {
     AssumeRole(Box<RoleStep>),
     /// `mfa_serial` on a profile with static keys: GetSessionToken with MFA.
     SessionToken(Box<SessionStep>),
+    /// `credential_source = Ec2InstanceMetadata`: the instance's role from IMDS.
+    InstanceMetadata {
+        /// `AWS_EC2_METADATA_SERVICE_ENDPOINT`, `ec2_metadata_service_endpoint`, or the default.
+        endpoint: String,
+    },
+    /// `credential_source = EcsContainer`: the task's role from the container endpoint.
+    Container {
+        /// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`.
+        relative_uri: Option<String>,
+        /// `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
+        full_uri: Option<String>,
+        /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+        token: Option<String>,
+        /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`.
+        token_file: Option<String>,
+    },
     /// `credential_process`: a command that prints credentials as JSON.
     Process {
         /// The profile.
@@ -237,9 +253,22 @@ fn resolve_profile(
                     p.name
                 ))
             })?),
+            (None, Some("Ec2InstanceMetadata")) => Source::InstanceMetadata {
+                endpoint: env
+                    .var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                    .or_else(|| p.get("ec2_metadata_service_endpoint"))
+                    .unwrap_or("http://169.254.169.254")
+                    .to_owned(),
+            },
+            (None, Some("EcsContainer")) => Source::Container {
+                relative_uri: env.var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").map(str::to_owned),
+                full_uri: env.var("AWS_CONTAINER_CREDENTIALS_FULL_URI").map(str::to_owned),
+                token: env.var("AWS_CONTAINER_AUTHORIZATION_TOKEN").map(str::to_owned),
+                token_file: env.var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").map(str::to_owned),
+            },
             (None, Some(other)) => {
                 return Err(CredentialsError::Invalid(format!(
-                    "The profile \"{}\" uses credential_source {other}, which this version of rolecall does not support yet (Environment is supported).",
+                    "The credential_source \"{other}\" is not supported in profile \"{}\": use Environment, Ec2InstanceMetadata or EcsContainer.",
                     p.name
                 )));
             }

@@ -319,6 +319,8 @@ fn list(session: &Session) -> Result<String, CliError> {
             Source::AssumeRole(_) => ("assume-role", Some(resolved(session, &out)?)),
             Source::SessionToken(_) => ("mfa-session", Some(resolved(session, &out)?)),
             Source::Process { .. } => ("custom-process", Some(resolved(session, &out)?)),
+            Source::InstanceMetadata { .. } => ("iam-role", Some(resolved(session, &out)?)),
+            Source::Container { .. } => ("container-role", Some(resolved(session, &out)?)),
         },
         Err(_) => ("None", None),
     };

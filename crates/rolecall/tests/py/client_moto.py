@@ -48,6 +48,25 @@ try:
     assert exported["AccessKeyId"] == cached[0]["Credentials"]["AccessKeyId"] and exported["Expiration"], exported
     out = json.loads(run("sts", "assume-role", "--role-arn", "arn:aws:iam::123456789012:role/other", "--role-session-name", "direct"))
     assert out["AssumedRoleUser"]["Arn"].endswith("assumed-role/other/direct"), out
+    # credential_source from the instance metadata service (IMDSv2 flow) and the container
+    # endpoint, both served by moto.
+    with open(f"{home}/.aws/config", "a") as f:
+        f.write("\n[profile on-ec2]\nrole_arn = arn:aws:iam::123456789012:role/from-ec2\ncredential_source = Ec2InstanceMetadata\nregion = us-east-1\n")
+        f.write("\n[profile on-ecs]\nrole_arn = arn:aws:iam::123456789012:role/from-ecs\ncredential_source = EcsContainer\nregion = us-east-1\n")
+        f.write("\n[profile bad-source]\nrole_arn = arn:aws:iam::123456789012:role/x\ncredential_source = Quantum\nregion = us-east-1\n")
+    env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = endpoint
+    assert ":assumed-role/from-ec2/AWS-CLI-session-" in json.loads(run("sts", "get-caller-identity", "--profile", "on-ec2"))["Arn"]
+    env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = endpoint + "/latest/meta-data/iam/security-credentials/default-role"
+    env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "Bearer task-token"
+    assert "assumed-role/from-ecs/" in run("sts", "get-caller-identity", "--profile", "on-ecs")
+    listing = run("configure", "list", "--profile", "on-ecs")
+    assert "assume-role" in listing, listing
+    p = subprocess.run([RC, "sts", "get-caller-identity", "--profile", "bad-source"], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 253 and "Quantum" in p.stderr, p.stderr
+    env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://example.com/creds"
+    os.remove(next(os.path.join(f"{home}/.aws/cli/cache", n) for n in os.listdir(f"{home}/.aws/cli/cache") if "from-ecs" in open(os.path.join(f"{home}/.aws/cli/cache", n)).read()))
+    p = subprocess.run([RC, "sts", "get-caller-identity", "--profile", "on-ecs"], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 253 and "must use HTTPS or a loopback address" in p.stderr, p.stderr
     print("moto ok")
 finally:
     server.terminate()
