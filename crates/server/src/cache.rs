@@ -90,6 +90,8 @@ pub(crate) struct Loaded {
 pub(crate) struct CachedRole {
     pub(crate) role: rolecall_store::Role,
     pub(crate) trust: rolecall_policy::Policy,
+    /// The role's tags: `aws:ResourceTag/*` when it is assumed.
+    pub(crate) tags: Vec<(String, String)>,
 }
 
 /// The caches.

@@ -167,7 +167,16 @@ async fn cached_role(
                 tracing::error!(role = %role.entity.name, error = %e, "a stored trust policy no longer parses; failing closed");
                 AwsError::internal()
             })?;
-            Some(CachedRole { role, trust })
+            let tags = call
+                .app
+                .store()
+                .tags(account, "role", &role.entity.name)
+                .await
+                .map_err(store_failure)?
+                .into_iter()
+                .map(|t| (t.key, t.value))
+                .collect();
+            Some(CachedRole { role, trust, tags })
         }
         Err(rolecall_store::StoreError::NotFound) => None,
         Err(e) => return Err(store_failure(e)),
@@ -295,6 +304,11 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
     }
     if let Some(si) = call.get("SourceIdentity") {
         ctx.set("sts:SourceIdentity", si);
+    }
+    // The role's own tags are its resource tags for this decision.
+    for (k, v) in &cached.tags {
+        ctx.set(&format!("aws:ResourceTag/{k}"), v.clone());
+        ctx.set(&format!("iam:ResourceTag/{k}"), v.clone());
     }
     let request_tags: Vec<(String, String)> = call
         .params

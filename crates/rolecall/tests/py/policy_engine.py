@@ -79,6 +79,24 @@ expect_error(
 )
 assert iam.get_user(UserName="frank")["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == f"arn:aws:iam::{A}:policy/ReadOnlyIam"
 
+# aws:ResourceTag: the target user's or role's tags decide (IAM calls and AssumeRole alike).
+rt_key = new_user_with_key(
+    iam,
+    "tagscoped",
+    doc(
+        allow("iam:GetRole", Condition={"StringEquals": {"aws:ResourceTag/team": "blue"}}),
+        allow("sts:AssumeRole", Condition={"StringEquals": {"aws:ResourceTag/team": "blue"}}),
+    ),
+)
+iam.create_role(RoleName="blue-role", AssumeRolePolicyDocument=doc({"Effect": "Allow", "Principal": {"AWS": A}, "Action": "sts:AssumeRole"}), Tags=[{"Key": "team", "Value": "blue"}])
+iam.create_role(RoleName="red-role", AssumeRolePolicyDocument=doc({"Effect": "Allow", "Principal": {"AWS": A}, "Action": "sts:AssumeRole"}), Tags=[{"Key": "team", "Value": "red"}])
+scoped_iam = client("iam", rt_key["AccessKeyId"], rt_key["SecretAccessKey"])
+scoped_sts = client("sts", rt_key["AccessKeyId"], rt_key["SecretAccessKey"])
+scoped_iam.get_role(RoleName="blue-role")
+expect_error(lambda: scoped_iam.get_role(RoleName="red-role"), "AccessDenied")
+scoped_sts.assume_role(RoleArn=f"arn:aws:iam::{A}:role/blue-role", RoleSessionName="rt")
+expect_error(lambda: scoped_sts.assume_role(RoleArn=f"arn:aws:iam::{A}:role/red-role", RoleSessionName="rt"), "AccessDenied")
+
 # Simulation answers with the same engine.
 r = iam.simulate_custom_policy(
     PolicyInputList=[doc(allow("iam:Get*"), {"Effect": "Deny", "Action": "iam:GetRole", "Resource": "*"})],

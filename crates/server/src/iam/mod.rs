@@ -69,13 +69,41 @@ pub(crate) async fn authorized_entity_with(
 ) -> Result<Entity, AwsError> {
     let entity = find(call, kind, name).await?;
     let arn = entity_arn(call.account(), kind, entity.as_ref(), name);
+    let tags = resource_tags(call, kind, entity.as_ref()).await?;
     call.authorize_with(
         action,
         &arn,
         &format!("{} {name}", kind.owner_kind()),
-        extra,
+        |ctx| {
+            for (k, v) in &tags {
+                ctx.set(&format!("aws:ResourceTag/{k}"), v.clone());
+                ctx.set(&format!("iam:ResourceTag/{k}"), v.clone());
+            }
+            extra(ctx);
+        },
     )?;
     entity.ok_or_else(|| no_such(noun, name))
+}
+
+/// The tags of a user or role, for `aws:ResourceTag/*` (other entities carry none in IAM's
+/// authorization context).
+pub(crate) async fn resource_tags(
+    call: &Call<'_>,
+    kind: EntityKind,
+    entity: Option<&Entity>,
+) -> Result<Vec<(String, String)>, AwsError> {
+    match (kind, entity) {
+        (EntityKind::User | EntityKind::Role, Some(e)) => Ok(call
+            .app
+            .store()
+            .tags(call.account(), kind.owner_kind(), &e.name)
+            .await
+            .map_err(store_failure)?
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect()),
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// Checks a `UserName`-style parameter.
