@@ -181,6 +181,18 @@ fn soft_enforcement_allows_and_says_so() {
     assert_eq!(run_python(&py, script.path(), &env).trim(), "soft ok");
     let strict = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
     assert!(
+        strict
+            .start_line
+            .contains("the store is empty: run `rolecall server bootstrap"),
+        "{}",
+        strict.start_line
+    );
+    assert!(
+        strict.start_line.contains("store: sqlite at "),
+        "{}",
+        strict.start_line
+    );
+    assert!(
         strict.start_line.contains("enforcement: strict"),
         "{}",
         strict.start_line
