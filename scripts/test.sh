@@ -17,6 +17,9 @@ fi
 .venv/bin/aws --version
 export ROLECALL_TEST_PYTHON="$root/.venv/bin/python"
 
+# --- openssl (the HTTPS client test makes a private CA with it).
+command -v openssl >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }
+
 # --- PostgreSQL: Debian's server binaries, a cluster in a temp dir owned by a non-root user.
 say "PostgreSQL"
 . scripts/lib/postgres.sh

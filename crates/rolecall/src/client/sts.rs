@@ -17,6 +17,62 @@ pub(crate) enum StsCommand {
     GetSessionToken(SessionTokenArgs),
     /// Returns the account an access key belongs to.
     GetAccessKeyInfo(AccessKeyInfoArgs),
+    /// Returns temporary credentials for a federated user.
+    GetFederationToken(FederationArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FederationArgs {
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    policy: Option<String>,
+    /// Managed session policies: `arn=ARN arn=ARN` (shorthand) or a JSON list.
+    #[arg(long = "policy-arns", num_args = 1..)]
+    policy_arns: Vec<String>,
+    #[arg(long = "duration-seconds")]
+    duration_seconds: Option<i64>,
+    /// Session tags: `Key=k,Value=v Key=k2,Value=v2` (shorthand) or a JSON list.
+    #[arg(long, num_args = 1..)]
+    tags: Vec<String>,
+}
+
+/// Parses a list of structures given in the AWS CLI's shorthand (`Key=k,Value=v` per item)
+/// or as JSON (`[{"Key": "k", "Value": "v"}]`).
+fn structures(
+    items: &[String],
+    option: &str,
+) -> Result<Vec<serde_json::Map<String, Value>>, CliError> {
+    if let [one] = items
+        && one.trim_start().starts_with('[')
+    {
+        let v: Value = serde_json::from_str(one).map_err(|e| {
+            CliError::Usage(format!(
+                "Error parsing parameter '{option}': Invalid JSON: {e}"
+            ))
+        })?;
+        return v
+            .as_array()
+            .map(|a| a.iter().filter_map(|i| i.as_object().cloned()).collect())
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "Error parsing parameter '{option}': expected a list"
+                ))
+            });
+    }
+    items
+        .iter()
+        .map(|item| {
+            let mut m = serde_json::Map::new();
+            for pair in item.split(',') {
+                let (k, v) = pair.split_once('=').ok_or_else(|| {
+                    CliError::Usage(format!("Error parsing parameter '{option}': Expected: '=', received: '{pair}' for input: {item}"))
+                })?;
+                m.insert(k.trim().to_owned(), Value::String(v.trim().to_owned()));
+            }
+            Ok(m)
+        })
+        .collect()
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +221,48 @@ pub(crate) fn run(command: &StsCommand, session: &Session) -> Result<String, Cli
             push(&mut params, "TokenCode", a.token_code.as_ref());
             let r = call("GetSessionToken", &params)?;
             json!({"Credentials": credentials_block(&r)})
+        }
+        StsCommand::GetFederationToken(a) => {
+            let mut params = vec![("Name", a.name.clone())];
+            push(&mut params, "Policy", a.policy.as_ref());
+            push(
+                &mut params,
+                "DurationSeconds",
+                a.duration_seconds.map(|d| d.to_string()).as_ref(),
+            );
+            let mut owned: Vec<(String, String)> = Vec::new();
+            for (i, m) in structures(&a.policy_arns, "--policy-arns")?
+                .iter()
+                .enumerate()
+            {
+                let arn = m.get("arn").and_then(Value::as_str).unwrap_or_default();
+                owned.push((format!("PolicyArns.member.{}.arn", i + 1), arn.to_owned()));
+            }
+            for (i, m) in structures(&a.tags, "--tags")?.iter().enumerate() {
+                for field in ["Key", "Value"] {
+                    let v = m.get(field).and_then(Value::as_str).unwrap_or_default();
+                    owned.push((format!("Tags.member.{}.{field}", i + 1), v.to_owned()));
+                }
+            }
+            let mut all: Vec<(&str, String)> = params;
+            all.extend(owned.iter().map(|(k, v)| (k.as_str(), v.clone())));
+            let r = call("GetFederationToken", &all)?;
+            let mut out = Map::new();
+            out.insert("Credentials".into(), credentials_block(&r));
+            out.insert(
+                "FederatedUser".into(),
+                json!({
+                    "FederatedUserId": r.get("FederatedUser/FederatedUserId").unwrap_or_default(),
+                    "Arn": r.get("FederatedUser/Arn").unwrap_or_default(),
+                }),
+            );
+            if let Some(size) = r
+                .get("PackedPolicySize")
+                .and_then(|s| s.parse::<i64>().ok())
+            {
+                out.insert("PackedPolicySize".into(), Value::from(size));
+            }
+            Value::Object(out)
         }
         StsCommand::GetAccessKeyInfo(a) => {
             let r = call(

@@ -88,6 +88,14 @@ os.symlink(RC, link)
 assert run(link, "sts", "get-caller-identity", "--profile", "ops").stdout == run(AWS, "sts", "get-caller-identity", "--profile", "ops").stdout
 assert "complete -F _aws" in run(link, "completion", "bash").stdout
 
+# get-federation-token with shorthand lists: the same shape as the AWS CLI's answer.
+fed = ["sts", "get-federation-token", "--name", "contractor", "--policy-arns", "arn=arn:aws:iam::aws:policy/ReadOnlyAccess", "--tags", "Key=team,Value=blue", "--duration-seconds", "900"]
+ours, theirs = json.loads(run(RC, *fed).stdout), json.loads(run(AWS, *fed).stdout)
+assert ours["FederatedUser"] == theirs["FederatedUser"] == {"FederatedUserId": f"{A}:contractor", "Arn": f"arn:aws:sts::{A}:federated-user/contractor"}, (ours, theirs)
+assert list(ours) == list(theirs) and list(ours["Credentials"]) == list(theirs["Credentials"]), (ours, theirs)
+bad = run(RC, "sts", "get-federation-token", "--name", "x1", "--tags", "Keyteam", check=False)
+assert bad.returncode == 252 and "Error parsing parameter '--tags'" in bad.stderr, bad
+
 # 2. The AWS CLI fills the cache for another role; rolecall reuses its entry.
 before = set(cache_entries())
 aws_out = json.loads(run(AWS, "sts", "get-caller-identity", "--profile", "ops2").stdout)
