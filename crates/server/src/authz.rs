@@ -293,31 +293,21 @@ pub(crate) fn decide(
     if p.is_root() {
         return Ok(());
     }
-    let explain = tracing::enabled!(tracing::Level::DEBUG);
-    let decision: Decision = evaluate(
-        &Request {
-            action,
-            resource,
-            context: ctx,
-        },
-        &policies.side(),
-        explain,
-    );
+    let request = Request {
+        action,
+        resource,
+        context: ctx,
+    };
+    // Explanations cost a second pass; build one only when a log line will show it.
+    let debug = tracing::enabled!(tracing::Level::DEBUG);
+    let decision: Decision = evaluate(&request, &policies.side(), debug);
     if decision.is_allowed() {
         return Ok(());
     }
-    let decision = if explain {
-        decision
+    let decision = if app.enforcement() == Enforcement::Soft && !debug {
+        evaluate(&request, &policies.side(), true)
     } else {
-        evaluate(
-            &Request {
-                action,
-                resource,
-                context: ctx,
-            },
-            &policies.side(),
-            true,
-        )
+        decision
     };
     let message = denied_message(p, action, display, &decision.reason(action));
     match app.enforcement() {

@@ -244,6 +244,8 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
     mfa_params(call, &mut v);
     let arns = session_policy_params(call, &mut v)?;
     let mut tags = call.tags(&mut v)?;
+    // The tags this request passes (inherited transitive tags are added to `tags` below).
+    let request_tags = tags.clone();
     let transitive = call.params.string_list("TransitiveTagKeys")?;
     v.finish()?;
 
@@ -310,12 +312,6 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
         ctx.set(&format!("aws:ResourceTag/{k}"), v.clone());
         ctx.set(&format!("iam:ResourceTag/{k}"), v.clone());
     }
-    let request_tags: Vec<(String, String)> = call
-        .params
-        .struct_list("Tags", &["Key", "Value"])?
-        .into_iter()
-        .filter_map(|f| Some((f[0].clone()?, f[1].clone().unwrap_or_default())))
-        .collect();
     with_request_tags(&mut ctx, &request_tags);
     if !transitive.is_empty() {
         ctx.set_multi("sts:TransitiveTagKeys", transitive.clone());

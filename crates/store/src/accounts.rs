@@ -1,6 +1,6 @@
 //! Accounts and their aliases.
 
-use crate::{Result, Store, StoreError, get_str, insert_error, opt_str};
+use crate::{Result, Store, get_str, insert_error, opt_str};
 
 impl Store {
     /// Creates the account if it does not exist; `true` when it was created now.
@@ -66,11 +66,7 @@ impl Store {
             .execute(self.pool())
             .await
             .map_err(insert_error)?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        crate::changed(&done)
     }
 
     /// The account that has an alias.

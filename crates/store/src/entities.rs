@@ -409,11 +409,7 @@ impl Store {
         .bind(name.to_lowercase())
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        crate::changed(&done)
     }
 
     /// Records a role's last use.
@@ -451,11 +447,7 @@ impl Store {
             .bind(name.to_lowercase())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        crate::changed(&done)
     }
 
     /// Deletes an entity once nothing depends on it.
@@ -587,11 +579,7 @@ impl Store {
             .bind(user.to_lowercase())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        crate::changed(&done)
     }
 
     /// The groups a user belongs to, by name.
@@ -674,11 +662,7 @@ impl Store {
             .bind(role.to_lowercase())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        crate::changed(&done)
     }
 
     /// The roles of an instance profile.

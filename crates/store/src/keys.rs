@@ -176,11 +176,7 @@ impl Store {
         .bind(user.map_or_else(String::new, str::to_lowercase))
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        crate::changed(&done)
     }
 
     /// Deletes a key.
@@ -201,11 +197,7 @@ impl Store {
         .bind(user.map_or_else(String::new, str::to_lowercase))
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        crate::changed(&done)
     }
 
     /// Records the last use of a key.

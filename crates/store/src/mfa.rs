@@ -159,11 +159,7 @@ impl Store {
             .bind(user.to_lowercase())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        crate::changed(&done)
     }
 
     /// Deletes a device that is not enabled.

@@ -179,11 +179,7 @@ impl Store {
             .bind(name)
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        crate::changed(&done)
     }
 
     /// Creates a managed policy with its first version `v1`.
@@ -428,11 +424,7 @@ impl Store {
                 .bind(version_id)
                 .execute(self.pool())
                 .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        crate::changed(&done)
     }
 
     /// Makes a version the default.
@@ -529,11 +521,7 @@ impl Store {
             .bind(arn)
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        crate::changed(&done)
     }
 
     /// The managed policies attached to an owner: `(name, arn, path)`.

@@ -102,11 +102,6 @@ impl XmlWriter {
         self.close(name);
     }
 
-    /// Appends text that is already well-formed XML (written by another `XmlWriter`).
-    pub fn raw(&mut self, xml: &str) {
-        self.out.push_str(xml);
-    }
-
     /// The document so far.
     #[must_use]
     pub fn finish(self) -> String {

@@ -428,6 +428,12 @@ pub(crate) async fn create_policy_version(call: &Call<'_>) -> Reply {
     Ok(Some(w))
 }
 
+fn no_such_version(arn: &str, id: &str) -> AwsError {
+    AwsError::no_such_entity(format!(
+        "Policy {arn} version {id} does not exist or is not attachable."
+    ))
+}
+
 fn version_param(call: &Call<'_>, v: &mut Validator) {
     call.check(
         v,
@@ -455,12 +461,7 @@ pub(crate) async fn get_policy_version(call: &Call<'_>) -> Reply {
     let version = versions
         .iter()
         .find(|v| v.version_id == id)
-        .ok_or_else(|| {
-            AwsError::no_such_entity(format!(
-                "Policy {} version {id} does not exist or is not attachable.",
-                p.arn
-            ))
-        })?;
+        .ok_or_else(|| no_such_version(&p.arn, id))?;
     let mut w = XmlWriter::new();
     w.open("PolicyVersion");
     write_version(&mut w, version, true);
@@ -501,10 +502,7 @@ pub(crate) async fn delete_policy_version(call: &Call<'_>) -> Reply {
         .await
         .map_err(|e| match e {
             StoreError::Conflict(c) => conflict(c),
-            StoreError::NotFound => AwsError::no_such_entity(format!(
-                "Policy {} version {id} does not exist or is not attachable.",
-                p.arn
-            )),
+            StoreError::NotFound => no_such_version(&p.arn, id),
             other => store_failure(other),
         })?;
     call.wrote();
@@ -524,10 +522,7 @@ pub(crate) async fn set_default_policy_version(call: &Call<'_>) -> Reply {
         .set_default_policy_version(&p.arn, id, call.now.unix_timestamp())
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => AwsError::no_such_entity(format!(
-                "Policy {} version {id} does not exist or is not attachable.",
-                p.arn
-            )),
+            StoreError::NotFound => no_such_version(&p.arn, id),
             other => store_failure(other),
         })?;
     call.wrote();

@@ -118,13 +118,16 @@ pub(crate) async fn display_form_of_trust(
     .await
 }
 
+/// Writes a role as the element `element` (`Role`, or `member` inside a list). `full` adds
+/// what GetRole shows beyond ListRoles: boundary, tags and last use.
 async fn write_role(
     call: &Call<'_>,
     w: &mut XmlWriter,
+    element: &str,
     role: &Role,
     full: bool,
 ) -> Result<(), AwsError> {
-    w.open("Role");
+    w.open(element);
     write_entity(w, EntityKind::Role, &role.entity);
     w.elem(
         "AssumeRolePolicyDocument",
@@ -150,7 +153,7 @@ async fn write_role(
         }
         w.close("RoleLastUsed");
     }
-    w.close("Role");
+    w.close(element);
     Ok(())
 }
 
@@ -219,7 +222,7 @@ pub(crate) async fn create_role(call: &Call<'_>) -> Reply {
     }
     call.wrote();
     let mut w = XmlWriter::new();
-    write_role(call, &mut w, &role, true).await?;
+    write_role(call, &mut w, "Role", &role, true).await?;
     Ok(Some(w))
 }
 
@@ -239,7 +242,7 @@ pub(crate) async fn get_role(call: &Call<'_>) -> Reply {
     v.finish()?;
     let role = authorized_role(call, "iam:GetRole").await?;
     let mut w = XmlWriter::new();
-    write_role(call, &mut w, &role, true).await?;
+    write_role(call, &mut w, "Role", &role, true).await?;
     Ok(Some(w))
 }
 
@@ -259,17 +262,7 @@ pub(crate) async fn list_roles(call: &Call<'_>) -> Reply {
     let mut w = XmlWriter::new();
     w.open("Roles");
     for role in &page.items {
-        let mut inner = XmlWriter::new();
-        write_role(call, &mut inner, role, false).await?;
-        let text = inner.finish();
-        w.open("member");
-        // The role element's children go directly into the member.
-        let body = text
-            .strip_prefix("<Role>")
-            .and_then(|t| t.strip_suffix("</Role>"))
-            .unwrap_or(&text);
-        w.raw(body);
-        w.close("member");
+        write_role(call, &mut w, "member", role, false).await?;
     }
     w.close("Roles");
     truncation(&mut w, page.next.as_deref());
@@ -314,7 +307,7 @@ pub(crate) async fn update_role(call: &Call<'_>) -> Reply {
             .await
             .map_err(on_entity(Noun::Role, &role.entity.name))?;
         let mut w = XmlWriter::new();
-        write_role(call, &mut w, &updated, true).await?;
+        write_role(call, &mut w, "Role", &updated, true).await?;
         return Ok(Some(w));
     }
     Ok(Some(XmlWriter::new()))
@@ -371,16 +364,7 @@ async fn write_instance_profile(
         .map_err(store_failure)?;
     w.open("Roles");
     for role in &roles {
-        let mut inner = XmlWriter::new();
-        write_role(call, &mut inner, role, false).await?;
-        let text = inner.finish();
-        w.open("member");
-        w.raw(
-            text.strip_prefix("<Role>")
-                .and_then(|t| t.strip_suffix("</Role>"))
-                .unwrap_or(&text),
-        );
-        w.close("member");
+        write_role(call, w, "member", role, false).await?;
     }
     w.close("Roles");
     Ok(())
