@@ -1,0 +1,4 @@
+//! Tables written by `scripts/gen-service-model.py`.
+
+pub(crate) mod iam;
+pub(crate) mod sts;

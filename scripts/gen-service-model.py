@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Generates crates/service-model/src/generated/{iam,sts}.rs from the AWS service models.
+
+The tables hold only the shape graph the client needs (member names, types, required
+members, constraints, result wrappers, paginators) for the operations the server implements
+(the list in crates/server/src/ops.rs). Documentation text is not carried over.
+
+Usage: scripts/gen-service-model.py [MODELS_DIR]   (default: ../shared/reference/models)
+"""
+
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "reference", "models")
+OUT = os.path.join(ROOT, "crates", "service-model", "src", "generated")
+
+
+def server_operations():
+    text = open(os.path.join(ROOT, "crates", "server", "src", "ops.rs")).read()
+    body = text[text.index("operations! {") :]
+    ops = {"Sts": [], "Iam": []}
+    for service, name in re.findall(r"\b(Sts|Iam)\s+([A-Z][A-Za-z0-9]+)", body):
+        ops[service].append(name)
+    return ops
+
+
+_FIRST_CAP = re.compile("(.)([A-Z][a-z]+)")
+_END_CAP = re.compile("([a-z0-9])([A-Z])")
+_PLURAL_ACRONYM = re.compile("[A-Z]{2,}s$")
+
+
+def xform_name(name, sep="-"):
+    """botocore's CamelCase to CLI name rule (ListMFADevices -> list-mfa-devices)."""
+    if sep in name:
+        return name
+    special = _PLURAL_ACRONYM.search(name)
+    if special is not None:
+        matched = special.group()
+        name = f"{name[: -len(matched)]}{sep}{matched.lower()}"
+    s1 = _FIRST_CAP.sub(r"\1" + sep + r"\2", name)
+    return _END_CAP.sub(r"\1" + sep + r"\2", s1).lower()
+
+
+def rust_str(s):
+    return json.dumps(s)
+
+
+def opt_str(s):
+    return "None" if s is None else f"Some({rust_str(s)})"
+
+
+def opt_num(n):
+    return "None" if n is None else f"Some({int(n)})"
+
+
+def generate(service, operations):
+    base = glob.glob(os.path.join(MODELS, service, "*", "service-2.json"))[0]
+    model = json.load(open(base))
+    pag = json.load(open(os.path.join(os.path.dirname(base), "paginators-1.json")))["pagination"]
+    shapes = model["shapes"]
+    order = []
+    index = {}
+
+    def visit(name):
+        if name in index:
+            return index[name]
+        index[name] = len(order)
+        order.append(name)
+        s = shapes[name]
+        if s["type"] == "structure":
+            for m in s["members"].values():
+                visit(m["shape"])
+        elif s["type"] == "list":
+            visit(s["member"]["shape"])
+        elif s["type"] == "map":
+            visit(s["key"]["shape"])
+            visit(s["value"]["shape"])
+        return index[name]
+
+    ops_out = []
+    for op in operations:
+        o = model["operations"][op]
+        inp = visit(o["input"]["shape"]) if "input" in o else None
+        out = visit(o["output"]["shape"]) if "output" in o else None
+        wrapper = o.get("output", {}).get("resultWrapper")
+        p = pag.get(op)
+        if p:
+            rk = p["result_key"] if isinstance(p["result_key"], list) else [p["result_key"]]
+            pg = (
+                "Some(Paginator { "
+                f"input_token: {rust_str(p['input_token'])}, "
+                f"output_token: {rust_str(p['output_token'])}, "
+                f"limit_key: {opt_str(p.get('limit_key'))}, "
+                f"more_results: {opt_str(p.get('more_results'))}, "
+                f"result_keys: &[{', '.join(rust_str(k) for k in rk)}], "
+                f"non_aggregate_keys: &[{', '.join(rust_str(k) for k in p.get('non_aggregate_keys', []))}] }})"
+            )
+        else:
+            pg = "None"
+        ops_out.append(
+            f"    Operation {{ name: {rust_str(op)}, cli_name: {rust_str(xform_name(op))}, input: {'None' if inp is None else f'Some(ShapeId({inp}))'}, "
+            f"output: {'None' if out is None else f'Some(ShapeId({out}))'}, result_wrapper: {opt_str(wrapper)}, paginator: {pg} }},"
+        )
+
+    shapes_out = []
+    for name in order:
+        s = shapes[name]
+        t = s["type"]
+        if t == "structure":
+            members = ", ".join(
+                f"Member {{ name: {rust_str(k)}, cli_name: {rust_str(xform_name(k))}, shape: ShapeId({index[v['shape']]}) }}" for k, v in s["members"].items()
+            )
+            required = ", ".join(rust_str(r) for r in s.get("required", []))
+            kind = f"Kind::Structure {{ members: &[{members}], required: &[{required}] }}"
+        elif t == "list":
+            kind = f"Kind::List {{ member: ShapeId({index[s['member']['shape']]}), min: {opt_num(s.get('min'))}, max: {opt_num(s.get('max'))} }}"
+        elif t == "map":
+            kind = f"Kind::Map {{ key: ShapeId({index[s['key']['shape']]}), value: ShapeId({index[s['value']['shape']]}) }}"
+        elif t == "string":
+            enum = ", ".join(rust_str(e) for e in s.get("enum", []))
+            kind = (
+                f"Kind::String {{ min: {opt_num(s.get('min'))}, max: {opt_num(s.get('max'))}, "
+                f"pattern: {opt_str(s.get('pattern'))}, enum_values: &[{enum}] }}"
+            )
+        elif t in ("integer", "long"):
+            kind = f"Kind::Integer {{ min: {opt_num(s.get('min'))}, max: {opt_num(s.get('max'))} }}"
+        elif t == "boolean":
+            kind = "Kind::Boolean"
+        elif t == "timestamp":
+            kind = "Kind::Timestamp"
+        elif t == "blob":
+            kind = "Kind::Blob"
+        elif t in ("double", "float"):
+            kind = "Kind::Float"
+        else:
+            raise SystemExit(f"unsupported shape type {t} ({name})")
+        shapes_out.append(f"    Shape {{ name: {rust_str(name)}, kind: {kind} }},")
+
+    meta = model["metadata"]
+    return f"""// @generated by scripts/gen-service-model.py from the {meta['serviceFullName']} model
+// (API version {meta['apiVersion']}). Do not edit by hand: rerun the script.
+
+use crate::{{Kind, Member, Operation, Paginator, Service, Shape, ShapeId}};
+
+/// {meta['serviceFullName']}: the operations rolecall implements.
+pub static SERVICE: Service = Service {{
+    cli_name: {rust_str(service)},
+    signing_name: {rust_str(meta.get('signingName', meta['endpointPrefix']))},
+    api_version: {rust_str(meta['apiVersion'])},
+    full_name: {rust_str(meta['serviceFullName'])},
+    operations: OPERATIONS,
+    shapes: SHAPES,
+}};
+
+static OPERATIONS: &[Operation] = &[
+{chr(10).join(ops_out)}
+];
+
+static SHAPES: &[Shape] = &[
+{chr(10).join(shapes_out)}
+];
+"""
+
+
+def main():
+    ops = server_operations()
+    os.makedirs(OUT, exist_ok=True)
+    for service, key in (("iam", "Iam"), ("sts", "Sts")):
+        path = os.path.join(OUT, f"{service}.rs")
+        with open(path, "w") as f:
+            f.write(generate(service, ops[key]))
+        subprocess.run(["rustfmt", "--edition", "2024", path], check=True)
+        print(f"wrote {os.path.relpath(path, ROOT)} ({len(ops[key])} operations)")
+
+
+if __name__ == "__main__":
+    main()
