@@ -16,7 +16,9 @@ pub use cache::{Cache, REFRESH_BEFORE_SECONDS, cache_key};
 pub use env::Env;
 pub use exec::{Prompt, TerminalPrompt, execute};
 pub use plan::{Plan, RoleStep, SessionStep, Source, configured_endpoint, region, resolve};
-pub use sts::{CallerIdentity, HttpOptions, StsClient, StsResponse, parse_timestamp};
+pub use sts::{
+    CallerIdentity, HttpOptions, QueryClient, RawResponse, StsClient, StsResponse, parse_timestamp,
+};
 
 use time::OffsetDateTime;
 

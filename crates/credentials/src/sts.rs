@@ -88,13 +88,29 @@ const RETRYABLE_CODES: &[&str] = &[
     "IDPCommunicationError",
 ];
 
-/// An STS endpoint and signing region.
+/// A Query-protocol endpoint (STS, IAM), its signing region and service, and the HTTP agent.
 #[derive(Debug, Clone)]
-pub struct StsClient {
+pub struct QueryClient {
     endpoint: String,
     region: String,
+    service: String,
+    version: String,
     agent: ureq::Agent,
     max_attempts: u32,
+}
+
+/// The STS client: a [`QueryClient`] for `sts`, API version 2011-06-15.
+pub type StsClient = QueryClient;
+
+/// A successful response as it came: status, headers, body.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers (lower-case names).
+    pub headers: Vec<(String, String)>,
+    /// The XML body.
+    pub body: String,
 }
 
 /// The fields of an STS response, by element path (`Credentials/AccessKeyId`).
@@ -231,7 +247,7 @@ fn leaves(xml: &str) -> Result<Leaves, String> {
     Ok((out, request_id))
 }
 
-impl StsClient {
+impl QueryClient {
     /// A client for `endpoint`, signing for `region`, with default HTTP options.
     #[must_use]
     pub fn new(endpoint: &str, region: &str) -> Self {
@@ -248,9 +264,26 @@ impl StsClient {
         region: &str,
         options: &HttpOptions,
     ) -> Result<Self, CredentialsError> {
+        Self::for_service(endpoint, region, "sts", "2011-06-15", options)
+    }
+
+    /// A client for any Query-protocol service: `service` is the SigV4 signing name,
+    /// `version` the API version sent with every request.
+    ///
+    /// # Errors
+    /// When the CA bundle is unusable.
+    pub fn for_service(
+        endpoint: &str,
+        region: &str,
+        service: &str,
+        version: &str,
+        options: &HttpOptions,
+    ) -> Result<Self, CredentialsError> {
         Ok(Self {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             region: region.to_owned(),
+            service: service.to_owned(),
+            version: version.to_owned(),
             agent: options.agent(endpoint.starts_with("https://"))?,
             max_attempts: options.max_attempts.max(1),
         })
@@ -268,6 +301,28 @@ impl StsClient {
         params: &[(&str, String)],
         credentials: &Credentials,
     ) -> Result<StsResponse, CredentialsError> {
+        let raw = self.call_raw(action, params, credentials)?;
+        let (fields, request_id) = leaves(&raw.body)
+            .map_err(|e| CredentialsError::Transport(format!("the response is not XML: {e}")))?;
+        Ok(StsResponse {
+            fields,
+            request_id: request_id.unwrap_or_default(),
+            headers: raw.headers,
+            status: raw.status,
+        })
+    }
+
+    /// Calls an action and returns the successful response unparsed, with the retries of
+    /// [`QueryClient::call`].
+    ///
+    /// # Errors
+    /// As [`QueryClient::call`].
+    pub fn call_raw(
+        &self,
+        action: &str,
+        params: &[(&str, String)],
+        credentials: &Credentials,
+    ) -> Result<RawResponse, CredentialsError> {
         let mut attempt = 1;
         loop {
             let result = self.call_once(action, params, credentials);
@@ -306,10 +361,10 @@ impl StsClient {
         action: &str,
         params: &[(&str, String)],
         credentials: &Credentials,
-    ) -> Result<StsResponse, CredentialsError> {
+    ) -> Result<RawResponse, CredentialsError> {
         let mut form = Params::default();
         form.set("Action", action);
-        form.set("Version", "2011-06-15");
+        form.set("Version", self.version.as_str());
         for (k, v) in params {
             form.set(*k, v.clone());
         }
@@ -336,7 +391,7 @@ impl StsClient {
             secret_access_key: &credentials.secret_access_key,
             session_token: credentials.session_token.as_deref(),
             region: &self.region,
-            service: "sts",
+            service: &self.service,
             amz_date: &amz_date,
         };
         let added =
@@ -372,10 +427,8 @@ impl StsClient {
             .body_mut()
             .read_to_string()
             .map_err(|e| CredentialsError::Transport(e.to_string()))?;
-        let (fields, request_id) = leaves(&text).map_err(|e| {
-            CredentialsError::Transport(format!("the STS response is not XML: {e}"))
-        })?;
         if status >= 300 {
+            let fields = leaves(&text).map(|(f, _)| f).unwrap_or_default();
             let get = |k: &str| fields.iter().find(|(p, _)| p == k).map(|(_, v)| v.clone());
             return Err(CredentialsError::Service {
                 operation: action.to_owned(),
@@ -383,11 +436,10 @@ impl StsClient {
                 message: get("Message").unwrap_or_else(|| "Unknown".to_owned()),
             });
         }
-        Ok(StsResponse {
-            fields,
-            request_id: request_id.unwrap_or_default(),
-            headers: response_headers,
+        Ok(RawResponse {
             status,
+            headers: response_headers,
+            body: text,
         })
     }
 

@@ -6,7 +6,6 @@
 mod client;
 mod server_cmd;
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -26,9 +25,10 @@ struct Cli {
 enum Command {
     /// Run the IAM + STS server, or manage its data.
     Server(server_cmd::ServerArgs),
+    /// AWS Identity and Access Management: every operation the server implements.
+    Iam(ServiceArgs),
     /// AWS Security Token Service.
-    #[command(subcommand)]
-    Sts(client::sts::StsCommand),
+    Sts(ServiceArgs),
     /// Configure credentials and settings, read profiles, export credentials.
     Configure(client::configure::ConfigureArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -36,6 +36,14 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// A service command's operation and options, read from the shape tables.
+#[derive(Debug, clap::Args)]
+struct ServiceArgs {
+    /// The operation and its options (`help` for the list).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    args: Vec<String>,
 }
 
 /// The name the binary was invoked under (`rolecall`, or `aws` through a link).
@@ -90,17 +98,29 @@ fn main() -> ExitCode {
             };
         }
         Command::Completion { .. } => unreachable!("handled above"),
-        Command::Sts(c) => Session::load(cli.global.clone()).and_then(|s| client::sts::run(c, &s)),
-        Command::Configure(c) => Session::load(cli.global.clone()).and_then(|s| match &c.command {
-            Some(sub) => client::configure::run(sub, &s),
-            None => client::configure::interactive(&s),
+        Command::Iam(a) | Command::Sts(a) => {
+            let service = match &cli.command {
+                Command::Iam(_) => &rolecall_service_model::IAM,
+                _ => &rolecall_service_model::STS,
+            };
+            let mut global = cli.global.clone();
+            client::api::split_globals(&a.args, &mut global).and_then(|tokens| {
+                Session::load(global).and_then(|s| {
+                    client::api::run(service, &tokens, &s, &invoked_name()).map(|r| (r, s))
+                })
+            })
+        }
+        Command::Configure(c) => Session::load(cli.global.clone()).and_then(|s| {
+            match &c.command {
+                Some(sub) => client::configure::run(sub, &s),
+                None => client::configure::interactive(&s),
+            }
+            .map(|text| (client::output::Rendered::text(text), s))
         }),
     };
     match result {
-        Ok(out) => {
-            let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = stdout.write_all(out.as_bytes());
+        Ok((out, session)) => {
+            client::pager::show(&out, &session);
             ExitCode::SUCCESS
         }
         Err(e) => {

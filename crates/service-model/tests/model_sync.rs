@@ -58,10 +58,27 @@ fn check_shape(service: &Service, model: &Value, id: ShapeId, name: &str, seen: 
             check_shape(service, model, *member, target, seen);
         }
         Kind::Map { key, value } => {
-            check_shape(service, model, *key, theirs["key"]["shape"].as_str().unwrap(), seen);
-            check_shape(service, model, *value, theirs["value"]["shape"].as_str().unwrap(), seen);
+            check_shape(
+                service,
+                model,
+                *key,
+                theirs["key"]["shape"].as_str().unwrap(),
+                seen,
+            );
+            check_shape(
+                service,
+                model,
+                *value,
+                theirs["value"]["shape"].as_str().unwrap(),
+                seen,
+            );
         }
-        Kind::String { min, max, enum_values, .. } => {
+        Kind::String {
+            min,
+            max,
+            enum_values,
+            ..
+        } => {
             assert_eq!(*min, theirs["min"].as_i64(), "{name} min");
             assert_eq!(*max, theirs["max"].as_i64(), "{name} max");
             let model_enum: Vec<&str> = theirs["enum"]
@@ -96,14 +113,24 @@ fn check_service(service: &Service, dir: &std::path::Path) {
             (None, None) => {}
             other => panic!("{}: output differs: {other:?}", op.name),
         }
-        assert_eq!(op.result_wrapper, theirs["output"]["resultWrapper"].as_str(), "{}", op.name);
+        assert_eq!(
+            op.result_wrapper,
+            theirs["output"]["resultWrapper"].as_str(),
+            "{}",
+            op.name
+        );
         let pager = &pages["pagination"][op.name];
         match &op.paginator {
             Some(p) => {
                 assert_eq!(p.input_token, pager["input_token"], "{}", op.name);
                 assert_eq!(p.output_token, pager["output_token"], "{}", op.name);
                 assert_eq!(p.limit_key, pager["limit_key"].as_str(), "{}", op.name);
-                assert_eq!(p.more_results, pager["more_results"].as_str(), "{}", op.name);
+                assert_eq!(
+                    p.more_results,
+                    pager["more_results"].as_str(),
+                    "{}",
+                    op.name
+                );
             }
             None => assert!(pager.is_null(), "{} pages in the model", op.name),
         }
@@ -138,6 +165,11 @@ fn cli_names_follow_botocore() {
     let names: Vec<&str> = members.iter().map(|m| m.cli_name).collect();
     assert_eq!(
         names,
-        ["user-name", "serial-number", "authentication-code1", "authentication-code2"]
+        [
+            "user-name",
+            "serial-number",
+            "authentication-code1",
+            "authentication-code2"
+        ]
     );
 }

@@ -1,10 +1,14 @@
-//! The client commands (`sts`, `configure`): the AWS CLI's grammar, files, environment,
-//! cache, output and exit codes. Credential logic lives in `rolecall-credentials`; this module
-//! turns arguments into calls and results into the CLI's output.
+//! The client commands (`iam`, `sts`, `configure`): the AWS CLI's grammar, files,
+//! environment, cache, output and exit codes. Credential logic lives in
+//! `rolecall-credentials`; `api` drives every service operation from the shape tables; this
+//! module holds what they share.
 
+pub(crate) mod api;
 pub(crate) mod configure;
 pub(crate) mod output;
-pub(crate) mod sts;
+pub(crate) mod pager;
+pub(crate) mod table;
+pub(crate) mod yaml;
 
 use clap::Args;
 use rolecall_credentials::{Cache, CredentialsError, Env, Plan, TerminalPrompt};
@@ -80,7 +84,7 @@ pub(crate) struct GlobalArgs {
     #[arg(long = "endpoint-url", global = true, value_name = "URL")]
     pub(crate) endpoint_url: Option<String>,
     /// The formatting style for command output.
-    #[arg(long, global = true, value_name = "FORMAT", value_parser = ["json", "text"])]
+    #[arg(long, global = true, value_name = "FORMAT", value_parser = ["json", "text", "table", "yaml", "yaml-stream", "off"])]
     pub(crate) output: Option<String>,
     /// A JMESPath query to use in filtering the response data.
     #[arg(long, global = true, value_name = "QUERY")]
@@ -97,15 +101,18 @@ pub(crate) struct GlobalArgs {
     /// The maximum socket read time in seconds (0: wait forever).
     #[arg(long = "cli-read-timeout", global = true, value_name = "SECONDS")]
     pub(crate) read_timeout: Option<u64>,
-    /// Accepted for compatibility: rolecall's commands here return single pages.
+    /// Disable automatic pagination: make one call and print its page.
     #[arg(long = "no-paginate", global = true)]
     pub(crate) no_paginate: bool,
     /// Turn on debug logging.
     #[arg(long, global = true)]
     pub(crate) debug: bool,
-    /// Disable the pager (rolecall never pages; accepted for compatibility).
+    /// Disable the pager for output.
     #[arg(long = "no-cli-pager", global = true)]
     pub(crate) no_cli_pager: bool,
+    /// Turn on/off color output (table format).
+    #[arg(long, global = true, value_name = "WHEN", value_parser = ["on", "off", "auto"])]
+    pub(crate) color: Option<String>,
 }
 
 /// Everything a client command needs: the environment, the files, the resolved profile.
@@ -229,4 +236,18 @@ impl Session {
             .or_else(|| profile.and_then(|p| p.get("output").map(str::to_owned)))
             .unwrap_or_else(|| "json".to_owned())
     }
+}
+
+/// Writes a new private file (mode 0600) atomically: temp file, fsync, rename.
+pub(crate) fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

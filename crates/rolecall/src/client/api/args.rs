@@ -1,0 +1,484 @@
+//! An operation's command line, read the way the AWS CLI reads it: one `--option` per input
+//! member (named by botocore's rule), booleans as `--flag` / `--no-flag`, lists taking every
+//! following value, structures as JSON or shorthand, `file://` and `fileb://` values, and
+//! `--cli-input-json`, `--generate-cli-skeleton`, and the paging options on paginated
+//! operations.
+
+use rolecall_service_model::{Kind, Member, Operation, Service};
+use serde_json::{Map, Value};
+
+use super::shorthand;
+use crate::client::CliError;
+
+/// What the command line asked for.
+#[derive(Debug, Default)]
+pub(crate) struct OpArgs {
+    /// Input members given as options, by wire name.
+    pub(crate) values: Map<String, Value>,
+    /// `--cli-input-json`.
+    pub(crate) cli_input_json: Option<String>,
+    /// `--generate-cli-skeleton [input|output]`.
+    pub(crate) skeleton: Option<String>,
+    /// `--starting-token`.
+    pub(crate) starting_token: Option<String>,
+    /// `--page-size`.
+    pub(crate) page_size: Option<i64>,
+    /// `--max-items` (total items when paging).
+    pub(crate) max_items: Option<i64>,
+    /// A service paging parameter (`--marker`) was given: pagination is off.
+    pub(crate) manual_paging: bool,
+    /// `help` was given.
+    pub(crate) help: bool,
+    /// `--outfile` of `iam create-virtual-mfa-device`.
+    pub(crate) outfile: Option<String>,
+    /// `--bootstrap-method` of `iam create-virtual-mfa-device`.
+    pub(crate) bootstrap_method: Option<String>,
+}
+
+/// The options an operation takes besides its input members.
+pub(crate) fn extra_options(
+    service: &Service,
+    op: &Operation,
+) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if op.paginator.is_some() {
+        out.push(("starting-token", "string"));
+        out.push(("page-size", "integer"));
+        out.push(("max-items", "integer"));
+    }
+    if service.cli_name == "iam" && op.name == "CreateVirtualMFADevice" {
+        out.push(("outfile", "string"));
+        out.push(("bootstrap-method", "string"));
+    }
+    out.push(("cli-input-json", "string"));
+    out.push(("generate-cli-skeleton", "string"));
+    out
+}
+
+/// The input members of an operation.
+pub(crate) fn members(
+    service: &Service,
+    op: &Operation,
+) -> (&'static [Member], &'static [&'static str]) {
+    match op.input.map(|id| &service.shape(id).kind) {
+        Some(Kind::Structure { members, required }) => (members, required),
+        _ => (&[], &[]),
+    }
+}
+
+/// The argparse usage error the AWS CLI prints (exit 252).
+pub(crate) fn usage_error(program: &str, message: &str) -> CliError {
+    CliError::Usage(format!(
+        "\nusage: {program} [options] <command> <subcommand> [<subcommand> ...] [parameters]\nTo see help text, you can run:\n\n  {program} help\n  {program} <command> help\n  {program} <command> <subcommand> help\n\n{program}: error: {message}"
+    ))
+}
+
+/// Reads `file://` (text) and `fileb://` (bytes, base64 for the wire) values; `None` for
+/// anything else.
+pub(crate) fn load_paramfile(value: &str) -> Result<Option<String>, String> {
+    let (path, binary) = if let Some(p) = value.strip_prefix("file://") {
+        (p, false)
+    } else if let Some(p) = value.strip_prefix("fileb://") {
+        (p, true)
+    } else {
+        return Ok(None);
+    };
+    let expanded = match path.strip_prefix("~/") {
+        Some(rest) => match std::env::var_os("HOME") {
+            Some(home) => std::path::PathBuf::from(home).join(rest),
+            None => std::path::PathBuf::from(path),
+        },
+        None => std::path::PathBuf::from(path),
+    };
+    let bytes =
+        std::fs::read(&expanded).map_err(|e| format!("Unable to load paramfile {value}: {e}"))?;
+    if binary {
+        Ok(Some(data_encoding::BASE64.encode(&bytes)))
+    } else {
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| format!("Unable to load paramfile {value}: the file is not UTF-8 text (use fileb:// for binary data)"))
+    }
+}
+
+fn param_error(option: &str, message: &str) -> CliError {
+    CliError::Usage(format!("\nError parsing parameter '--{option}': {message}"))
+}
+
+/// Parses the tokens after the operation name.
+pub(crate) fn parse(
+    program: &str,
+    service: &Service,
+    op: &Operation,
+    tokens: &[String],
+) -> Result<OpArgs, CliError> {
+    let (members, required) = members(service, op);
+    let extras = extra_options(service, op);
+    let mut args = OpArgs::default();
+    let mut unknown: Vec<String> = Vec::new();
+    let mut raw: Vec<(&Member, Vec<String>)> = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = &tokens[i];
+        i += 1;
+        let Some(option) = token.strip_prefix("--") else {
+            if token == "help" && !args.help {
+                args.help = true;
+            } else {
+                unknown.push(token.clone());
+            }
+            continue;
+        };
+        let (name, inline) = match option.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_owned())),
+            None => (option, None),
+        };
+        // Values following an option: one, or all up to the next option for lists.
+        let mut take = |all: bool| -> Vec<String> {
+            if let Some(v) = &inline {
+                return vec![v.clone()];
+            }
+            let mut out = Vec::new();
+            while i < tokens.len() {
+                let t = &tokens[i];
+                let is_option = t.starts_with("--")
+                    || (t.starts_with('-')
+                        && t.len() > 1
+                        && t[1..].starts_with(|c: char| c.is_ascii_alphabetic()));
+                if is_option {
+                    break;
+                }
+                out.push(t.clone());
+                i += 1;
+                if !all {
+                    break;
+                }
+            }
+            out
+        };
+        if let Some((extra, ty)) = extras.iter().find(|(n, _)| *n == name) {
+            if *extra == "generate-cli-skeleton" {
+                let v = take(false);
+                let value = v.first().cloned().unwrap_or_else(|| "input".to_owned());
+                if !["input", "output"].contains(&value.as_str()) {
+                    return Err(usage_error(
+                        program,
+                        "argument --generate-cli-skeleton: Invalid choice, valid choices are:\n\ninput                                    | output                                  ",
+                    ));
+                }
+                args.skeleton = Some(value);
+                continue;
+            }
+            let v = take(false);
+            let Some(value) = v.into_iter().next() else {
+                return Err(usage_error(
+                    program,
+                    &format!("argument --{extra}: expected one argument"),
+                ));
+            };
+            let int = |value: &str| {
+                value.parse::<i64>().map_err(|_| {
+                    usage_error(
+                        program,
+                        &format!("argument --{extra}: invalid int value: '{value}'"),
+                    )
+                })
+            };
+            match *extra {
+                "starting-token" => args.starting_token = Some(value),
+                "page-size" => args.page_size = Some(int(&value)?),
+                "max-items" => args.max_items = Some(int(&value)?),
+                "cli-input-json" => {
+                    args.cli_input_json = Some(match load_paramfile(&value) {
+                        Ok(Some(content)) => content,
+                        Ok(None) => value,
+                        Err(e) => return Err(param_error(extra, &e)),
+                    });
+                }
+                "outfile" => args.outfile = Some(value),
+                "bootstrap-method" => {
+                    if !["QRCodePNG", "Base32StringSeed"].contains(&value.as_str()) {
+                        return Err(usage_error(
+                            program,
+                            "argument --bootstrap-method: Invalid choice, valid choices are:\n\nQRCodePNG                                | Base32StringSeed                        ",
+                        ));
+                    }
+                    args.bootstrap_method = Some(value);
+                }
+                _ => unreachable!("{ty}"),
+            }
+            continue;
+        }
+        let (member, negated) = match members.iter().find(|m| m.cli_name == name) {
+            Some(m) => (m, false),
+            None => match name
+                .strip_prefix("no-")
+                .and_then(|n| members.iter().find(|m| m.cli_name == n))
+                .filter(|m| matches!(service.shape(m.shape).kind, Kind::Boolean))
+            {
+                Some(m) => (m, true),
+                None => {
+                    unknown.push(token.clone());
+                    continue;
+                }
+            },
+        };
+        let kind = &service.shape(member.shape).kind;
+        match kind {
+            Kind::Boolean => {
+                if inline.is_some() {
+                    return Err(usage_error(
+                        program,
+                        &format!(
+                            "argument --{name}: ignored explicit argument '{}'",
+                            inline.unwrap_or_default()
+                        ),
+                    ));
+                }
+                args.values
+                    .insert(member.name.to_owned(), Value::Bool(!negated));
+            }
+            Kind::List { .. } => {
+                let v = take(true);
+                if v.is_empty() {
+                    return Err(usage_error(
+                        program,
+                        &format!("argument --{name}: expected at least one argument"),
+                    ));
+                }
+                raw.push((member, v));
+            }
+            _ => {
+                let v = take(false);
+                if v.is_empty() {
+                    return Err(usage_error(
+                        program,
+                        &format!("argument --{name}: expected one argument"),
+                    ));
+                }
+                raw.push((member, v));
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(CliError::Usage(format!(
+            "\nusage: {program} [options] <command> <subcommand> [<subcommand> ...] [parameters]\nTo see help text, you can run:\n\n  {program} help\n  {program} <command> help\n  {program} <command> <subcommand> help\n\nUnknown options: {}",
+            unknown.join(", ")
+        )));
+    }
+    if args.help {
+        return Ok(args);
+    }
+    for (member, values) in raw {
+        let value = unpack(service, member, values)?;
+        args.values.insert(member.name.to_owned(), value);
+    }
+    // The service's own paging parameters still work, and turn automatic paging off.
+    if let Some(p) = &op.paginator
+        && args.values.contains_key(p.input_token)
+    {
+        args.manual_paging = true;
+    }
+    if args.skeleton.is_none() && args.cli_input_json.is_none() {
+        let missing: Vec<String> = members
+            .iter()
+            .filter(|m| required.contains(&m.name) && !args.values.contains_key(m.name))
+            .map(|m| format!("--{}", m.cli_name))
+            .collect();
+        if !missing.is_empty() {
+            return Err(usage_error(
+                program,
+                &format!(
+                    "the following arguments are required: {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(args)
+}
+
+/// Turns an option's raw values into the member's value.
+fn unpack(service: &Service, member: &Member, values: Vec<String>) -> Result<Value, CliError> {
+    let name = member.cli_name;
+    let kind = &service.shape(member.shape).kind;
+    let load = |v: String| -> Result<String, CliError> {
+        match load_paramfile(&v) {
+            Ok(Some(content)) => Ok(content),
+            Ok(None) => Ok(v),
+            Err(e) => Err(param_error(name, &e)),
+        }
+    };
+    let json = |text: &str| -> Result<Value, CliError> {
+        serde_json::from_str::<Value>(text)
+            .map_err(|e| param_error(name, &format!("Invalid JSON: {e}\nJSON received: {text}")))
+    };
+    let shorthand_file_loader = |v: &str| load_paramfile(v);
+    match kind {
+        Kind::List { member: item, .. } => {
+            let mut values = values;
+            if values.len() == 1 {
+                let only = load(values.remove(0))?;
+                if only.trim_start().starts_with('[') {
+                    let mut v = json(&only)?;
+                    shorthand::conform(service, member.shape, &mut v);
+                    return Ok(v);
+                }
+                values = vec![only];
+            }
+            let item_kind = &service.shape(*item).kind;
+            let complex = !item_kind.is_scalar();
+            let looks_json = values
+                .first()
+                .is_some_and(|v| v.trim_start().starts_with(['[', '{']));
+            let mut items = Vec::new();
+            for v in values {
+                let parsed = if complex && !looks_json {
+                    shorthand::parse(&v, &shorthand_file_loader)
+                        .map_err(|e| param_error(name, &e.0))?
+                } else if complex {
+                    json(&v)?
+                } else {
+                    scalar(item_kind, &v).map_err(|e| param_error(name, &e))?
+                };
+                items.push(parsed);
+            }
+            let mut v = Value::Array(items);
+            shorthand::conform(service, member.shape, &mut v);
+            Ok(v)
+        }
+        Kind::Structure { .. } | Kind::Map { .. } => {
+            let text = load(values.into_iter().next().unwrap_or_default())?;
+            let mut v = if text.trim_start().starts_with('{') {
+                json(&text)?
+            } else if text.trim().is_empty() {
+                return Err(param_error(name, &format!("Invalid JSON:\n{text}")));
+            } else {
+                shorthand::parse(&text, &shorthand_file_loader)
+                    .map_err(|e| param_error(name, &e.0))?
+            };
+            shorthand::conform(service, member.shape, &mut v);
+            Ok(v)
+        }
+        _ => {
+            let text = load(values.into_iter().next().unwrap_or_default())?;
+            scalar(kind, &text).map_err(|e| param_error(name, &e))
+        }
+    }
+}
+
+fn scalar(kind: &Kind, text: &str) -> Result<Value, String> {
+    match kind {
+        Kind::Integer { .. } => text
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| format!("invalid literal for int() with base 10: '{text}'")),
+        Kind::Float => text
+            .trim()
+            .parse::<f64>()
+            .map(Value::from)
+            .map_err(|_| format!("could not convert string to float: '{text}'")),
+        Kind::Boolean => Ok(Value::Bool(!text.eq_ignore_ascii_case("false"))),
+        _ => Ok(Value::String(text.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rolecall_service_model::IAM;
+    use serde_json::json;
+
+    fn run(op: &str, tokens: &[&str]) -> Result<OpArgs, CliError> {
+        let op = IAM.operation(op).unwrap();
+        let tokens: Vec<String> = tokens.iter().map(|s| (*s).to_owned()).collect();
+        parse("aws", &IAM, op, &tokens)
+    }
+
+    #[test]
+    fn options_by_botocore_names_with_lists_and_shorthand() {
+        let a = run(
+            "TagRole",
+            &[
+                "--role-name",
+                "r",
+                "--tags",
+                "Key=a,Value=b",
+                "Key=c,Value=d",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            json!(a.values),
+            json!({"RoleName": "r", "Tags": [{"Key": "a", "Value": "b"}, {"Key": "c", "Value": "d"}]})
+        );
+        let a = run("UntagRole", &["--role-name=r", "--tag-keys", "a", "b"]).unwrap();
+        assert_eq!(a.values["TagKeys"], json!(["a", "b"]));
+        let a = run(
+            "TagRole",
+            &["--role-name", "r", "--tags", r#"[{"Key":"a","Value":"b"}]"#],
+        )
+        .unwrap();
+        assert_eq!(a.values["Tags"], json!([{"Key": "a", "Value": "b"}]));
+    }
+
+    #[test]
+    fn booleans_integers_and_paging() {
+        let a = run(
+            "CreatePolicyVersion",
+            &[
+                "--policy-arn",
+                "a",
+                "--policy-document",
+                "{}",
+                "--set-as-default",
+            ],
+        )
+        .unwrap();
+        assert_eq!(a.values["SetAsDefault"], true);
+        let a = run(
+            "CreatePolicyVersion",
+            &[
+                "--policy-arn",
+                "a",
+                "--policy-document",
+                "{}",
+                "--no-set-as-default",
+            ],
+        )
+        .unwrap();
+        assert_eq!(a.values["SetAsDefault"], false);
+        let a = run("ListUsers", &["--max-items", "2", "--page-size", "1"]).unwrap();
+        assert_eq!(
+            (a.max_items, a.page_size, a.manual_paging),
+            (Some(2), Some(1), false)
+        );
+        let a = run("ListUsers", &["--marker", "m"]).unwrap();
+        assert!(a.manual_paging);
+        assert!(matches!(
+            run(
+                "CreateRole",
+                &["--role-name", "r", "--max-session-duration", "x"]
+            ),
+            Err(CliError::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn missing_and_unknown_options_are_usage_errors() {
+        let Err(CliError::Usage(m)) = run("CreateUser", &[]) else {
+            panic!()
+        };
+        assert!(
+            m.ends_with("aws: error: the following arguments are required: --user-name"),
+            "{m}"
+        );
+        let Err(CliError::Usage(m)) = run("GetUser", &["--bogus", "x"]) else {
+            panic!()
+        };
+        assert!(m.ends_with("Unknown options: --bogus, x"), "{m}");
+        assert!(run("CreateUser", &["--cli-input-json", "{\"UserName\": \"a\"}"]).is_ok());
+        assert!(run("CreateUser", &["help"]).unwrap().help);
+    }
+}
