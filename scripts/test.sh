@@ -10,7 +10,7 @@ say() { printf '\n== %s\n' "$*"; }
 
 # --- Python peers: awscli, boto3 and moto's server, pinned in requirements-test.txt.
 say "Python peers (.venv)"
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import boto3, moto, awscli" 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import boto3, moto, awscli, ruamel.yaml" 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 fi

@@ -58,6 +58,15 @@ fn invoked_name() -> String {
         .unwrap_or_else(|| "rolecall".to_owned())
 }
 
+/// `--debug`: the call's progress on stderr.
+fn init_debug() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -72,11 +81,7 @@ fn main() -> ExitCode {
         }
     };
     if cli.global.debug {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .with_writer(std::io::stderr)
-            .try_init();
+        init_debug();
     }
     if let Command::Completion { shell } = &cli.command {
         use clap::CommandFactory;
@@ -105,6 +110,9 @@ fn main() -> ExitCode {
             };
             let mut global = cli.global.clone();
             client::api::split_globals(&a.args, &mut global).and_then(|tokens| {
+                if global.debug && !cli.global.debug {
+                    init_debug();
+                }
                 Session::load(global).and_then(|s| {
                     client::api::run(service, &tokens, &s, &invoked_name()).map(|r| (r, s))
                 })

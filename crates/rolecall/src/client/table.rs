@@ -425,7 +425,11 @@ mod tests {
         // The AWS CLI's output for this response on an 80-column terminal (vertical layout,
         // since the one-row table is wider than 80).
         let v = serde_json::json!({"UserId": "AIDAVRKTNAEM7CGROJXPG", "Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/admin"});
-        let mut t = MultiTable { sections: Vec::new(), width: 80, color: false };
+        let mut t = MultiTable {
+            sections: Vec::new(),
+            width: 80,
+            color: false,
+        };
         build(&mut t, Some("GetCallerIdentity"), &v, 0);
         assert_eq!(
             t.render(),

@@ -230,6 +230,24 @@ fn client_role_profiles_cache_mfa_and_errors() {
     );
 }
 
+/// Every `iam` and `sts` command form next to the real AWS CLI on one server: the same bytes
+/// in json, text and table, pagination and NextToken interchange, input forms, errors, and
+/// yaml checked against ruamel.yaml.
+#[test]
+fn client_iam_commands_match_the_aws_cli() {
+    let Some(py) = python() else { return };
+    let server = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
+    let admin = server.bootstrap("131313131313", "admin");
+    let mut env = py_env(&server, &[admin]);
+    env.push(("RC_BIN".into(), bin().display().to_string()));
+    env.push(("RC_PYTHON".into(), py.display().to_string()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        run_python(&py, &py_dir().join("client_iam.py"), &env).trim(),
+        "iam client ok"
+    );
+}
+
 /// `configure` (prompts) and `configure set` give the same prompts and files as the AWS CLI.
 #[test]
 fn client_configure_matches_the_aws_cli() {

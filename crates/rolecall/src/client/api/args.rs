@@ -69,7 +69,7 @@ pub(crate) fn members(
 /// The argparse usage error the AWS CLI prints (exit 252).
 pub(crate) fn usage_error(program: &str, message: &str) -> CliError {
     CliError::Usage(format!(
-        "\nusage: {program} [options] <command> <subcommand> [<subcommand> ...] [parameters]\nTo see help text, you can run:\n\n  {program} help\n  {program} <command> help\n  {program} <command> <subcommand> help\n\n{program}: error: {message}"
+        "usage: {program} [options] <command> <subcommand> [<subcommand> ...] [parameters]\nTo see help text, you can run:\n\n  {program} help\n  {program} <command> help\n  {program} <command> <subcommand> help\n{program}: error: {message}"
     ))
 }
 
@@ -90,8 +90,18 @@ pub(crate) fn load_paramfile(value: &str) -> Result<Option<String>, String> {
         },
         None => std::path::PathBuf::from(path),
     };
-    let bytes =
-        std::fs::read(&expanded).map_err(|e| format!("Unable to load paramfile {value}: {e}"))?;
+    let bytes = std::fs::read(&expanded).map_err(|e| {
+        // Python's wording: `[Errno 2] No such file or directory: 'path'`.
+        let text = e.to_string();
+        let reason = text.split(" (os error").next().unwrap_or(&text).to_owned();
+        match e.raw_os_error() {
+            Some(n) => format!(
+                "Unable to load paramfile {value}: [Errno {n}] {reason}: '{}'",
+                expanded.display()
+            ),
+            None => format!("Unable to load paramfile {value}: {reason}"),
+        }
+    })?;
     if binary {
         Ok(Some(data_encoding::BASE64.encode(&bytes)))
     } else {
@@ -262,7 +272,7 @@ pub(crate) fn parse(
     }
     if !unknown.is_empty() {
         return Err(CliError::Usage(format!(
-            "\nusage: {program} [options] <command> <subcommand> [<subcommand> ...] [parameters]\nTo see help text, you can run:\n\n  {program} help\n  {program} <command> help\n  {program} <command> <subcommand> help\n\nUnknown options: {}",
+            "usage: {program} [options] <command> <subcommand> [<subcommand> ...] [parameters]\nTo see help text, you can run:\n\n  {program} help\n  {program} <command> help\n  {program} <command> <subcommand> help\n\nUnknown options: {}",
             unknown.join(", ")
         )));
     }
