@@ -2,7 +2,8 @@
 # Client benchmark: rolecall against the real AWS CLI (awscli v1 from PyPI) in one run, with
 # hyperfine, against a local rolecall server: `sts get-caller-identity --profile ROLE` with a
 # warm role cache, `configure export-credentials --profile ROLE` warm and `configure
-# list-profiles` (v2-only commands the v1 CLI lacks; its bare start-up is shown for scale).
+# list-profiles` (v2-only commands the v1 CLI lacks; its bare start-up is shown for scale), and
+# two IAM commands (a paginated list, a table) with the default profile's keys.
 # Usage: scripts/bench-client.sh [runs]   (default 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,8 +54,15 @@ hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/v2.md" \
   -n "rolecall configure export-credentials --profile ops" "$rc configure export-credentials --profile ops" \
   -n "rolecall configure list-profiles" "$rc configure list-profiles" \
   -n "aws --version (the AWS CLI's start-up alone)" "$aws --version" >&2
+hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/iam.md" \
+  -n "rolecall iam list-roles" "$rc iam list-roles" \
+  -n "aws iam list-roles" "$aws iam list-roles" \
+  -n "rolecall iam get-role --role-name Ops --output table" "$rc iam get-role --role-name Ops --output table" \
+  -n "aws iam get-role --role-name Ops --output table" "$aws iam get-role --role-name Ops --output table" >&2
 echo "Machine: $(nproc) cores; server and clients on the same machine; role cache warm; $runs runs each."
 echo
 cat "$work/gci.md"
 echo
 cat "$work/v2.md"
+echo
+cat "$work/iam.md"

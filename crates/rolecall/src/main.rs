@@ -86,7 +86,13 @@ fn main() -> ExitCode {
     if let Command::Completion { shell } = &cli.command {
         use clap::CommandFactory;
         let name = invoked_name();
-        clap_complete::generate(*shell, &mut Cli::command(), name, &mut std::io::stdout());
+        let mut command = Cli::command();
+        for service in rolecall_service_model::Service::all() {
+            command = command.mut_subcommand(service.cli_name, |c| {
+                client::api::help::completion_command(service, c)
+            });
+        }
+        clap_complete::generate(*shell, &mut command, name, &mut std::io::stdout());
         return ExitCode::SUCCESS;
     }
     let result = match &cli.command {

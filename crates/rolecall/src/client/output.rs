@@ -90,11 +90,12 @@ fn restore_order(original: &Value, expression: &str, result: &mut Value) {
     reorder(result, &key);
 }
 
-/// Renders a response in the chosen format (`title` heads a table: the operation name).
-pub(crate) fn render(value: &Value, format: &str, title: &str) -> String {
+/// Renders a response in the chosen format (`title` heads a table: the operation name;
+/// `color` styles its cells as the AWS CLI does on a terminal).
+pub(crate) fn render(value: &Value, format: &str, title: &str, color: bool) -> String {
     match format {
         "text" => text(value),
-        "table" => table(value, title),
+        "table" => table(value, title, color),
         "yaml" => {
             if value.as_object().is_some_and(Map::is_empty) {
                 String::new()
@@ -260,10 +261,10 @@ mod tests {
     fn json_keeps_model_order_and_aws_indentation() {
         let v = serde_json::json!({"UserId": "AIDA", "Account": "1", "Arn": "arn"});
         assert_eq!(
-            render(&v, "json", "X"),
+            render(&v, "json", "X", false),
             "{\n    \"UserId\": \"AIDA\",\n    \"Account\": \"1\",\n    \"Arn\": \"arn\"\n}\n"
         );
-        assert_eq!(render(&serde_json::json!({}), "json", "X"), "");
+        assert_eq!(render(&serde_json::json!({}), "json", "X", false), "");
     }
 
     #[test]

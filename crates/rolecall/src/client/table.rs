@@ -4,9 +4,8 @@
 
 use serde_json::Value;
 
-/// Renders `value` as the AWS CLI's table, headed by `title`.
-pub(crate) fn table(value: &Value, title: &str) -> String {
-    let color = std::io::IsTerminal::is_terminal(&std::io::stdout());
+/// Renders `value` as the AWS CLI's table, headed by `title`, coloured or not.
+pub(crate) fn table(value: &Value, title: &str, color: bool) -> String {
     let mut t = MultiTable {
         sections: Vec::new(),
         width: terminal_width(),

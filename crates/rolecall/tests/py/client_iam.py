@@ -254,4 +254,36 @@ assert code == 0 and out.count("\n- ") + out.startswith("- ") == 3, out
 code, out, _ = run(RC, ["iam", "list-users", "--output", "off"])
 assert code == 0 and out == ""
 
+# --- on a terminal: the pager (AWS_PAGER), and --no-cli-pager ----------------------------------------
+import pty  # noqa: E402
+
+
+def on_terminal(args, extra_env):
+    main, sub = pty.openpty()
+    p = subprocess.Popen([RC, *args], env={**env, **extra_env}, stdout=sub, stderr=subprocess.PIPE, cwd=home)
+    os.close(sub)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    p.wait(timeout=60)
+    os.close(main)
+    return p.returncode, b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+expected = run(RC, ["iam", "get-user", "--user-name", "rc-u1"])[1]
+code, shown = on_terminal(["iam", "get-user", "--user-name", "rc-u1"], {"AWS_PAGER": f"cat > {home}/paged.txt"})
+assert code == 0 and shown == "", shown
+with open(f"{home}/paged.txt") as f:
+    assert f.read() == expected
+code, shown = on_terminal(["iam", "get-user", "--user-name", "rc-u1", "--no-cli-pager"], {"AWS_PAGER": f"cat > {home}/unused.txt"})
+assert code == 0 and shown == expected and not os.path.exists(f"{home}/unused.txt"), shown
+code, shown = on_terminal(["iam", "get-user", "--user-name", "rc-u1", "--output", "table", "--color", "on"], {"AWS_PAGER": ""})
+assert code == 0 and "\x1b[1m\x1b[34m" in shown, shown
+
 print("iam client ok")

@@ -270,3 +270,33 @@ fn output_tree(
     }
     stack.pop();
 }
+
+/// The service's operations and their options as clap subcommands, so that the generated
+/// shell completion scripts complete `iam <operation> --<option>`.
+pub(crate) fn completion_command(service: &Service, command: clap::Command) -> clap::Command {
+    let mut command = command
+        .mut_arg("args", |a| a.hide(true))
+        .subcommand_required(false);
+    for op in service.operations {
+        let mut sub = clap::Command::new(op.cli_name);
+        let (members, _) = args::members(service, op);
+        for m in members {
+            sub = sub.arg(clap::Arg::new(m.cli_name).long(m.cli_name));
+            if matches!(service.shape(m.shape).kind, Kind::Boolean) {
+                // clap ids are 'static; this runs once, in a process that prints and exits.
+                let negated: &'static str =
+                    Box::leak(format!("no-{}", m.cli_name).into_boxed_str());
+                sub = sub.arg(
+                    clap::Arg::new(negated)
+                        .long(negated)
+                        .action(clap::ArgAction::SetTrue),
+                );
+            }
+        }
+        for (name, _) in args::extra_options(service, op) {
+            sub = sub.arg(clap::Arg::new(name).long(name));
+        }
+        command = command.subcommand(sub);
+    }
+    command
+}

@@ -273,6 +273,11 @@ fn finish(
 ) -> Result<Rendered, CliError> {
     let query = session.global.query.as_deref();
     let title = op.name;
+    let color = match session.global.color.as_deref() {
+        Some("on") => true,
+        Some("off") => false,
+        _ => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    };
     match (response, format) {
         (Response::Paged(pages), "text") => {
             let p = op
@@ -313,7 +318,7 @@ fn finish(
                 .as_ref()
                 .expect("paged operations have a paginator");
             let v = output::query(&pages.full_result(p), query).map_err(CliError::Usage)?;
-            Ok(Rendered::text(output::render(&v, format, title)))
+            Ok(Rendered::text(output::render(&v, format, title, color)))
         }
         (Response::Single(v), "yaml-stream") => {
             let v = output::query(&v, query).map_err(CliError::Usage)?;
@@ -321,7 +326,7 @@ fn finish(
         }
         (Response::Single(v), _) => {
             let v = output::query(&v, query).map_err(CliError::Usage)?;
-            Ok(Rendered::text(output::render(&v, format, title)))
+            Ok(Rendered::text(output::render(&v, format, title, color)))
         }
     }
 }
