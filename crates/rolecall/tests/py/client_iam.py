@@ -254,6 +254,11 @@ assert code == 0 and out.count("\n- ") + out.startswith("- ") == 3, out
 code, out, _ = run(RC, ["iam", "list-users", "--output", "off"])
 assert code == 0 and out == ""
 
+# Shell completions know the operations and their options.
+for shell in ["bash", "zsh", "fish"]:
+    code, out, err = run(RC, ["completion", shell])
+    assert code == 0 and "create-virtual-mfa-device" in out and "virtual-mfa-device-name" in out and "starting-token" in out, (shell, err)
+
 # --- on a terminal: the pager (AWS_PAGER), and --no-cli-pager ----------------------------------------
 import pty  # noqa: E402
 

@@ -293,8 +293,11 @@ pub(crate) fn completion_command(service: &Service, command: clap::Command) -> c
                 );
             }
         }
+        // The paging --max-items replaces the operation's own MaxItems.
         for (name, _) in args::extra_options(service, op) {
-            sub = sub.arg(clap::Arg::new(name).long(name));
+            if !members.iter().any(|m| m.cli_name == name) {
+                sub = sub.arg(clap::Arg::new(name).long(name));
+            }
         }
         command = command.subcommand(sub);
     }
