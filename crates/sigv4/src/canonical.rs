@@ -41,7 +41,10 @@ pub fn uri_encode(text: &str, keep_slash: bool) -> String {
     out
 }
 
-fn percent_decode(text: &str) -> String {
+/// Decodes `%XX` escapes (malformed ones are kept as they are; invalid UTF-8 is replaced, as
+/// Python's `unquote` does). `+` is not a space here.
+#[must_use]
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

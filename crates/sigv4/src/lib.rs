@@ -7,7 +7,9 @@ mod canonical;
 mod parse;
 mod time_check;
 
-pub use canonical::{CanonicalInput, UNSIGNED_PAYLOAD, canonical_request, hex_sha256, uri_encode};
+pub use canonical::{
+    CanonicalInput, UNSIGNED_PAYLOAD, canonical_request, hex_sha256, percent_decode, uri_encode,
+};
 pub use parse::{AuthStyle, ParsedAuth, parse_authorization};
 pub use time_check::{MAX_CLOCK_SKEW_SECONDS, check_clock_skew, format_amz_date, parse_amz_date};
 

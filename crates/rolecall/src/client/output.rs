@@ -34,9 +34,9 @@ pub(crate) fn query(value: &Value, expression: Option<&str>) -> Result<Value, St
     };
     let compiled = jmespath::compile(expression)
         .map_err(|e| format!("Bad value for --query {expression}: {e}"))?;
-    let data = jmespath::Variable::from_json(&value.to_string())?;
+    // Searched as it is: no round trip through JSON text.
     let result = compiled
-        .search(data)
+        .search(value)
         .map_err(|e| format!("Bad value for --query {expression}: {e}"))?;
     let mut v = serde_json::to_value(&*result).map_err(|e| e.to_string())?;
     restore_order(value, expression, &mut v);

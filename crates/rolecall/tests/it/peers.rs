@@ -214,20 +214,28 @@ fn boto3_every_iam_operation() {
     run_script("iam_inventory.py", &["999999999999"]);
 }
 
-/// The rolecall client against the rolecall server, next to the real AWS CLI.
-#[test]
-fn client_role_profiles_cache_mfa_and_errors() {
+/// Runs a client script with `RC_BIN` and `RC_PYTHON` set and, when `account` is given, a
+/// rolecall server (SQLite) with that account's administrator; the script prints `expected`.
+fn run_client_script(script: &str, account: Option<&str>, expected: &str) {
     let Some(py) = python() else { return };
-    let server = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
-    let admin = server.bootstrap("121212121212", "admin");
-    let mut env = py_env(&server, &[admin]);
+    let server = account.map(|_| Server::start(bin(), rolecall_test_support::Backend::Sqlite));
+    let mut env = match (&server, account) {
+        (Some(server), Some(account)) => py_env(server, &[server.bootstrap(account, "admin")]),
+        _ => Vec::new(),
+    };
     env.push(("RC_BIN".into(), bin().display().to_string()));
     env.push(("RC_PYTHON".into(), py.display().to_string()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(
-        run_python(&py, &py_dir().join("client_roles.py"), &env).trim(),
-        "client ok"
+        run_python(&py, &py_dir().join(script), &env).trim(),
+        expected
     );
+}
+
+/// The rolecall client against the rolecall server, next to the real AWS CLI.
+#[test]
+fn client_role_profiles_cache_mfa_and_errors() {
+    run_client_script("client_roles.py", Some("121212121212"), "client ok");
 }
 
 /// Every `iam` and `sts` command form next to the real AWS CLI on one server: the same bytes
@@ -235,62 +243,23 @@ fn client_role_profiles_cache_mfa_and_errors() {
 /// yaml checked against ruamel.yaml.
 #[test]
 fn client_iam_commands_match_the_aws_cli() {
-    let Some(py) = python() else { return };
-    let server = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
-    let admin = server.bootstrap("131313131313", "admin");
-    let mut env = py_env(&server, &[admin]);
-    env.push(("RC_BIN".into(), bin().display().to_string()));
-    env.push(("RC_PYTHON".into(), py.display().to_string()));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(
-        run_python(&py, &py_dir().join("client_iam.py"), &env).trim(),
-        "iam client ok"
-    );
+    run_client_script("client_iam.py", Some("131313131313"), "iam client ok");
 }
 
 /// `configure` (prompts) and `configure set` give the same prompts and files as the AWS CLI.
 #[test]
 fn client_configure_matches_the_aws_cli() {
-    let Some(py) = python() else { return };
-    let bin_path = bin().display().to_string();
-    let py_path = py.display().to_string();
-    let env = [
-        ("RC_BIN", bin_path.as_str()),
-        ("RC_PYTHON", py_path.as_str()),
-    ];
-    assert_eq!(
-        run_python(&py, &py_dir().join("client_configure.py"), &env).trim(),
-        "configure ok"
-    );
+    run_client_script("client_configure.py", None, "configure ok");
 }
 
 /// The client against moto's server, an STS that rolecall did not write.
 #[test]
 fn client_against_moto() {
-    let Some(py) = python() else { return };
-    let bin_path = bin().display().to_string();
-    let py_path = py.display().to_string();
-    let env = [
-        ("RC_BIN", bin_path.as_str()),
-        ("RC_PYTHON", py_path.as_str()),
-    ];
-    assert_eq!(
-        run_python(&py, &py_dir().join("client_moto.py"), &env).trim(),
-        "moto ok"
-    );
+    run_client_script("client_moto.py", None, "moto ok");
 }
 
 /// The client over HTTPS with a private CA, `--ca-bundle`, `AWS_CA_BUNDLE` and `--no-verify-ssl`.
 #[test]
 fn client_over_https() {
-    let Some(py) = python() else { return };
-    let server = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
-    let admin = server.bootstrap("131313131313", "admin");
-    let mut env = py_env(&server, &[admin]);
-    env.push(("RC_BIN".into(), bin().display().to_string()));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(
-        run_python(&py, &py_dir().join("client_tls.py"), &env).trim(),
-        "tls ok"
-    );
+    run_client_script("client_tls.py", Some("131313131313"), "tls ok");
 }

@@ -35,23 +35,36 @@ pub(crate) struct OpArgs {
     pub(crate) bootstrap_method: Option<String>,
 }
 
+/// An option an operation takes besides its input members.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Extra {
+    /// The option name without dashes.
+    pub(crate) name: &'static str,
+    /// Its value type, as help pages show it.
+    pub(crate) type_name: &'static str,
+    /// Whether the command refuses to run without it.
+    pub(crate) required: bool,
+}
+
 /// The options an operation takes besides its input members.
-pub(crate) fn extra_options(
-    service: &Service,
-    op: &Operation,
-) -> Vec<(&'static str, &'static str)> {
+pub(crate) fn extra_options(service: &Service, op: &Operation) -> Vec<Extra> {
+    let extra = |name, type_name, required| Extra {
+        name,
+        type_name,
+        required,
+    };
     let mut out = Vec::new();
     if op.paginator.is_some() {
-        out.push(("starting-token", "string"));
-        out.push(("page-size", "integer"));
-        out.push(("max-items", "integer"));
+        out.push(extra("starting-token", "string", false));
+        out.push(extra("page-size", "integer", false));
+        out.push(extra("max-items", "integer", false));
     }
     if service.cli_name == "iam" && op.name == "CreateVirtualMFADevice" {
-        out.push(("outfile", "string"));
-        out.push(("bootstrap-method", "string"));
+        out.push(extra("outfile", "string", true));
+        out.push(extra("bootstrap-method", "string", true));
     }
-    out.push(("cli-input-json", "string"));
-    out.push(("generate-cli-skeleton", "string"));
+    out.push(extra("cli-input-json", "string", false));
+    out.push(extra("generate-cli-skeleton", "string", false));
     out
 }
 
@@ -66,11 +79,16 @@ pub(crate) fn members(
     }
 }
 
+/// The AWS CLI's usage lines, printed before a command-line error.
+fn usage(program: &str) -> String {
+    format!(
+        "usage: {program} [options] <command> <subcommand> [<subcommand> ...] [parameters]\nTo see help text, you can run:\n\n  {program} help\n  {program} <command> help\n  {program} <command> <subcommand> help\n"
+    )
+}
+
 /// The argparse usage error the AWS CLI prints (exit 252).
 pub(crate) fn usage_error(program: &str, message: &str) -> CliError {
-    CliError::Usage(format!(
-        "usage: {program} [options] <command> <subcommand> [<subcommand> ...] [parameters]\nTo see help text, you can run:\n\n  {program} help\n  {program} <command> help\n  {program} <command> <subcommand> help\n{program}: error: {message}"
-    ))
+    CliError::Usage(format!("{}{program}: error: {message}", usage(program)))
 }
 
 /// Reads `file://` (text) and `fileb://` (bytes, base64 for the wire) values; `None` for
@@ -166,8 +184,8 @@ pub(crate) fn parse(
             }
             out
         };
-        if let Some((extra, ty)) = extras.iter().find(|(n, _)| *n == name) {
-            if *extra == "generate-cli-skeleton" {
+        if let Some(extra) = extras.iter().find(|e| e.name == name).map(|e| e.name) {
+            if extra == "generate-cli-skeleton" {
                 let v = take(false);
                 let value = v.first().cloned().unwrap_or_else(|| "input".to_owned());
                 if !["input", "output"].contains(&value.as_str()) {
@@ -194,7 +212,7 @@ pub(crate) fn parse(
                     )
                 })
             };
-            match *extra {
+            match extra {
                 "starting-token" => args.starting_token = Some(value),
                 "page-size" => args.page_size = Some(int(&value)?),
                 "max-items" => args.max_items = Some(int(&value)?),
@@ -215,7 +233,7 @@ pub(crate) fn parse(
                     }
                     args.bootstrap_method = Some(value);
                 }
-                _ => unreachable!("{ty}"),
+                _ => unreachable!("{extra} is handled above"),
             }
             continue;
         }
@@ -272,7 +290,8 @@ pub(crate) fn parse(
     }
     if !unknown.is_empty() {
         return Err(CliError::Usage(format!(
-            "usage: {program} [options] <command> <subcommand> [<subcommand> ...] [parameters]\nTo see help text, you can run:\n\n  {program} help\n  {program} <command> help\n  {program} <command> <subcommand> help\n\nUnknown options: {}",
+            "{}\nUnknown options: {}",
+            usage(program),
             unknown.join(", ")
         )));
     }
@@ -289,12 +308,29 @@ pub(crate) fn parse(
     {
         args.manual_paging = true;
     }
-    if args.skeleton.is_none() && args.cli_input_json.is_none() {
-        let missing: Vec<String> = members
-            .iter()
-            .filter(|m| required.contains(&m.name) && !args.values.contains_key(m.name))
-            .map(|m| format!("--{}", m.cli_name))
-            .collect();
+    // Required options, in the order the AWS CLI lists them; --cli-input-json may carry the
+    // input members instead, and a skeleton needs nothing.
+    if args.skeleton.is_none() {
+        let mut missing: Vec<String> = Vec::new();
+        if args.cli_input_json.is_none() {
+            missing.extend(
+                members
+                    .iter()
+                    .filter(|m| required.contains(&m.name) && !args.values.contains_key(m.name))
+                    .map(|m| format!("--{}", m.cli_name)),
+            );
+        }
+        let given = |name: &str| match name {
+            "outfile" => args.outfile.is_some(),
+            "bootstrap-method" => args.bootstrap_method.is_some(),
+            _ => true,
+        };
+        missing.extend(
+            extras
+                .iter()
+                .filter(|e| e.required && !given(e.name))
+                .map(|e| format!("--{}", e.name)),
+        );
         if !missing.is_empty() {
             return Err(usage_error(
                 program,

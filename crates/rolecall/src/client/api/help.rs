@@ -95,14 +95,12 @@ pub(crate) fn operation_help(service: &Service, op: &Operation, program: &str) -
             if req { arg } else { format!("[{arg}]") }
         );
     }
-    for (name, _) in args::extra_options(service, op) {
-        let required_extra =
-            op.name == "CreateVirtualMFADevice" && matches!(name, "outfile" | "bootstrap-method");
-        let arg = format!("--{name} <value>");
+    for extra in args::extra_options(service, op) {
+        let arg = format!("--{} <value>", extra.name);
         let _ = writeln!(
             out,
             "          {}",
-            if required_extra {
+            if extra.required {
                 arg
             } else {
                 format!("[{arg}]")
@@ -134,7 +132,10 @@ pub(crate) fn operation_help(service: &Service, op: &Operation, program: &str) -
         }
         out.push('\n');
     }
-    for (name, ty) in args::extra_options(service, op) {
+    for args::Extra {
+        name, type_name, ..
+    } in args::extra_options(service, op)
+    {
         let what = match name {
             "starting-token" => {
                 "A token to specify where to start paginating: the NextToken from a previously truncated response."
@@ -158,7 +159,7 @@ pub(crate) fn operation_help(service: &Service, op: &Operation, program: &str) -
                 "Prints a JSON skeleton to standard output without sending an API request: 'input' (the default) for --cli-input-json, 'output' for a sample of the output."
             }
         };
-        let _ = writeln!(out, "       --{name} ({ty})\n          {what}\n");
+        let _ = writeln!(out, "       --{name} ({type_name})\n          {what}\n");
     }
     let _ = writeln!(out, "OUTPUT");
     match op.output.map(|id| &service.shape(id).kind) {
@@ -294,9 +295,9 @@ pub(crate) fn completion_command(service: &Service, command: clap::Command) -> c
             }
         }
         // The paging --max-items replaces the operation's own MaxItems.
-        for (name, _) in args::extra_options(service, op) {
-            if !members.iter().any(|m| m.cli_name == name) {
-                sub = sub.arg(clap::Arg::new(name).long(name));
+        for extra in args::extra_options(service, op) {
+            if !members.iter().any(|m| m.cli_name == extra.name) {
+                sub = sub.arg(clap::Arg::new(extra.name).long(extra.name));
             }
         }
         command = command.subcommand(sub);

@@ -11,8 +11,8 @@ pub(crate) mod shorthand;
 pub(crate) mod xml;
 
 use clap::{Args as _, FromArgMatches as _};
-use rolecall_credentials::{CredentialsError, QueryClient};
-use rolecall_service_model::{Operation, Service};
+use rolecall_credentials::QueryClient;
+use rolecall_service_model::{Operation, Paginator, Service};
 use serde_json::{Map, Value};
 
 use super::output::{self, Rendered};
@@ -158,24 +158,6 @@ pub(crate) fn run(
             .unwrap_or_else(|| Value::Object(Map::new()));
         return finish(session, op, &format, Response::Single(v));
     }
-    if op.name == "CreateVirtualMFADevice"
-        && (parsed.outfile.is_none() || parsed.bootstrap_method.is_none())
-    {
-        let mut missing = Vec::new();
-        if parsed.outfile.is_none() {
-            missing.push("--outfile");
-        }
-        if parsed.bootstrap_method.is_none() {
-            missing.push("--bootstrap-method");
-        }
-        return Err(args::usage_error(
-            program,
-            &format!(
-                "the following arguments are required: {}",
-                missing.join(", ")
-            ),
-        ));
-    }
     let credentials = session.credentials()?;
     let region = session.region().unwrap_or_else(|| "us-east-1".to_owned());
     let endpoint = session.endpoint(service.cli_name, &region);
@@ -201,13 +183,7 @@ pub(crate) fn run(
             .iter()
             .map(|(k, v)| (k.as_str(), v.clone()))
             .collect();
-        let raw = client
-            .call_raw(op.name, &borrowed, &credentials)
-            .map_err(|e| match e {
-                CredentialsError::Service { .. } => CliError::Service(e.to_string()),
-                CredentialsError::Transport(_) => CliError::Network(e.to_string()),
-                other => CliError::Other(other.to_string()),
-            })?;
+        let raw = client.call_raw(op.name, &borrowed, &credentials)?;
         parse_response(service, op, &raw.body, ts)
     };
     let response = match (&op.paginator, paginate) {
@@ -241,7 +217,7 @@ pub(crate) fn run(
                     call(&request)
                 },
             )?;
-            Response::Paged(pages)
+            Response::Paged(p, pages)
         }
         _ => Response::Single(call(&input_value)?),
     };
@@ -262,7 +238,7 @@ pub(crate) fn run(
 /// A response: one, or the pages of a paginated call.
 pub(crate) enum Response {
     Single(Value),
-    Paged(paginate::Pages),
+    Paged(&'static Paginator, paginate::Pages),
 }
 
 fn finish(
@@ -279,11 +255,7 @@ fn finish(
         _ => std::io::IsTerminal::is_terminal(&std::io::stdout()),
     };
     match (response, format) {
-        (Response::Paged(pages), "text") => {
-            let p = op
-                .paginator
-                .as_ref()
-                .expect("paged operations have a paginator");
+        (Response::Paged(p, pages), "text") => {
             let mut out = String::new();
             for page in pages.text_pages(p) {
                 let v = output::query(&page, query).map_err(CliError::Usage)?;
@@ -296,7 +268,7 @@ fn finish(
             }
             Ok(Rendered::text(out))
         }
-        (Response::Paged(pages), "yaml-stream") => {
+        (Response::Paged(_, pages), "yaml-stream") => {
             let mut out = String::new();
             for (i, page) in pages.pages.iter().enumerate() {
                 let mut page = page.clone();
@@ -308,21 +280,13 @@ fn finish(
                     }
                 }
                 let v = output::query(&page, query).map_err(CliError::Usage)?;
-                out.push_str(&output::yaml(&Value::Array(vec![v])));
+                out.push_str(&output::render(&v, format, title, color));
             }
             Ok(Rendered::text(out))
         }
-        (Response::Paged(pages), _) => {
-            let p = op
-                .paginator
-                .as_ref()
-                .expect("paged operations have a paginator");
+        (Response::Paged(p, pages), _) => {
             let v = output::query(&pages.full_result(p), query).map_err(CliError::Usage)?;
             Ok(Rendered::text(output::render(&v, format, title, color)))
-        }
-        (Response::Single(v), "yaml-stream") => {
-            let v = output::query(&v, query).map_err(CliError::Usage)?;
-            Ok(Rendered::text(output::yaml(&Value::Array(vec![v]))))
         }
         (Response::Single(v), _) => {
             let v = output::query(&v, query).map_err(CliError::Usage)?;

@@ -79,30 +79,7 @@ pub(crate) fn to_json(
 
 /// IAM returns policy documents URL-encoded; the AWS CLI shows them as JSON.
 fn decode_policy(text: &str) -> Option<Value> {
-    let decoded: String = form_urlencoded_decode(text)?;
-    serde_json::from_str(&decoded).ok()
-}
-
-/// Percent-decoding (`%XX`; `+` stays `+`, as Python's `unquote`).
-fn form_urlencoded_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len() + 1
-            && let Some(h) = text
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(h);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+    serde_json::from_str(&rolecall_sigv4::percent_decode(text)).ok()
 }
 
 /// A wire timestamp as Python's `datetime.isoformat()` prints it (`+00:00`, microseconds
