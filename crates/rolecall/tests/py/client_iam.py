@@ -207,6 +207,10 @@ same_error(["iam", "create-user", "--user-name", ""], 252)
 # The AWS CLI prints only Python's message; rolecall names the option too.
 code, _, err = run(RC, ["iam", "update-role", "--role-name", "r", "--max-session-duration", "abc"])
 assert code == 252 and "'--max-session-duration': invalid literal for int() with base 10: 'abc'" in err, err
+code, _, err = run(RC, [*base, "--starting-token", "not-a-token"])
+assert code == 255 and "Bad starting token: not-a-token" in err, (code, err)
+code, _, err = run(RC, ["iam", "create-user", "--cli-input-json", "{not json"])
+assert code == 252 and "Error parsing parameter 'cli-input-json': Invalid JSON received" in err, (code, err)
 code, _, err = run(RC, ["iam", "no-such-operation"])
 assert code == 252 and "Invalid choice" in err, err
 code, out, _ = run(RC, ["iam", "list-users", "help"])
