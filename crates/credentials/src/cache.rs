@@ -4,15 +4,14 @@
 //! never corrupt an entry nor call (and prompt) twice for the same role.
 
 use std::fs::File;
-use std::io::Write;
 use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 use time::OffsetDateTime;
 
-use crate::sts::parse_timestamp;
 use crate::{Credentials, CredentialsError};
+use rolecall_wire::timestamp::parse as parse_timestamp;
 
 /// Entries with less than this left are refreshed, as the AWS CLI does.
 pub const REFRESH_BEFORE_SECONDS: i64 = 15 * 60;
@@ -152,13 +151,8 @@ impl Cache {
     /// When the directory or file cannot be written.
     pub fn put(&self, key: &str, entry: &Value) -> Result<(), CredentialsError> {
         self.ensure_dir()?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| self.fail(e))?;
-        tmp.write_all(entry.to_string().as_bytes())
-            .map_err(|e| self.fail(e))?;
-        tmp.as_file().sync_all().map_err(|e| self.fail(e))?;
-        tmp.persist(self.path(key))
-            .map_err(|e| self.fail(e.error))?;
-        Ok(())
+        crate::files::replace_file(&self.path(key), entry.to_string().as_bytes())
+            .map_err(|e| self.fail(e))
     }
 }
 

@@ -74,6 +74,59 @@ impl Env {
         self.expand("~/.aws/cli/cache")
     }
 
+    /// Sets one setting the way `aws configure set` does, keeping every other byte of the file:
+    /// the three credential keys go to the credentials file under `[PROFILE]` (unless they are
+    /// inside a nested `block`), everything else to the config file under `[default]` or
+    /// `[profile PROFILE]`. The file is replaced atomically; a new one is private.
+    ///
+    /// # Errors
+    /// When the file cannot be read or written.
+    pub fn set_value(
+        &self,
+        profile: &str,
+        block: Option<&str>,
+        key: &str,
+        value: &str,
+    ) -> Result<(), CredentialsError> {
+        const CREDENTIAL_KEYS: &[&str] = &[
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "aws_session_token",
+        ];
+        let (path, header) = if block.is_none() && CREDENTIAL_KEYS.contains(&key) {
+            (self.credentials_path(), profile.to_owned())
+        } else if profile == "default" {
+            (self.config_path(), "default".to_owned())
+        } else {
+            (self.config_path(), format!("profile {profile}"))
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(CredentialsError::Invalid(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let edited = rolecall_profile::set_value(&text, &header, block, key, value);
+        crate::files::replace_file(&path, edited.as_bytes())
+            .map_err(|e| CredentialsError::Invalid(format!("cannot write {}: {e}", path.display())))
+    }
+
+    /// The home directory, when known.
+    #[must_use]
+    pub fn home(&self) -> Option<&std::path::Path> {
+        self.home.as_deref()
+    }
+
+    /// Whether a variable is set at all (even to the empty string).
+    #[must_use]
+    pub fn is_set(&self, name: &str) -> bool {
+        self.vars.contains_key(name)
+    }
+
     /// Reads and parses both files; a missing file is an empty one.
     ///
     /// # Errors

@@ -3,9 +3,10 @@
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
+use crate::HttpOptions;
 use crate::cache::{Cache, cache_key};
 use crate::plan::{RoleStep, SessionStep, Source};
-use crate::sts::{HttpOptions, StsClient, StsResponse};
+use crate::sts::StsAnswer;
 use crate::{Credentials, CredentialsError};
 
 /// Where MFA codes come from.
@@ -169,7 +170,7 @@ fn process(
     };
     let expiration = match field("Expiration") {
         Some(e) => Some(
-            crate::sts::parse_timestamp(&e)
+            rolecall_wire::timestamp::parse(&e)
                 .ok_or_else(|| fail(format!("Expiration is not a timestamp: {e}")))?,
         ),
         None => None,
@@ -195,30 +196,37 @@ fn process(
 
 /// The cached credentials, or the fetched ones, holding the entry's lock in between so that
 /// concurrent processes call (and prompt) once.
-fn cached(
+///
+/// The source credentials are had first, before the lock is taken: a source may itself be a
+/// cached role, and a process never holds two entry locks at once, so a chain that assumes
+/// the same role twice, or two chains taking the same roles in opposite orders, cannot wait
+/// on each other.
+fn cached<S>(
     cache: &Cache,
     key: &str,
     now: OffsetDateTime,
-    fetch: impl FnOnce() -> Result<(Credentials, Value), CredentialsError>,
+    source: impl FnOnce() -> Result<S, CredentialsError>,
+    fetch: impl FnOnce(S) -> Result<(Credentials, Value), CredentialsError>,
 ) -> Result<Credentials, CredentialsError> {
     if let Some(c) = cache.get(key, now) {
         tracing::debug!("Credentials for role retrieved from cache.");
         return Ok(c);
     }
+    let source = source()?;
     let _lock = cache.lock(key)?;
     if let Some(c) = cache.get(key, now) {
         tracing::debug!("Credentials for role retrieved from cache (filled by another process).");
         return Ok(c);
     }
     tracing::debug!(cache_entry = key, "No cached credentials; calling STS.");
-    let (credentials, entry) = fetch()?;
+    let (credentials, entry) = fetch(source)?;
     cache.put(key, &entry)?;
     tracing::debug!(cache_entry = key, "Cached the new credentials.");
     Ok(credentials)
 }
 
 /// The cache entry botocore writes: the response minus nothing, plus `AccountId`.
-fn entry(r: &StsResponse, user_block: &str) -> Value {
+fn entry(r: &StsAnswer, user_block: &str) -> Value {
     let f = |k: &str| r.get(k).unwrap_or_default().to_owned();
     let arn = f(&format!("{user_block}/Arn"));
     let account = arn.split(':').nth(4).unwrap_or_default().to_owned();
@@ -238,7 +246,7 @@ fn entry(r: &StsResponse, user_block: &str) -> Value {
         .collect();
     let mut out = json!({
         "Credentials": credentials,
-        "ResponseMetadata": {"RequestId": r.request_id, "HTTPStatusCode": r.status, "HTTPHeaders": headers, "RetryAttempts": 0},
+        "ResponseMetadata": {"RequestId": r.leaves.request_id, "HTTPStatusCode": r.status, "HTTPHeaders": headers, "RetryAttempts": 0},
     });
     if user_block == "AssumedRoleUser" {
         out["AssumedRoleUser"] =
@@ -274,8 +282,8 @@ fn assume_role(
     if let Some(d) = step.duration_seconds {
         args.insert("DurationSeconds".into(), Value::from(d));
     }
-    cached(cache, &cache_key(&args), now, || {
-        let source = execute(&step.source, cache, prompt, http, now)?;
+    let source = || execute(&step.source, cache, prompt, http, now);
+    cached(cache, &cache_key(&args), now, source, |source| {
         let session_name = step
             .role_session_name
             .clone()
@@ -297,7 +305,10 @@ fn assume_role(
             params.push(("SerialNumber", serial.clone()));
             params.push(("TokenCode", prompt.mfa_code(serial)?));
         }
-        let r = StsClient::with_options(&step.endpoint, &step.region, http)?.call(
+        let r = crate::sts::call(
+            &step.endpoint,
+            &step.region,
+            http,
             "AssumeRole",
             &params,
             &source,
@@ -328,21 +339,30 @@ fn session_token(
     }
     // Not a botocore entry (the AWS CLI has no MFA for user profiles): its own name prefix.
     let key = format!("rolecall-session-{}", cache_key(&args));
-    cached(cache, &key, now, || {
-        let mut params = vec![
-            ("SerialNumber", step.mfa_serial.clone()),
-            ("TokenCode", prompt.mfa_code(&step.mfa_serial)?),
-        ];
-        if let Some(d) = step.duration_seconds {
-            params.push(("DurationSeconds", d.to_string()));
-        }
-        let r = StsClient::with_options(&step.endpoint, &step.region, http)?.call(
-            "GetSessionToken",
-            &params,
-            &source,
-        )?;
-        Ok((r.credentials()?, entry(&r, "")))
-    })
+    cached(
+        cache,
+        &key,
+        now,
+        || Ok(()),
+        |()| {
+            let mut params = vec![
+                ("SerialNumber", step.mfa_serial.clone()),
+                ("TokenCode", prompt.mfa_code(&step.mfa_serial)?),
+            ];
+            if let Some(d) = step.duration_seconds {
+                params.push(("DurationSeconds", d.to_string()));
+            }
+            let r = crate::sts::call(
+                &step.endpoint,
+                &step.region,
+                http,
+                "GetSessionToken",
+                &params,
+                &source,
+            )?;
+            Ok((r.credentials()?, entry(&r, "")))
+        },
+    )
 }
 
 #[cfg(test)]

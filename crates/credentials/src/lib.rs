@@ -8,6 +8,7 @@
 mod cache;
 mod env;
 mod exec;
+pub mod files;
 mod metadata;
 mod plan;
 mod sts;
@@ -16,38 +17,7 @@ pub use cache::{Cache, REFRESH_BEFORE_SECONDS, cache_key};
 pub use env::Env;
 pub use exec::{Prompt, TerminalPrompt, execute};
 pub use plan::{Plan, RoleStep, SessionStep, Source, configured_endpoint, region, resolve};
-pub use sts::{
-    CallerIdentity, HttpOptions, QueryClient, RawResponse, StsClient, StsResponse, parse_timestamp,
-};
-
-use time::OffsetDateTime;
-
-/// A set of AWS credentials. `Debug` never shows the secret or the token.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    /// Access key id.
-    pub access_key_id: String,
-    /// Secret access key.
-    pub secret_access_key: String,
-    /// Session token of temporary credentials.
-    pub session_token: Option<String>,
-    /// When temporary credentials expire.
-    pub expiration: Option<OffsetDateTime>,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"** redacted **")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "** redacted **"),
-            )
-            .field("expiration", &self.expiration)
-            .finish()
-    }
-}
+pub use rolecall_transport::{Credentials, HttpOptions, ServiceError, TransportError};
 
 /// Why credentials could not be had. Configuration problems are distinguished from failed
 /// calls because the AWS CLI exits differently for them (253 and 254/255).
@@ -81,15 +51,8 @@ pub enum CredentialsError {
     #[error("{0}")]
     Prompt(String),
     /// STS refused.
-    #[error("An error occurred ({code}) when calling the {operation}{} {message}", if operation.ends_with(')') { ":" } else { " operation:" })]
-    Service {
-        /// The operation.
-        operation: String,
-        /// AWS error code.
-        code: String,
-        /// AWS message.
-        message: String,
-    },
+    #[error(transparent)]
+    Service(#[from] ServiceError),
     /// The endpoint could not be reached or answered nonsense.
     #[error("{0}")]
     Transport(String),
@@ -101,4 +64,16 @@ pub enum CredentialsError {
         /// What went wrong.
         reason: String,
     },
+}
+
+impl From<TransportError> for CredentialsError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Service(s) => Self::Service(s),
+            TransportError::Config(m) => Self::Invalid(m),
+            other @ (TransportError::Connect { .. } | TransportError::Response(_)) => {
+                Self::Transport(other.to_string())
+            }
+        }
+    }
 }

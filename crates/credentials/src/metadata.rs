@@ -3,16 +3,14 @@
 
 use std::time::Duration;
 
-use crate::sts::parse_timestamp;
+use rolecall_transport::plain::LocalClient;
+use rolecall_wire::timestamp::parse as parse_timestamp;
+
 use crate::{Credentials, CredentialsError};
 
-fn agent() -> ureq::Agent {
+fn agent() -> LocalClient {
     // botocore waits one second per metadata request: these endpoints are local or absent.
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(1)))
-        .build()
-        .into()
+    LocalClient::new(Duration::from_secs(1))
 }
 
 fn fail(source: &str, m: impl std::fmt::Display) -> CredentialsError {
@@ -47,27 +45,21 @@ fn parse(source: &str, body: &str) -> Result<Credentials, CredentialsError> {
 }
 
 fn get(
-    agent: &ureq::Agent,
+    agent: &LocalClient,
     url: &str,
     headers: &[(&str, &str)],
     source: &str,
 ) -> Result<String, CredentialsError> {
-    let mut req = agent.get(url);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let mut resp = req
-        .call()
+    let answer = agent
+        .get(url, headers)
         .map_err(|e| fail(source, format!("cannot reach {url}: {e}")))?;
-    let status = resp.status().as_u16();
-    let body = resp
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| fail(source, e))?;
-    if status != 200 {
-        return Err(fail(source, format!("{url} answered HTTP {status}")));
+    if answer.status != 200 {
+        return Err(fail(
+            source,
+            format!("{url} answered HTTP {}", answer.status),
+        ));
     }
-    Ok(body)
+    Ok(answer.body)
 }
 
 /// The instance's role credentials from IMDS at `endpoint` (`http://169.254.169.254`).
@@ -79,12 +71,13 @@ pub(crate) fn instance_metadata(endpoint: &str) -> Result<Credentials, Credentia
     let base = endpoint.trim_end_matches('/');
     let agent = agent();
     let token = agent
-        .put(format!("{base}/latest/api/token"))
-        .header("X-aws-ec2-metadata-token-ttl-seconds", "21600")
-        .send_empty()
+        .put(
+            &format!("{base}/latest/api/token"),
+            &[("X-aws-ec2-metadata-token-ttl-seconds", "21600")],
+        )
         .ok()
-        .filter(|r| r.status().as_u16() == 200)
-        .and_then(|mut r| r.body_mut().read_to_string().ok());
+        .filter(|a| a.status == 200)
+        .map(|a| a.body);
     let headers: Vec<(&str, &str)> = token
         .as_deref()
         .map(|t| vec![("X-aws-ec2-metadata-token", t)])

@@ -1,22 +1,20 @@
-//! The `rolecall` binary: argument parsing and glue. The work happens in the library crates.
+//! The `rolecall` binary: argument parsing, exit codes, tracing set-up, and calls into the
+//! library crates (`rolecall-cli` for the client, `rolecall-server` for the server).
 //!
 //! Exit codes follow the AWS CLI v2: 252 for a wrong command line, 253 for a wrong
 //! configuration, 254 when the service refuses, 255 for anything else.
 
-mod client;
 mod server_cmd;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use client::{CliError, GlobalArgs, Session};
+use rolecall_cli::{GlobalArgs, configure::ConfigureArgs};
 
 /// rolecall: AWS role switching, and an IAM + STS server that real AWS clients use unchanged.
 #[derive(Debug, Parser)]
 #[command(name = "rolecall", version, about, long_about = None)]
 struct Cli {
-    #[command(flatten)]
-    global: GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,7 +28,7 @@ enum Command {
     /// AWS Security Token Service.
     Sts(ServiceArgs),
     /// Configure credentials and settings, read profiles, export credentials.
-    Configure(client::configure::ConfigureArgs),
+    Configure(ConfigureArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completion {
         /// The shell.
@@ -41,6 +39,8 @@ enum Command {
 /// A service command's operation and options, read from the shape tables.
 #[derive(Debug, clap::Args)]
 struct ServiceArgs {
+    #[command(flatten)]
+    global: GlobalArgs,
     /// The operation and its options (`help` for the list).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     args: Vec<String>,
@@ -67,8 +67,38 @@ fn init_debug() {
         .try_init();
 }
 
+/// Prints the completion script, with every service operation and option.
+fn completion(shell: clap_complete::Shell) {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    for service in rolecall_service_model::Service::all() {
+        command = command.mut_subcommand(service.cli_name, |c| {
+            rolecall_cli::completion_command(service, c)
+        });
+    }
+    clap_complete::generate(shell, &mut command, invoked_name(), &mut std::io::stdout());
+}
+
+/// Runs a client command: load the settings once, run, show the output or the error.
+fn client(
+    global: GlobalArgs,
+    run: impl FnOnce(&rolecall_cli::Session) -> Result<rolecall_cli::Rendered, rolecall_cli::CliError>,
+) -> ExitCode {
+    if global.debug {
+        init_debug();
+    }
+    match rolecall_cli::session(global).and_then(|s| run(&s).map(|out| (out, s))) {
+        Ok((out, session)) => {
+            rolecall_cli::show(&out, &session);
+            ExitCode::SUCCESS
+        }
+        Err(e) => ExitCode::from(rolecall_cli::report(&e)),
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args = rolecall_cli::hoist_global_options(std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let usage = e.use_stderr();
@@ -80,73 +110,38 @@ fn main() -> ExitCode {
             };
         }
     };
-    if cli.global.debug {
-        init_debug();
-    }
-    if let Command::Completion { shell } = &cli.command {
-        use clap::CommandFactory;
-        let name = invoked_name();
-        let mut command = Cli::command();
-        for service in rolecall_service_model::Service::all() {
-            command = command.mut_subcommand(service.cli_name, |c| {
-                client::api::help::completion_command(service, c)
-            });
-        }
-        clap_complete::generate(*shell, &mut command, name, &mut std::io::stdout());
-        return ExitCode::SUCCESS;
-    }
-    let result = match &cli.command {
-        Command::Server(_) => {
-            let Command::Server(args) = cli.command else {
-                unreachable!()
-            };
-            return match server_cmd::run(args) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("rolecall: {e:#}");
-                    ExitCode::from(255)
-                }
-            };
-        }
-        Command::Completion { .. } => unreachable!("handled above"),
-        Command::Iam(a) | Command::Sts(a) => {
-            let service = match &cli.command {
-                Command::Iam(_) => &rolecall_service_model::IAM,
-                _ => &rolecall_service_model::STS,
-            };
-            let mut global = cli.global.clone();
-            client::api::split_globals(&a.args, &mut global).and_then(|tokens| {
-                if global.debug && !cli.global.debug {
-                    init_debug();
-                }
-                Session::load(global).and_then(|s| {
-                    client::api::run(service, &tokens, &s, &invoked_name()).map(|r| (r, s))
-                })
-            })
-        }
-        Command::Configure(c) => Session::load(cli.global.clone()).and_then(|s| {
-            match &c.command {
-                Some(sub) => client::configure::run(sub, &s),
-                None => client::configure::interactive(&s),
+    match cli.command {
+        Command::Server(args) => match server_cmd::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("rolecall: {e:#}");
+                ExitCode::from(255)
             }
-            .map(|text| (client::output::Rendered::text(text), s))
-        }),
-    };
-    match result {
-        Ok((out, session)) => {
-            client::pager::show(&out, &session);
+        },
+        Command::Completion { shell } => {
+            completion(shell);
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            if !e.message().is_empty() {
-                let prefix = if matches!(e, CliError::Service(_) | CliError::Network(_)) {
-                    "\n"
-                } else {
-                    ""
-                };
-                eprintln!("{prefix}{}", e.message());
-            }
-            ExitCode::from(e.exit_code())
+        Command::Iam(ServiceArgs { mut global, args }) => {
+            service(&rolecall_service_model::IAM, &mut global, &args)
         }
+        Command::Sts(ServiceArgs { mut global, args }) => {
+            service(&rolecall_service_model::STS, &mut global, &args)
+        }
+        Command::Configure(c) => client(c.global().clone(), |s| rolecall_cli::run_configure(&c, s)),
+    }
+}
+
+/// `iam …` / `sts …`: the global options may also stand among the operation's options.
+fn service(
+    service: &'static rolecall_service_model::Service,
+    global: &mut GlobalArgs,
+    args: &[String],
+) -> ExitCode {
+    match rolecall_cli::split_globals(args, global) {
+        Ok(tokens) => client(global.clone(), |s| {
+            rolecall_cli::run_service(service, &tokens, s, &invoked_name())
+        }),
+        Err(e) => ExitCode::from(rolecall_cli::report(&e)),
     }
 }

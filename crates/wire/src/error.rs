@@ -63,6 +63,47 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, for reading codes back.
+    pub const ALL: &'static [Self] = &[
+        Self::AccessDenied,
+        Self::InvalidClientTokenId,
+        Self::SignatureDoesNotMatch,
+        Self::IncompleteSignature,
+        Self::MissingAuthenticationToken,
+        Self::ExpiredToken,
+        Self::ValidationError,
+        Self::InvalidAction,
+        Self::MissingAction,
+        Self::MissingParameter,
+        Self::InvalidParameterValue,
+        Self::InvalidParameterCombination,
+        Self::MalformedQueryString,
+        Self::RequestEntityTooLarge,
+        Self::MalformedPolicyDocument,
+        Self::PackedPolicyTooLarge,
+        Self::NoSuchEntity,
+        Self::EntityAlreadyExists,
+        Self::DeleteConflict,
+        Self::LimitExceeded,
+        Self::InvalidInput,
+        Self::InvalidAuthenticationCode,
+        Self::PolicyNotAttachable,
+        Self::UnmodifiableEntity,
+        Self::ConcurrentModification,
+        Self::InternalFailure,
+        Self::ServiceUnavailable,
+    ];
+
+    /// The kind whose code is `code` (`ServiceFailure`, IAM's name for an internal failure,
+    /// included).
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Self> {
+        if code == "ServiceFailure" {
+            return Some(Self::InternalFailure);
+        }
+        Self::ALL.iter().copied().find(|k| k.code() == code)
+    }
+
     /// The `Code` element.
     #[must_use]
     pub fn code(self) -> &'static str {
@@ -201,9 +242,95 @@ impl AwsError {
     }
 }
 
+/// An error code read from a response: one of the codes rolecall writes, or another AWS code
+/// kept as its text (`Throttling`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A code of the server's table.
+    Known(ErrorKind),
+    /// Any other code.
+    Other(String),
+}
+
+impl ErrorCode {
+    /// Reads a code.
+    #[must_use]
+    pub fn parse(code: &str) -> Self {
+        ErrorKind::from_code(code).map_or_else(|| Self::Other(code.to_owned()), Self::Known)
+    }
+
+    /// The code's text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Known(k) => k.code(),
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An AWS error response as a client reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorResponse {
+    /// `Code`.
+    pub code: ErrorCode,
+    /// `Message` (empty when absent).
+    pub message: String,
+    /// `RequestId`, when the body carries one.
+    pub request_id: Option<String>,
+}
+
+impl ErrorResponse {
+    /// Reads a Query-protocol `ErrorResponse` (or the bare `Error` element some endpoints
+    /// send). `None` when the body is not such a document.
+    #[must_use]
+    pub fn from_query_xml(body: &str) -> Option<Self> {
+        let root = crate::xml_read::parse(body).ok()?;
+        let error = if root.name == "Error" {
+            &root
+        } else {
+            root.child("Error")?
+        };
+        Some(Self {
+            code: ErrorCode::parse(error.child_text("Code")?.trim()),
+            message: error.child_text("Message").unwrap_or_default().to_owned(),
+            request_id: root
+                .child_text("RequestId")
+                .or_else(|| error.child_text("RequestId"))
+                .map(str::to_owned),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_read_back_into_the_table() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_code(kind.code()), Some(*kind));
+        }
+        assert_eq!(
+            ErrorCode::parse("Throttling"),
+            ErrorCode::Other("Throttling".into())
+        );
+        let e = AwsError::new(
+            ErrorKind::NoSuchEntity,
+            "The role with name x cannot be found.",
+        );
+        let read = ErrorResponse::from_query_xml(&e.to_xml(Service::Iam, "r-1")).unwrap();
+        assert_eq!(read.code, ErrorCode::Known(ErrorKind::NoSuchEntity));
+        assert_eq!(read.message, e.message);
+        assert_eq!(read.request_id.as_deref(), Some("r-1"));
+        assert!(ErrorResponse::from_query_xml("<html/>").is_none());
+    }
 
     #[test]
     fn renders_the_aws_envelope() {

@@ -4,7 +4,7 @@
 use rolecall_service_model::{Kind, Service, ShapeId};
 use serde_json::{Map, Value};
 
-use super::xml::Element;
+use rolecall_wire::xml_read::Element;
 
 /// How timestamps are printed (`cli_timestamp_format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,7 @@ pub(crate) fn to_json(
         Kind::Boolean => Value::Bool(el.text.trim() == "true"),
         Kind::Timestamp => Value::String(match ts {
             TimestampFormat::Wire => el.text.clone(),
-            TimestampFormat::Iso8601 => iso8601(el.text.trim()),
+            TimestampFormat::Iso8601 => rolecall_wire::timestamp::cli_v2_from_wire(el.text.trim()),
         }),
         Kind::Blob => Value::String(el.text.split_whitespace().collect()),
         Kind::String { .. } => Value::String(el.text.clone()),
@@ -79,31 +79,7 @@ pub(crate) fn to_json(
 
 /// IAM returns policy documents URL-encoded; the AWS CLI shows them as JSON.
 fn decode_policy(text: &str) -> Option<Value> {
-    serde_json::from_str(&rolecall_sigv4::percent_decode(text)).ok()
-}
-
-/// A wire timestamp as Python's `datetime.isoformat()` prints it (`+00:00`, microseconds
-/// only when present).
-pub(crate) fn iso8601(raw: &str) -> String {
-    let Some(t) = rolecall_credentials::parse_timestamp(raw) else {
-        return raw.to_owned();
-    };
-    let t = t.to_offset(time::UtcOffset::UTC);
-    let micros = t.microsecond();
-    let fraction = if micros == 0 {
-        String::new()
-    } else {
-        format!(".{micros:06}")
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}+00:00",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    serde_json::from_str(&rolecall_wire::policy_document::decode(text)).ok()
 }
 
 /// Serializes a request value as Query parameters (`Tags.member.1.Key`, …), as botocore's
@@ -336,7 +312,7 @@ pub(crate) fn validate(
         Kind::Timestamp => {
             let ok = value
                 .as_str()
-                .is_some_and(|s| rolecall_credentials::parse_timestamp(s).is_some())
+                .is_some_and(|s| rolecall_wire::timestamp::parse(s).is_some())
                 || value.is_number();
             if !ok {
                 invalid_type(errors, "<class 'datetime.datetime'>, timestamp-string");
@@ -427,7 +403,7 @@ mod tests {
 
     #[test]
     fn lists_maps_and_policies_from_xml() {
-        let xml = super::super::xml::parse(
+        let xml = rolecall_wire::xml_read::parse(
             "<GetRoleResponse><GetRoleResult><Role><Path>/</Path><RoleName>r</RoleName><RoleId>AROA</RoleId><Arn>arn</Arn><CreateDate>2026-11-23T10:00:00Z</CreateDate><AssumeRolePolicyDocument>%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D</AssumeRolePolicyDocument><MaxSessionDuration>3600</MaxSessionDuration><Tags><member><Key>k</Key><Value>v</Value></member></Tags></Role></GetRoleResult></GetRoleResponse>",
         )
         .unwrap();
@@ -451,7 +427,7 @@ mod tests {
 
     #[test]
     fn account_summary_map() {
-        let xml = super::super::xml::parse("<R><GetAccountSummaryResult><SummaryMap><entry><key>Users</key><value>2</value></entry></SummaryMap></GetAccountSummaryResult></R>").unwrap();
+        let xml = rolecall_wire::xml_read::parse("<R><GetAccountSummaryResult><SummaryMap><entry><key>Users</key><value>2</value></entry></SummaryMap></GetAccountSummaryResult></R>").unwrap();
         let v = to_json(
             &IAM,
             op("GetAccountSummary").output.unwrap(),
@@ -503,15 +479,6 @@ mod tests {
                 "Unknown parameter in input: \"Foo\", must be one of: Path, RoleName, AssumeRolePolicyDocument, Description, MaxSessionDuration, PermissionsBoundary, Tags",
                 "Invalid type for parameter MaxSessionDuration, value: x, type: <class 'str'>, valid types: <class 'int'>",
             ]
-        );
-    }
-
-    #[test]
-    fn timestamps_as_python_prints_them() {
-        assert_eq!(iso8601("2026-11-23T10:00:00Z"), "2026-11-23T10:00:00+00:00");
-        assert_eq!(
-            iso8601("2026-11-23T10:00:00.250Z"),
-            "2026-11-23T10:00:00.250000+00:00"
         );
     }
 }

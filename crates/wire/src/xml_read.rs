@@ -1,30 +1,42 @@
-//! A response body as a small element tree (quick-xml events; entities decoded), which the
-//! shape walker in `shapes` reads by name.
+//! Reading XML: a response body as a small element tree (quick-xml events, the five
+//! predefined entities and character references decoded, anything else refused). The one XML
+//! reader of the workspace: the client's shape walker and the transport's Query protocol both
+//! read through it.
 
 use quick_xml::events::Event;
 
 /// One element: its local name, its children and its text.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Element {
-    pub(crate) name: String,
-    pub(crate) children: Vec<Element>,
-    pub(crate) text: String,
+pub struct Element {
+    pub name: String,
+    pub children: Vec<Element>,
+    pub text: String,
 }
 
 impl Element {
+    /// The text of the first child named `name`.
+    #[must_use]
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+
     /// The first child named `name`.
-    pub(crate) fn child(&self, name: &str) -> Option<&Element> {
+    #[must_use]
+    pub fn child(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
     }
 
     /// Every child named `name`.
-    pub(crate) fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
         self.children.iter().filter(move |c| c.name == name)
     }
 }
 
 /// Parses a document into its root element.
-pub(crate) fn parse(xml: &str) -> Result<Element, String> {
+///
+/// # Errors
+/// A malformed document, an unknown entity, or no root element.
+pub fn parse(xml: &str) -> Result<Element, String> {
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut stack: Vec<Element> = vec![Element::default()];
     loop {
@@ -108,5 +120,7 @@ mod tests {
         assert_eq!(root.children_named("B").count(), 2);
         assert!(root.child("C").unwrap().children.is_empty());
         assert!(super::parse("<A><B></A>").is_err());
+        assert!(super::parse("<A>&bogus;</A>").is_err());
+        assert_eq!(super::parse("<A><![CDATA[<x>]]></A>").unwrap().text, "<x>");
     }
 }

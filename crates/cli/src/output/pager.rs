@@ -5,39 +5,23 @@
 use std::io::{IsTerminal, Write};
 use std::process::{Command, Stdio};
 
-use super::Session;
-use super::output::Rendered;
-
-/// The pager command for this session, or `None` to write directly.
-fn pager(session: &Session) -> Option<String> {
-    if session.global.no_cli_pager || !std::io::stdout().is_terminal() {
-        return None;
-    }
-    let profile = session.profiles.profile(&session.profile_name());
-    let chosen = session
-        .env
-        .var("AWS_PAGER")
-        .map(str::to_owned)
-        .or_else(|| {
-            profile
-                .as_ref()
-                .and_then(|p| p.get("cli_pager"))
-                .map(str::to_owned)
-        })
-        .or_else(|| session.env.var("PAGER").map(str::to_owned))
-        .unwrap_or_else(|| "less".to_owned());
-    (!chosen.trim().is_empty()).then_some(chosen)
-}
+use super::Rendered;
+use crate::Session;
 
 /// Writes a command's output to stdout, through the pager when one applies.
 pub(crate) fn show(out: &Rendered, session: &Session) {
     if out.text.is_empty() {
         return;
     }
-    if let Some(command) = pager(session) {
+    let pager = session
+        .settings
+        .pager
+        .as_ref()
+        .filter(|_| std::io::stdout().is_terminal());
+    if let Some(command) = pager {
         let mut child = Command::new("sh");
-        child.arg("-c").arg(&command).stdin(Stdio::piped());
-        if std::env::var_os("LESS").is_none() {
+        child.arg("-c").arg(command).stdin(Stdio::piped());
+        if !session.settings.less_is_set {
             child.env("LESS", "FRX");
         }
         if let Ok(mut running) = child.spawn() {

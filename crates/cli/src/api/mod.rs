@@ -8,23 +8,20 @@ pub(crate) mod help;
 pub(crate) mod paginate;
 pub(crate) mod shapes;
 pub(crate) mod shorthand;
-pub(crate) mod xml;
 
 use clap::{Args as _, FromArgMatches as _};
-use rolecall_credentials::QueryClient;
 use rolecall_service_model::{Operation, Paginator, Service};
+use rolecall_transport::Client;
+use rolecall_wire::xml_read as xml;
 use serde_json::{Map, Value};
 
-use super::output::{self, Rendered};
-use super::{CliError, GlobalArgs, Session};
+use crate::output::{self, Rendered};
+use crate::{CliError, GlobalArgs, Session};
 use shapes::TimestampFormat;
 
 /// Moves the global options found among a service command's tokens into `global`
 /// (`iam list-users --output text` is the same as `--output text iam list-users`).
-pub(crate) fn split_globals(
-    tokens: &[String],
-    global: &mut GlobalArgs,
-) -> Result<Vec<String>, CliError> {
+pub fn split_globals(tokens: &[String], global: &mut GlobalArgs) -> Result<Vec<String>, CliError> {
     let command = GlobalArgs::augment_args(clap::Command::new("aws").no_binary_name(true));
     let mut globals: Vec<String> = Vec::new();
     let mut rest = Vec::new();
@@ -150,7 +147,7 @@ pub(crate) fn run(
         }
     }
     let format = session.output();
-    let ts = timestamp_format(session);
+    let ts = session.settings.timestamps;
     if parsed.skeleton.as_deref() == Some("output") {
         let v = op
             .output
@@ -167,7 +164,7 @@ pub(crate) fn run(
     } else {
         region
     };
-    let client = QueryClient::for_service(
+    let client = Client::new(
         &endpoint,
         &signing_region,
         service.signing_name,
@@ -183,7 +180,7 @@ pub(crate) fn run(
             .iter()
             .map(|(k, v)| (k.as_str(), v.clone()))
             .collect();
-        let raw = client.call_raw(op.name, &borrowed, &credentials)?;
+        let raw = client.call_query(op.name, &borrowed, &credentials)?;
         parse_response(service, op, &raw.body, ts)
     };
     let response = match (&op.paginator, paginate) {
@@ -314,14 +311,6 @@ fn parse_response(
     Ok(shapes::to_json(service, output, &result, ts))
 }
 
-fn timestamp_format(session: &Session) -> TimestampFormat {
-    let profile = session.profiles.profile(&session.profile_name());
-    match profile.as_ref().and_then(|p| p.get("cli_timestamp_format")) {
-        Some("wire") | Some("none") => TimestampFormat::Wire,
-        _ => TimestampFormat::Iso8601,
-    }
-}
-
 /// `iam create-virtual-mfa-device --outfile F --bootstrap-method M`: writes the chosen
 /// bootstrap data (decoded) to F with mode 0600 and removes both from the output.
 fn save_bootstrap(v: &mut Value, outfile: &str, method: &str) -> Result<(), CliError> {
@@ -332,7 +321,7 @@ fn save_bootstrap(v: &mut Value, outfile: &str, method: &str) -> Result<(), CliE
         let bytes = data_encoding::BASE64.decode(body.as_bytes()).map_err(|e| {
             CliError::Other(format!("\nthe {method} in the response is not base64: {e}"))
         })?;
-        super::write_private_file(std::path::Path::new(outfile), &bytes)
+        rolecall_credentials::files::replace_file(std::path::Path::new(outfile), &bytes)
             .map_err(|e| CliError::Other(format!("\ncannot write {outfile}: {e}")))?;
     }
     device.remove("QRCodePNG");

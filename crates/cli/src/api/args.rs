@@ -8,7 +8,7 @@ use rolecall_service_model::{Kind, Member, Operation, Service};
 use serde_json::{Map, Value};
 
 use super::shorthand;
-use crate::client::CliError;
+use crate::CliError;
 
 /// What the command line asked for.
 #[derive(Debug, Default)]

@@ -5,12 +5,16 @@
 
 use serde_json::{Map, Value};
 
-pub(crate) use super::table::table;
-pub(crate) use super::yaml::yaml;
+pub(crate) mod pager;
+mod table;
+mod yaml;
+
+pub(crate) use table::table;
+pub(crate) use yaml::yaml;
 
 /// A command's standard output (a result, or a help page).
 #[derive(Debug, Default)]
-pub(crate) struct Rendered {
+pub struct Rendered {
     pub(crate) text: String,
 }
 

@@ -2,18 +2,29 @@
 
 use clap::{Args, Subcommand};
 
-use super::{CliError, Session};
+use crate::{CliError, GlobalArgs, Session};
 
 /// `configure` alone prompts; with a subcommand it does that.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
-pub(crate) struct ConfigureArgs {
+pub struct ConfigureArgs {
+    #[command(flatten)]
+    global: GlobalArgs,
     #[command(subcommand)]
     pub(crate) command: Option<ConfigureCommand>,
 }
 
+impl ConfigureArgs {
+    /// The global options given after `configure`.
+    #[must_use]
+    pub fn global(&self) -> &GlobalArgs {
+        &self.global
+    }
+}
+
+/// The `configure` subcommands.
 #[derive(Debug, Subcommand)]
-pub(crate) enum ConfigureCommand {
+pub enum ConfigureCommand {
     /// Lists the profiles of the config and credentials files.
     ListProfiles,
     /// Shows where the profile, keys and region come from.
@@ -26,41 +37,13 @@ pub(crate) enum ConfigureCommand {
     Set(SetArgs),
 }
 
+/// `configure set VARNAME VALUE`.
 #[derive(Debug, Args)]
-pub(crate) struct SetArgs {
+pub struct SetArgs {
     /// `region`, `profile.NAME.region`, `s3.max_concurrent_requests`, `aws_access_key_id`, …
     varname: String,
     /// The value.
     value: String,
-}
-
-/// Keys the AWS CLI writes to the credentials file instead of the config file.
-const CREDENTIAL_KEYS: &[&str] = &[
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-];
-
-/// Replaces a file's content atomically (temp file in the same directory, fsync, rename);
-/// a new file is created with mode 0600, an existing one keeps its mode.
-fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), CliError> {
-    use std::io::Write;
-    let fail = |e: &dyn std::fmt::Display| {
-        CliError::Other(format!("cannot write {}: {e}", path.display()))
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(|e| fail(&e))?;
-    }
-    tmp.write_all(text.as_bytes()).map_err(|e| fail(&e))?;
-    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
-    tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(())
 }
 
 fn set(a: &SetArgs, session: &Session) -> Result<String, CliError> {
@@ -89,27 +72,10 @@ fn set_setting(
     key: &str,
     value: &str,
 ) -> Result<(), CliError> {
-    let (path, header) = if block.is_none() && CREDENTIAL_KEYS.contains(&key) {
-        (session.env.credentials_path(), profile)
-    } else if profile == "default" {
-        (session.env.config_path(), "default".to_owned())
-    } else {
-        (session.env.config_path(), format!("profile {profile}"))
-    };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(CliError::Other(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )));
-        }
-    };
-    write_atomically(
-        &path,
-        &rolecall_profile::set_value(&text, &header, block, key, value),
-    )
+    session
+        .env
+        .set_value(&profile, block, key, value)
+        .map_err(|e| CliError::Other(e.to_string()))
 }
 
 /// `aws configure`: four prompts on standard output, answers from standard input; an empty
@@ -157,32 +123,25 @@ pub(crate) fn interactive(session: &Session) -> Result<String, CliError> {
     Ok(String::new())
 }
 
+/// `configure get VARNAME`.
 #[derive(Debug, Args)]
-pub(crate) struct GetArgs {
+pub struct GetArgs {
     /// `region`, `aws_access_key_id`, `profile.NAME.region`, `s3.max_concurrent_requests`, …
     varname: String,
 }
 
+/// `configure export-credentials --format F`.
 #[derive(Debug, Args)]
-pub(crate) struct ExportArgs {
+pub struct ExportArgs {
     /// process, env, env-no-export, powershell, windows-cmd or fish.
     #[arg(long, default_value = "process", value_parser = ["process", "env", "env-no-export", "powershell", "windows-cmd", "fish"])]
     format: String,
 }
 
 fn expiry(c: &rolecall_credentials::Credentials) -> Option<String> {
-    c.expiration.map(|t| {
-        let t = t.to_offset(time::UtcOffset::UTC);
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
-    })
+    // Whole seconds, as the AWS CLI prints an expiry.
+    c.expiration
+        .map(|t| rolecall_wire::timestamp::cli_v2(t.replace_nanosecond(0).unwrap_or(t)))
 }
 
 pub(crate) fn run(command: &ConfigureCommand, session: &Session) -> Result<String, CliError> {

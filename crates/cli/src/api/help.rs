@@ -124,7 +124,7 @@ pub(crate) fn operation_help(service: &Service, op: &Operation, program: &str) -
         }
         if !service.shape(m.shape).kind.is_scalar() {
             let sample = super::shapes::skeleton(service, m.shape, true, m.name, &mut Vec::new());
-            let json = super::super::output::json(&sample);
+            let json = crate::output::json(&sample);
             let _ = writeln!(out, "\n       JSON Syntax:\n");
             for line in json.lines() {
                 let _ = writeln!(out, "          {line}");
@@ -274,7 +274,7 @@ fn output_tree(
 
 /// The service's operations and their options as clap subcommands, so that the generated
 /// shell completion scripts complete `iam <operation> --<option>`.
-pub(crate) fn completion_command(service: &Service, command: clap::Command) -> clap::Command {
+pub fn completion_command(service: &Service, command: clap::Command) -> clap::Command {
     let mut command = command
         .mut_arg("args", |a| a.hide(true))
         .subcommand_required(false);

@@ -96,8 +96,8 @@ pub(crate) fn paginate(
     starting: Option<&Resume>,
     page_size: Option<i64>,
     max_items: Option<i64>,
-    mut fetch: impl FnMut(Option<&str>, Option<i64>) -> Result<Value, crate::client::CliError>,
-) -> Result<Pages, crate::client::CliError> {
+    mut fetch: impl FnMut(Option<&str>, Option<i64>) -> Result<Value, crate::CliError>,
+) -> Result<Pages, crate::CliError> {
     let primary = p.result_keys[0];
     let mut out = Pages::default();
     let mut marker = starting.and_then(|s| s.marker.clone());
@@ -171,7 +171,7 @@ pub(crate) fn paginate(
             break;
         }
         if previous.as_deref() == Some(next.as_str()) {
-            return Err(crate::client::CliError::Other(format!(
+            return Err(crate::CliError::Other(format!(
                 "Error during pagination: The same next token was received twice: {{'{}': '{next}'}}",
                 p.input_token
             )));

@@ -1,0 +1,83 @@
+//! Timestamps, every form the workspace reads or writes: ISO 8601 on the wire (IAM and STS
+//! write `2024-05-01T12:00:00Z`), the AWS CLI v2's display form (Python's `isoformat()`,
+//! `+00:00`), and parsing of what services and botocore write.
+
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+fn utc_fields(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// ISO 8601 UTC with whole seconds, as IAM and STS write them (`2024-05-01T12:00:00Z`).
+#[must_use]
+pub fn iso8601(t: OffsetDateTime) -> String {
+    let mut s = utc_fields(t);
+    s.push('Z');
+    s
+}
+
+/// Epoch seconds as [`iso8601`] (out-of-range values print the epoch).
+#[must_use]
+pub fn iso8601_from_epoch(epoch: i64) -> String {
+    iso8601(OffsetDateTime::from_unix_timestamp(epoch).unwrap_or(OffsetDateTime::UNIX_EPOCH))
+}
+
+/// As Python's `datetime.isoformat()` prints a UTC time, which is how AWS CLI v2 shows
+/// timestamps: `+00:00`, and microseconds only when there are any.
+#[must_use]
+pub fn cli_v2(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    let mut s = utc_fields(t);
+    let micros = t.microsecond();
+    if micros != 0 {
+        s.push_str(&format!(".{micros:06}"));
+    }
+    s.push_str("+00:00");
+    s
+}
+
+/// [`cli_v2`] of a timestamp as the service sent it; text that is no timestamp is kept.
+#[must_use]
+pub fn cli_v2_from_wire(raw: &str) -> String {
+    parse(raw).map_or_else(|| raw.to_owned(), cli_v2)
+}
+
+/// Parses ISO 8601 as services and botocore write it: `Z` or an offset, optional fractions,
+/// and a bare local form taken as UTC.
+#[must_use]
+pub fn parse(text: &str) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .or_else(|| OffsetDateTime::parse(&format!("{text}Z"), &Rfc3339).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_and_cli_forms() {
+        let t = parse("2026-11-23T10:00:00.250Z").unwrap();
+        assert_eq!(iso8601(t), "2026-11-23T10:00:00Z");
+        assert_eq!(cli_v2(t), "2026-11-23T10:00:00.250000+00:00");
+        assert_eq!(
+            cli_v2_from_wire("2026-11-23T10:00:00Z"),
+            "2026-11-23T10:00:00+00:00"
+        );
+        assert_eq!(cli_v2_from_wire("not a time"), "not a time");
+        assert!(parse("2026-11-23T20:55:32+00:00").is_some());
+        assert!(parse("2026-11-23T20:55:32").is_some());
+        assert_eq!(iso8601_from_epoch(0), "1970-01-01T00:00:00Z");
+    }
+}
