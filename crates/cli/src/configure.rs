@@ -6,7 +6,6 @@ use crate::{CliError, GlobalArgs, Session};
 
 /// `configure` alone prompts; with a subcommand it does that.
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct ConfigureArgs {
     #[command(flatten)]
     global: GlobalArgs,

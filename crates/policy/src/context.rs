@@ -105,26 +105,12 @@ pub struct ContextBuilder {
     ctx: Context,
 }
 
-/// ISO 8601 with seconds, UTC.
-fn iso(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 impl ContextBuilder {
     /// The keys every request has: `aws:CurrentTime`, `aws:EpochTime`, `aws:ViaAWSService`.
     #[must_use]
     pub fn new(now: OffsetDateTime) -> Self {
         let mut ctx = Context::default();
-        ctx.set("aws:CurrentTime", iso(now));
+        ctx.set("aws:CurrentTime", rolecall_wire::iso8601(now));
         ctx.set("aws:EpochTime", now.unix_timestamp().to_string());
         ctx.set("aws:ViaAWSService", "false");
         Self { ctx }
@@ -172,7 +158,8 @@ impl ContextBuilder {
         mfa_at: Option<OffsetDateTime>,
         now: OffsetDateTime,
     ) -> Self {
-        self.ctx.set("aws:TokenIssueTime", iso(issued));
+        self.ctx
+            .set("aws:TokenIssueTime", rolecall_wire::iso8601(issued));
         self.ctx.set(
             "aws:MultiFactorAuthPresent",
             if mfa_at.is_some() { "true" } else { "false" },

@@ -64,17 +64,8 @@ pub fn fresh_postgres_database(base_url: &str) -> String {
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(async {
-        use sqlx::Executor;
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(base_url)
-            .await
-            .expect("connect to the test PostgreSQL server");
-        pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create a test database");
-        pool.close().await;
-    });
+    rt.block_on(rolecall_store::create_database(base_url, &name))
+        .expect("create a database on the test PostgreSQL server");
     let (prefix, _) = base_url.rsplit_once('/').expect("database URL has a path");
     format!("{prefix}/{name}")
 }

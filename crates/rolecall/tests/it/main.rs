@@ -2,6 +2,7 @@
 //! (boto3, awscli, aws-sdk-sts) and by raw HTTP for malformed input.
 
 mod bad_input;
+mod cache_locks;
 mod durability;
 mod peers;
 mod sdk;

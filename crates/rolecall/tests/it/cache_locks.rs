@@ -1,0 +1,148 @@
+//! The role cache's per-entry locks cannot deadlock: a chain that assumes the same role twice
+//! with the same arguments, and two profiles that chain the same two roles in opposite
+//! orders running concurrently, all finish.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rolecall_test_support::{Backend, Server};
+
+use crate::bin;
+
+const ACCOUNT: &str = "123456789012";
+
+fn rolecall(home: &Path, endpoint: &str, args: &[&str]) -> Child {
+    Command::new(bin())
+        .args(args)
+        .env("HOME", home)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_CONFIG_FILE")
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for a process for at most a minute; a process still running then is killed and the
+/// test fails (that is the deadlock this file is about).
+fn finish(mut child: Child, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                status.success(),
+                "{what} failed: {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return stdout;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not finish within a minute: the cache locks deadlocked");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn chained_roles_never_deadlock_on_cache_locks() {
+    let server = Server::start(bin(), Backend::Sqlite);
+    let admin = server.bootstrap(ACCOUNT, "admin");
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            admin.access_key_id, admin.secret_access_key
+        ),
+    )
+    .unwrap();
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    for role in ["A", "B"] {
+        for args in [
+            vec![
+                "iam",
+                "create-role",
+                "--role-name",
+                role,
+                "--assume-role-policy-document",
+                &trust,
+            ],
+            vec![
+                "iam",
+                "attach-role-policy",
+                "--role-name",
+                role,
+                "--policy-arn",
+                "arn:aws:iam::aws:policy/AdministratorAccess",
+            ],
+        ] {
+            finish(rolecall(home.path(), &server.endpoint, &args), "setup");
+        }
+    }
+    let role = |name: &str| format!("arn:aws:iam::{ACCOUNT}:role/{name}");
+    let profile = |name: &str, role_name: &str, source: &str| {
+        format!(
+            "[profile {name}]\nrole_arn = {}\nsource_profile = {source}\n\n",
+            role(role_name)
+        )
+    };
+    std::fs::write(
+        aws.join("config"),
+        [
+            "[default]\nregion = us-east-1\n\n".to_owned(),
+            // The same role twice, with the same arguments (one cache entry).
+            profile("twice", "A", "once"),
+            profile("once", "A", "default"),
+            // A then B, and B then A.
+            profile("a-then-b", "B", "a-only"),
+            profile("a-only", "A", "default"),
+            profile("b-then-a", "A", "b-only"),
+            profile("b-only", "B", "default"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let cache = aws.join("cli/cache");
+    let identity = [
+        "sts",
+        "get-caller-identity",
+        "--query",
+        "Arn",
+        "--output",
+        "text",
+    ];
+    let arn = |profile: &str| {
+        let mut args = identity.to_vec();
+        args.extend(["--profile", profile]);
+        rolecall(home.path(), &server.endpoint, &args)
+    };
+
+    let out = finish(arn("twice"), "the same role twice");
+    assert!(out.contains(":assumed-role/A/"), "{out}");
+
+    for round in 0..5 {
+        let _ = std::fs::remove_dir_all(&cache);
+        let (ab, ba) = (arn("a-then-b"), arn("b-then-a"));
+        let (ab, ba) = (
+            finish(ab, &format!("a-then-b, round {round}")),
+            finish(ba, &format!("b-then-a, round {round}")),
+        );
+        assert!(ab.contains(":assumed-role/B/"), "{ab}");
+        assert!(ba.contains(":assumed-role/A/"), "{ba}");
+    }
+}
