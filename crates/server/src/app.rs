@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use rolecall_store::Store;
+use rolecall_store::{EntityKind, MfaDevice, Store};
 
 use crate::cache::AuthCache;
 use crate::crypto::SealingKey;
-use crate::token::TokenKeys;
+use crate::principal::{CachedRole, KeyEntry, Loaded};
+use crate::token::{SessionClaims, TokenError, TokenKeys};
 
 /// What happens when a policy denies a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,19 +46,19 @@ impl std::str::FromStr for Enforcement {
 /// Shared by every request.
 #[derive(Debug, Clone)]
 pub struct App {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) store: Store,
-    pub(crate) master: SealingKey,
-    pub(crate) tokens: TokenKeys,
-    pub(crate) enforcement: Enforcement,
-    pub(crate) cache: AuthCache,
+struct Inner {
+    store: Store,
+    master: SealingKey,
+    tokens: TokenKeys,
+    enforcement: Enforcement,
+    cache: AuthCache,
     /// When each role or access key was last recorded as used, so the store is written at
     /// most once a minute per entity instead of on every request.
-    pub(crate) last_recorded: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+    last_recorded: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
 
 impl App {
@@ -84,12 +85,102 @@ impl App {
         })
     }
 
+    /// The store.
     pub(crate) fn store(&self) -> &Store {
         &self.inner.store
     }
 
+    /// The master key that seals secrets at rest.
     pub(crate) fn master(&self) -> &SealingKey {
         &self.inner.master
+    }
+
+    /// The TOTP secret of an MFA device, unsealed and decoded; `None` when its seed does not
+    /// open with this master key.
+    pub(crate) fn mfa_secret(&self, device: &MfaDevice) -> Option<Vec<u8>> {
+        let seed = self
+            .master()
+            .open_text(&device.seed_sealed, &seed_context(&device.serial))
+            .ok()?;
+        data_encoding::BASE32_NOPAD.decode(seed.as_bytes()).ok()
+    }
+
+    /// Seals session claims into a session token.
+    pub(crate) async fn seal_token(&self, claims: &SessionClaims) -> String {
+        self.inner.tokens.seal(claims).await
+    }
+
+    /// Opens a session token.
+    ///
+    /// # Errors
+    /// [`TokenError`] when the token is not genuine.
+    pub(crate) async fn open_token(&self, token: &str) -> Result<SessionClaims, TokenError> {
+        self.inner.tokens.open(token).await
+    }
+
+    /// Adds a token key that seals from now on.
+    #[cfg(test)]
+    pub(crate) async fn rotate_token_keys(&self) -> anyhow::Result<()> {
+        self.inner.tokens.rotate().await
+    }
+
+    /// An access key from the cache, or loaded by `load` (`None`: no such key).
+    ///
+    /// # Errors
+    /// Whatever `load` fails with.
+    pub(crate) async fn cached_key<E, Fut>(
+        &self,
+        access_key_id: &str,
+        load: impl FnOnce() -> Fut,
+    ) -> Result<Arc<Option<KeyEntry>>, E>
+    where
+        Fut: Future<Output = Result<Option<KeyEntry>, E>>,
+    {
+        self.inner
+            .cache
+            .keys
+            .get_or_load(access_key_id.to_owned(), load)
+            .await
+    }
+
+    /// The policies of a user or role from the cache, or loaded by `load`.
+    ///
+    /// # Errors
+    /// Whatever `load` fails with.
+    pub(crate) async fn cached_policies<E, Fut>(
+        &self,
+        account: &str,
+        kind: EntityKind,
+        name: &str,
+        load: impl FnOnce() -> Fut,
+    ) -> Result<Arc<Loaded>, E>
+    where
+        Fut: Future<Output = Result<Loaded, E>>,
+    {
+        let key = (account.to_owned(), kind, name.to_lowercase());
+        self.inner.cache.principals.get_or_load(key, load).await
+    }
+
+    /// A role with its trust policy from the cache, or loaded by `load` (`None`: no such role).
+    ///
+    /// # Errors
+    /// Whatever `load` fails with.
+    pub(crate) async fn cached_role<E, Fut>(
+        &self,
+        account: &str,
+        name: &str,
+        load: impl FnOnce() -> Fut,
+    ) -> Result<Arc<Option<CachedRole>>, E>
+    where
+        Fut: Future<Output = Result<Option<CachedRole>, E>>,
+    {
+        let key = (account.to_owned(), name.to_lowercase());
+        self.inner.cache.roles.get_or_load(key, load).await
+    }
+
+    /// Forgets cached keys, policies and roles; called after every IAM write.
+    pub(crate) fn invalidate_caches(&self) {
+        self.inner.cache.invalidate();
     }
 
     /// True when `key` was not recorded in the last minute (and marks it recorded now).

@@ -13,37 +13,9 @@ use rolecall_wire::{AwsError, ErrorKind, Service};
 use time::OffsetDateTime;
 
 use crate::app::{App, secret_context};
-use crate::cache::KeyEntry;
-use crate::token::{SessionClaims, SessionKind, TokenError};
-
-/// A user behind a request: long-term keys, a GetSessionToken session, or a federated session's parent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct UserRef {
-    pub(crate) name: String,
-    pub(crate) id: String,
-    pub(crate) path: String,
-}
-
-/// The authenticated caller.
-#[derive(Debug, Clone)]
-pub(crate) struct Principal {
-    pub(crate) caller: Caller,
-    pub(crate) access_key_id: String,
-    /// The IAM user, for user keys, GetSessionToken sessions of users, and federated sessions.
-    pub(crate) user: Option<UserRef>,
-    /// The temporary session, if the request used temporary credentials.
-    pub(crate) session: Option<Arc<SessionClaims>>,
-}
-
-impl Principal {
-    pub(crate) fn is_root(&self) -> bool {
-        self.caller.kind == PrincipalType::Account
-    }
-
-    pub(crate) fn account(&self) -> &str {
-        &self.caller.account
-    }
-}
+use crate::errors::denied_message;
+use crate::principal::{KeyEntry, Principal, UserRef};
+use crate::token::{SessionKind, TokenError};
 
 /// The request as received.
 #[derive(Debug)]
@@ -148,68 +120,66 @@ pub(crate) async fn authenticate(
     Ok((principal, auth.region))
 }
 
-async fn key_entry(app: &App, access_key_id: &str) -> Result<Option<KeyEntry>, AwsError> {
-    if let Some(hit) = app.inner.cache.keys.get(&access_key_id.to_owned()) {
-        return Ok((*hit).clone());
-    }
-    let stored = app
+async fn key_entry(app: &App, access_key_id: &str) -> Result<Arc<Option<KeyEntry>>, AwsError> {
+    app.cached_key(access_key_id, || load_key_entry(app, access_key_id))
+        .await
+}
+
+/// An access key from the store, its secret unsealed and its user looked up.
+async fn load_key_entry(app: &App, access_key_id: &str) -> Result<Option<KeyEntry>, AwsError> {
+    let Some(k) = app
         .store()
         .get_access_key(access_key_id)
         .await
-        .map_err(crate::errors::store_failure)?;
-    let entry = match stored {
-        None => None,
-        Some(k) => {
-            let secret = app
-                .master()
-                .open_text(&k.secret_sealed, &secret_context(&k.access_key_id))
-                .map_err(|_| {
-                    tracing::error!(
-                        access_key_id,
-                        "a stored secret key does not open with this master key"
-                    );
-                    AwsError::internal()
-                })?;
-            let user = match &k.user_lower {
-                Some(u) => match app
-                    .store()
-                    .get_entity(rolecall_store::EntityKind::User, &k.account_id, u)
-                    .await
-                {
-                    Ok(e) => Some(UserRef {
-                        name: e.name,
-                        id: e.id,
-                        path: e.path,
-                    }),
-                    Err(rolecall_store::StoreError::NotFound) => None,
-                    Err(e) => return Err(crate::errors::store_failure(e)),
-                },
-                None => None,
-            };
-            Some(KeyEntry {
-                account: k.account_id,
-                user_lower: k.user_lower,
-                user,
-                secret,
-                active: k.status == "Active",
-            })
-        }
+        .map_err(crate::errors::store_failure)?
+    else {
+        return Ok(None);
     };
-    app.inner
-        .cache
-        .keys
-        .put(access_key_id.to_owned(), Arc::new(entry.clone()));
-    Ok(entry)
+    let secret = app
+        .master()
+        .open_text(&k.secret_sealed, &secret_context(&k.access_key_id))
+        .map_err(|_| {
+            tracing::error!(
+                access_key_id,
+                "a stored secret key does not open with this master key"
+            );
+            AwsError::internal()
+        })?;
+    let user = match &k.user_lower {
+        Some(u) => match app
+            .store()
+            .get_entity(rolecall_store::EntityKind::User, &k.account_id, u)
+            .await
+        {
+            Ok(e) => Some(UserRef {
+                name: e.name,
+                id: e.id,
+                path: e.path,
+            }),
+            Err(rolecall_store::StoreError::NotFound) => None,
+            Err(e) => return Err(crate::errors::store_failure(e)),
+        },
+        None => None,
+    };
+    Ok(Some(KeyEntry {
+        account: k.account_id,
+        user_lower: k.user_lower,
+        user,
+        secret,
+        active: k.status == "Active",
+    }))
 }
 
 async fn long_term(app: &App, access_key_id: &str) -> Result<(Principal, String), AwsError> {
-    let entry = key_entry(app, access_key_id)
-        .await?
+    let entry = key_entry(app, access_key_id).await?;
+    let entry = entry
+        .as_ref()
+        .as_ref()
         .filter(|e| e.active)
         .ok_or_else(|| AwsError::new(ErrorKind::InvalidClientTokenId, INVALID_TOKEN))?;
     let principal = match (&entry.user_lower, &entry.user) {
-        (None, _) => root_principal(&entry.account, access_key_id, None),
-        (Some(_), Some(user)) => user_principal(&entry.account, user, access_key_id, None),
+        (None, _) => Principal::root(&entry.account, access_key_id, None),
+        (Some(_), Some(user)) => Principal::user(&entry.account, user, access_key_id, None),
         (Some(_), None) => {
             return Err(AwsError::new(
                 ErrorKind::InvalidClientTokenId,
@@ -217,48 +187,7 @@ async fn long_term(app: &App, access_key_id: &str) -> Result<(Principal, String)
             ));
         }
     };
-    Ok((principal, entry.secret))
-}
-
-pub(crate) fn root_principal(
-    account: &str,
-    access_key_id: &str,
-    session: Option<Arc<SessionClaims>>,
-) -> Principal {
-    let arn = Arn::root(account).to_string();
-    Principal {
-        caller: Caller {
-            kind: PrincipalType::Account,
-            account: account.to_owned(),
-            arn: arn.clone(),
-            principal_arn: arn,
-            unique_id: None,
-        },
-        access_key_id: access_key_id.to_owned(),
-        user: None,
-        session,
-    }
-}
-
-pub(crate) fn user_principal(
-    account: &str,
-    user: &UserRef,
-    access_key_id: &str,
-    session: Option<Arc<SessionClaims>>,
-) -> Principal {
-    let arn = Arn::iam(account, "user", &user.path, &user.name).to_string();
-    Principal {
-        caller: Caller {
-            kind: PrincipalType::User,
-            account: account.to_owned(),
-            arn: arn.clone(),
-            principal_arn: arn,
-            unique_id: Some(user.id.clone()),
-        },
-        access_key_id: access_key_id.to_owned(),
-        user: Some(user.clone()),
-        session,
-    }
+    Ok((principal, entry.secret.clone()))
 }
 
 async fn temporary(
@@ -267,7 +196,7 @@ async fn temporary(
     token: &str,
     now: OffsetDateTime,
 ) -> Result<(Principal, String), AwsError> {
-    let claims = app.inner.tokens.open(token).await.map_err(|e| {
+    let claims = app.open_token(token).await.map_err(|e| {
         if e == TokenError::UnknownKey {
             tracing::debug!("session token sealed by an unknown key");
         }
@@ -299,7 +228,7 @@ async fn temporary(
             session: Some(claims),
         },
         SessionKind::User if claims.name.is_empty() => {
-            root_principal(&account, access_key_id, Some(claims))
+            Principal::root(&account, access_key_id, Some(claims))
         }
         SessionKind::User => {
             let user = UserRef {
@@ -307,7 +236,7 @@ async fn temporary(
                 id: claims.id.clone(),
                 path: claims.path.clone(),
             };
-            user_principal(&account, &user, access_key_id, Some(claims))
+            Principal::user(&account, &user, access_key_id, Some(claims))
         }
         SessionKind::Federated => {
             let arn = Arn::federated_user(&account, &claims.session_name).to_string();
@@ -339,8 +268,7 @@ async fn temporary(
 pub(crate) fn check_session_scope(p: &Principal, op: crate::ops::Op) -> Result<(), AwsError> {
     use crate::ops::Op;
     let Some(s) = &p.session else { return Ok(()) };
-    let denied =
-        || AwsError::access_denied(crate::authz::denied_message(p, &op.iam_action(), "", ""));
+    let denied = || AwsError::access_denied(denied_message(p, &op.iam_action(), "", ""));
     match (s.kind, op.service()) {
         (SessionKind::User, Service::Iam) if s.mfa_at.is_none() => Err(AwsError::new(
             ErrorKind::InvalidClientTokenId,
@@ -459,14 +387,14 @@ mod tests {
         let t = now.unix_timestamp();
 
         let live = claims(t, t + 900);
-        let token = app.inner.tokens.seal(&live).await;
+        let token = app.seal_token(&live).await;
         let p = call(&app, &live.access_key_id, &live.secret, &token, now)
             .await
             .unwrap();
         assert_eq!(p.caller.arn, "arn:aws:iam::123456789012:user/alice");
 
         let expired = claims(t, t - 1);
-        let token = app.inner.tokens.seal(&expired).await;
+        let token = app.seal_token(&expired).await;
         let err = call(&app, &expired.access_key_id, &expired.secret, &token, now)
             .await
             .unwrap_err();
@@ -475,7 +403,7 @@ mod tests {
             (ErrorKind::ExpiredToken, EXPIRED_TOKEN)
         );
 
-        let live_token = app.inner.tokens.seal(&live).await;
+        let live_token = app.seal_token(&live).await;
         let mut raw = data_encoding::BASE64.decode(live_token.as_bytes()).unwrap();
         let last = raw.len() - 1;
         raw[last] ^= 1;
@@ -495,11 +423,11 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::InvalidClientTokenId);
 
         // A token survives key rotation: old keys still open, new tokens use the new key.
-        app.inner.tokens.rotate().await.unwrap();
+        app.rotate_token_keys().await.unwrap();
         call(&app, &live.access_key_id, &live.secret, &live_token, now)
             .await
             .unwrap();
-        let rotated = app.inner.tokens.seal(&live).await;
+        let rotated = app.seal_token(&live).await;
         assert_ne!(rotated[..8], live_token[..8]);
         call(&app, &live.access_key_id, &live.secret, &rotated, now)
             .await

@@ -13,9 +13,8 @@ use rolecall_wire::AwsError;
 use time::OffsetDateTime;
 
 use crate::app::{App, Enforcement};
-use crate::auth::Principal;
-use crate::cache::Loaded;
-use crate::errors::store_failure;
+use crate::errors::{denied_message, store_failure};
+use crate::principal::{Loaded, Principal};
 use crate::token::SessionKind;
 
 fn parse_stored(name: String, text: &str, kind: PolicyKind) -> Result<NamedPolicy, AwsError> {
@@ -80,23 +79,23 @@ pub(crate) async fn load(
     kind: EntityKind,
     name: &str,
 ) -> Result<Arc<Loaded>, AwsError> {
-    let owner = if kind == EntityKind::User {
-        "user"
-    } else {
-        "role"
-    };
-    let key = (account.to_owned(), owner, name.to_lowercase());
-    if let Some(hit) = app.inner.cache.principals.get(&key) {
-        return Ok(hit);
-    }
+    app.cached_policies(account, kind, name, || {
+        load_uncached(app, account, kind, name)
+    })
+    .await
+}
+
+/// [`load`] from the store; a missing principal loads as [`Loaded::default`].
+async fn load_uncached(
+    app: &App,
+    account: &str,
+    kind: EntityKind,
+    name: &str,
+) -> Result<Loaded, AwsError> {
     let store = app.store();
     let entity = match store.get_entity(kind, account, name).await {
         Ok(e) => e,
-        Err(rolecall_store::StoreError::NotFound) => {
-            let loaded = Arc::new(Loaded::default());
-            app.inner.cache.principals.put(key, Arc::clone(&loaded));
-            return Ok(loaded);
-        }
+        Err(rolecall_store::StoreError::NotFound) => return Ok(Loaded::default()),
         Err(e) => return Err(store_failure(e)),
     };
     let mut identity = Vec::new();
@@ -124,15 +123,13 @@ pub(crate) async fn load(
         .into_iter()
         .map(|t| (t.key, t.value))
         .collect();
-    let loaded = Arc::new(Loaded {
+    Ok(Loaded {
         exists: true,
         id: entity.id,
         identity,
         boundary,
         tags,
-    });
-    app.inner.cache.principals.put(key, Arc::clone(&loaded));
-    Ok(loaded)
+    })
 }
 
 /// Everything needed to decide the caller's requests.
@@ -211,28 +208,7 @@ pub(crate) fn base_context(
     net: &Network,
     now: OffsetDateTime,
 ) -> Context {
-    let userid = match p.caller.kind {
-        PrincipalType::Account => p.account().to_owned(),
-        PrincipalType::AssumedRole => {
-            let s = p
-                .session
-                .as_ref()
-                .map(|s| s.session_name.clone())
-                .unwrap_or_default();
-            format!("{}:{s}", p.caller.unique_id.clone().unwrap_or_default())
-        }
-        PrincipalType::FederatedUser => {
-            format!(
-                "{}:{}",
-                p.account(),
-                p.session
-                    .as_ref()
-                    .map(|s| s.session_name.clone())
-                    .unwrap_or_default()
-            )
-        }
-        _ => p.caller.unique_id.clone().unwrap_or_default(),
-    };
+    let userid = p.user_id();
     let username = if p.caller.kind == PrincipalType::User {
         p.user.as_ref().map(|u| u.name.as_str())
     } else {
@@ -262,23 +238,6 @@ pub(crate) fn base_context(
     b.build()
 }
 
-/// `User: ARN is not authorized to perform: ACTION[ on resource: R] REASON`.
-pub(crate) fn denied_message(p: &Principal, action: &str, display: &str, reason: &str) -> String {
-    let mut m = format!(
-        "User: {} is not authorized to perform: {action}",
-        p.caller.arn
-    );
-    if !display.is_empty() {
-        m.push_str(" on resource: ");
-        m.push_str(display);
-    }
-    if !reason.is_empty() {
-        m.push(' ');
-        m.push_str(reason);
-    }
-    m
-}
-
 /// Decides one action on one resource for the caller. Root is allowed everything in its
 /// account. Denials carry AWS's message; under soft enforcement they are logged and allowed.
 pub(crate) fn decide(
@@ -298,25 +257,65 @@ pub(crate) fn decide(
         resource,
         context: ctx,
     };
-    // Explanations cost a second pass; build one only when a log line will show it.
+    let question = Question {
+        action,
+        display,
+        with_reason: true,
+    };
+    enforce(app, p, &question, |explain| {
+        evaluate(&request, &policies.side(), explain)
+    })
+}
+
+/// What a denial reports: the action, the resource as shown, and whether the reason is told.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Question<'a> {
+    /// The action asked about; a decision that names the action that failed (AssumeRole's
+    /// `sts:TagSession`, …) reports that one instead.
+    pub(crate) action: &'a str,
+    /// The resource as the denial names it (empty: none).
+    pub(crate) display: &'a str,
+    /// Whether the message ends with the reason (`because no identity-based policy allows …`);
+    /// AWS leaves it out for AssumeRole.
+    pub(crate) with_reason: bool,
+}
+
+/// The one enforcement path of every decision: `evaluate` (given whether to explain) is
+/// asked for an explanation only when a log line will show it. A denial is refused with
+/// AccessDenied under strict enforcement, or logged and allowed under soft enforcement; its
+/// message and explanation are logged either way.
+pub(crate) fn enforce(
+    app: &App,
+    p: &Principal,
+    question: &Question<'_>,
+    evaluate: impl Fn(bool) -> Decision,
+) -> Result<(), AwsError> {
     let debug = tracing::enabled!(tracing::Level::DEBUG);
-    let decision: Decision = evaluate(&request, &policies.side(), debug);
+    let decision = evaluate(debug);
     if decision.is_allowed() {
         return Ok(());
     }
+    // Explanations cost a second pass; soft enforcement always logs one.
     let decision = if app.enforcement() == Enforcement::Soft && !debug {
-        evaluate(&request, &policies.side(), true)
+        evaluate(true)
     } else {
         decision
     };
-    let message = denied_message(p, action, display, &decision.reason(action));
+    let action = decision.failed_action.as_deref().unwrap_or(question.action);
+    let reason = decision.reason(action);
+    let told = if question.with_reason {
+        reason.as_str()
+    } else {
+        ""
+    };
+    let message = denied_message(p, action, question.display, told);
     match app.enforcement() {
         Enforcement::Strict => {
-            tracing::debug!(%message, explanation = %decision.explanation(), "denied");
+            tracing::debug!(%message, %reason, explanation = %decision.explanation(), "denied");
             Err(AwsError::access_denied(message))
         }
         Enforcement::Soft => {
-            tracing::warn!(%message, explanation = %decision.explanation(), "would deny; allowed by soft enforcement");
+            tracing::warn!(%message, %reason, explanation = %decision.explanation(), "would deny; allowed by soft enforcement");
             Ok(())
         }
     }

@@ -8,11 +8,16 @@ use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use rolecall_store::EntityKind;
+
+use crate::principal::{CachedRole, KeyEntry, Loaded};
+
 /// How long an entry is trusted without a write on this node.
-pub(crate) const TTL: Duration = Duration::from_secs(2);
+const TTL: Duration = Duration::from_secs(2);
 /// Entries per map before it is cleared wholesale (bounds memory under hostile key ids).
 const MAX_ENTRIES: usize = 50_000;
 
+/// One map of entries that expire after [`TTL`].
 #[derive(Debug)]
 pub(crate) struct Map<K, V> {
     entries: RwLock<HashMap<K, (Instant, Arc<V>)>>,
@@ -25,7 +30,7 @@ impl<K: Eq + Hash, V> Map<K, V> {
         }
     }
 
-    pub(crate) fn get(&self, key: &K) -> Option<Arc<V>> {
+    fn get(&self, key: &K) -> Option<Arc<V>> {
         let map = self
             .entries
             .read()
@@ -35,7 +40,7 @@ impl<K: Eq + Hash, V> Map<K, V> {
             .map(|(_, v)| Arc::clone(v))
     }
 
-    pub(crate) fn put(&self, key: K, value: Arc<V>) {
+    fn put(&self, key: K, value: Arc<V>) {
         let mut map = self
             .entries
             .write()
@@ -46,6 +51,21 @@ impl<K: Eq + Hash, V> Map<K, V> {
         map.insert(key, (Instant::now(), value));
     }
 
+    /// The live entry for `key`, or the value `load` produces, which is then kept. A failed
+    /// load keeps nothing.
+    pub(crate) async fn get_or_load<E, F, Fut>(&self, key: K, load: F) -> Result<Arc<V>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit);
+        }
+        let value = Arc::new(load().await?);
+        self.put(key, Arc::clone(&value));
+        Ok(value)
+    }
+
     fn clear(&self) {
         self.entries
             .write()
@@ -54,55 +74,19 @@ impl<K: Eq + Hash, V> Map<K, V> {
     }
 }
 
-/// A long-term access key, unsealed.
-#[derive(Clone)]
-pub(crate) struct KeyEntry {
-    pub(crate) account: String,
-    pub(crate) user_lower: Option<String>,
-    /// The owning user (`None` for the root or when the user is gone).
-    pub(crate) user: Option<crate::auth::UserRef>,
-    pub(crate) secret: String,
-    pub(crate) active: bool,
-}
-
-impl std::fmt::Debug for KeyEntry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyEntry")
-            .field("account", &self.account)
-            .field("user_lower", &self.user_lower)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The policies that apply to one user or role, parsed.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Loaded {
-    /// Whether the principal exists (with the expected unique id).
-    pub(crate) exists: bool,
-    pub(crate) id: String,
-    pub(crate) identity: Vec<rolecall_policy::NamedPolicy>,
-    pub(crate) boundary: Option<rolecall_policy::NamedPolicy>,
-    pub(crate) tags: Vec<(String, String)>,
-}
-
-/// A role with its trust policy parsed.
-#[derive(Debug)]
-pub(crate) struct CachedRole {
-    pub(crate) role: rolecall_store::Role,
-    pub(crate) trust: rolecall_policy::Policy,
-    /// The role's tags: `aws:ResourceTag/*` when it is assumed.
-    pub(crate) tags: Vec<(String, String)>,
-}
-
 /// The caches.
 #[derive(Debug)]
 pub(crate) struct AuthCache {
+    /// Access keys by id; `None` for an id the store does not know.
     pub(crate) keys: Map<String, Option<KeyEntry>>,
-    pub(crate) principals: Map<(String, &'static str, String), Loaded>,
+    /// The policies of users and roles, by account, kind and lower-cased name.
+    pub(crate) principals: Map<(String, EntityKind, String), Loaded>,
+    /// Roles with their trust policies, by account and lower-cased name; `None` for no role.
     pub(crate) roles: Map<(String, String), Option<CachedRole>>,
 }
 
 impl AuthCache {
+    /// Empty caches.
     pub(crate) fn new() -> Self {
         Self {
             keys: Map::new(),

@@ -6,9 +6,9 @@ use rolecall_wire::{AwsError, Constraint, ErrorKind, Params, Validator, XmlWrite
 use time::OffsetDateTime;
 
 use crate::app::App;
-use crate::auth::Principal;
 use crate::authz::{CallerPolicies, decide};
 use crate::ops::Op;
+use crate::principal::Principal;
 
 /// A handler's answer: the content of the `…Result` element, or `None` for operations
 /// without output.
@@ -169,15 +169,7 @@ impl Call<'_> {
         resource: &str,
         display: &str,
     ) -> Result<(), AwsError> {
-        decide(
-            self.app,
-            self.p,
-            &self.policies,
-            action,
-            resource,
-            display,
-            &self.ctx,
-        )
+        self.decide_in(action, resource, display, &self.ctx)
     }
 
     /// Authorizes with extra context keys (request tags, `iam:PolicyARN`, …).
@@ -190,6 +182,16 @@ impl Call<'_> {
     ) -> Result<(), AwsError> {
         let mut ctx = self.ctx.clone();
         extra(&mut ctx);
+        self.decide_in(action, resource, display, &ctx)
+    }
+
+    fn decide_in(
+        &self,
+        action: &str,
+        resource: &str,
+        display: &str,
+        ctx: &Context,
+    ) -> Result<(), AwsError> {
         decide(
             self.app,
             self.p,
@@ -197,7 +199,7 @@ impl Call<'_> {
             action,
             resource,
             display,
-            &ctx,
+            ctx,
         )
     }
 
@@ -208,7 +210,7 @@ impl Call<'_> {
 
     /// Forgets cached keys and policies after a write.
     pub(crate) fn wrote(&self) {
-        self.app.inner.cache.invalidate();
+        self.app.invalidate_caches();
     }
 }
 
@@ -221,6 +223,14 @@ pub(crate) fn with_request_tags(ctx: &mut Context, tags: &[(String, String)]) {
         ctx.set(&format!("aws:RequestTag/{k}"), v.clone());
     }
     ctx.set_multi("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()).collect());
+}
+
+/// Adds a resource's tags to a context as `aws:ResourceTag/*` and `iam:ResourceTag/*`.
+pub(crate) fn with_resource_tags(ctx: &mut Context, tags: &[(String, String)]) {
+    for (k, v) in tags {
+        ctx.set(&format!("aws:ResourceTag/{k}"), v.clone());
+        ctx.set(&format!("iam:ResourceTag/{k}"), v.clone());
+    }
 }
 
 /// Encodes a store marker for the wire.

@@ -1,7 +1,7 @@
 //! Routes each operation to its handler.
 
 use crate::call::{Call, Reply};
-use crate::iam::{account, groups, mfa, policies, roles, simulate, users};
+use crate::iam::{account, groups, mfa, owner_policies, policies, roles, simulate, users};
 use crate::ops::Op;
 use crate::sts;
 
@@ -49,16 +49,16 @@ pub(crate) async fn dispatch(call: &Call<'_>) -> Reply {
         }
         Op::ListInstanceProfilesForRole => roles::list_instance_profiles_for_role(call).await,
         Op::PutUserPolicy | Op::PutGroupPolicy | Op::PutRolePolicy => {
-            policies::put_inline(call).await
+            owner_policies::put_inline(call).await
         }
         Op::GetUserPolicy | Op::GetGroupPolicy | Op::GetRolePolicy => {
-            policies::get_inline(call).await
+            owner_policies::get_inline(call).await
         }
         Op::DeleteUserPolicy | Op::DeleteGroupPolicy | Op::DeleteRolePolicy => {
-            policies::delete_inline(call).await
+            owner_policies::delete_inline(call).await
         }
         Op::ListUserPolicies | Op::ListGroupPolicies | Op::ListRolePolicies => {
-            policies::list_inline(call).await
+            owner_policies::list_inline(call).await
         }
         Op::CreatePolicy => policies::create_policy(call).await,
         Op::GetPolicy => policies::get_policy(call).await,
@@ -71,19 +71,19 @@ pub(crate) async fn dispatch(call: &Call<'_>) -> Reply {
         Op::SetDefaultPolicyVersion => policies::set_default_policy_version(call).await,
         Op::ListEntitiesForPolicy => policies::list_entities_for_policy(call).await,
         Op::AttachUserPolicy | Op::AttachGroupPolicy | Op::AttachRolePolicy => {
-            policies::attach(call).await
+            owner_policies::attach(call).await
         }
         Op::DetachUserPolicy | Op::DetachGroupPolicy | Op::DetachRolePolicy => {
-            policies::detach(call).await
+            owner_policies::detach(call).await
         }
         Op::ListAttachedUserPolicies
         | Op::ListAttachedGroupPolicies
-        | Op::ListAttachedRolePolicies => policies::list_attached(call).await,
+        | Op::ListAttachedRolePolicies => owner_policies::list_attached(call).await,
         Op::PutUserPermissionsBoundary | Op::PutRolePermissionsBoundary => {
-            policies::put_boundary(call).await
+            owner_policies::put_boundary(call).await
         }
         Op::DeleteUserPermissionsBoundary | Op::DeleteRolePermissionsBoundary => {
-            policies::delete_boundary(call).await
+            owner_policies::delete_boundary(call).await
         }
         Op::CreateVirtualMFADevice => mfa::create_virtual_mfa_device(call).await,
         Op::EnableMFADevice => mfa::enable_mfa_device(call).await,

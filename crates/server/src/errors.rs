@@ -1,7 +1,27 @@
-//! Store failures turned into AWS errors with IAM's messages.
+//! AWS errors with IAM's messages: store failures, missing and duplicate entities, and the
+//! AccessDenied message of a refused action.
 
 use rolecall_store::{Conflict, StoreError};
 use rolecall_wire::{AwsError, ErrorKind};
+
+use crate::principal::Principal;
+
+/// `User: ARN is not authorized to perform: ACTION[ on resource: R] REASON`.
+pub(crate) fn denied_message(p: &Principal, action: &str, display: &str, reason: &str) -> String {
+    let mut m = format!(
+        "User: {} is not authorized to perform: {action}",
+        p.caller.arn
+    );
+    if !display.is_empty() {
+        m.push_str(" on resource: ");
+        m.push_str(display);
+    }
+    if !reason.is_empty() {
+        m.push(' ');
+        m.push_str(reason);
+    }
+    m
+}
 
 /// An unexpected store failure: logged here, reported to the client as an internal error.
 #[allow(clippy::needless_pass_by_value)] // Used as `.map_err(store_failure)`, which passes by value.
@@ -78,5 +98,21 @@ pub(crate) fn on_entity(noun: Noun, name: &str) -> impl FnOnce(StoreError) -> Aw
         StoreError::AlreadyExists => already_exists(noun, name),
         StoreError::Conflict(c) => conflict(c),
         other => store_failure(other),
+    }
+}
+
+/// Maps a store error for renaming an entity: a name already taken is reported under the new
+/// name, anything else under the current one.
+pub(crate) fn on_rename<'a>(
+    noun: Noun,
+    name: &'a str,
+    new_name: Option<&'a str>,
+) -> impl FnOnce(StoreError) -> AwsError + 'a {
+    move |e| {
+        if matches!(e, StoreError::AlreadyExists) {
+            on_entity(noun, new_name.unwrap_or(name))(e)
+        } else {
+            on_entity(noun, name)(e)
+        }
     }
 }

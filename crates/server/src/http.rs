@@ -1,11 +1,13 @@
 //! The HTTP face: one endpoint for IAM and STS, POST forms and GET query strings, a bounded
-//! body, and every failure rendered as AWS's XML error envelope.
+//! body, and every failure rendered as AWS's XML error envelope. Every response, success or
+//! error, leaves [`handle`] through one exit, with its [`Outcome`].
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::to_bytes;
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +19,7 @@ use crate::auth::{RawRequest, authenticate};
 use crate::authz::{Network, base_context, caller_policies};
 use crate::call::Call;
 use crate::ops::Op;
+use crate::principal::Principal;
 
 /// Larger bodies are refused: the largest legitimate request (a 131,072-character policy
 /// document, percent-encoded) stays well below it.
@@ -29,6 +32,41 @@ pub fn router(app: App) -> Router {
     Router::new().fallback(handle).with_state(app)
 }
 
+/// What became of one request: filled in as the pipeline learns each part, and complete at
+/// the single exit of [`handle`], where every response is rendered.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// The request id, sent as `x-amzn-RequestId` and in the body.
+    pub(crate) request_id: String,
+    /// The service that answers: the operation's, or else the one the signature names.
+    pub(crate) service: Service,
+    /// The operation `Action` names, once known.
+    pub(crate) op: Option<Op>,
+    /// The authenticated caller, once known.
+    pub(crate) principal: Option<Arc<Principal>>,
+    /// Why the request failed, if it did.
+    pub(crate) error: Option<AwsError>,
+}
+
+impl Outcome {
+    fn new() -> Self {
+        Self {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            service: Service::Sts,
+            op: None,
+            principal: None,
+            error: None,
+        }
+    }
+
+    /// The HTTP status of the response.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.error.as_ref().map_or(StatusCode::OK, |e| {
+            StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST)
+        })
+    }
+}
+
 fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response {
     let mut r = (status, body).into_response();
     r.headers_mut()
@@ -39,35 +77,62 @@ fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response 
     r
 }
 
-fn error_response(e: &AwsError, service: Service, request_id: &str) -> Response {
-    let status = StatusCode::from_u16(e.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    xml_response(status, e.to_xml(service, request_id), request_id)
-}
-
+/// Serves one request. Its one exit renders every response, success or error, from the
+/// request's [`Outcome`].
 async fn handle(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let (parts, body) = req.into_parts();
-    let bytes = match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY_BYTES)).await {
-        Ok(Ok(b)) => b,
-        Ok(Err(_)) => {
-            let e = AwsError::new(
-                ErrorKind::RequestEntityTooLarge,
-                format!("Request body must be no larger than {MAX_BODY_BYTES} bytes"),
-            );
-            return error_response(&e, Service::Sts, &request_id);
-        }
-        Err(_) => {
-            let e = AwsError::new(
-                ErrorKind::MalformedQueryString,
-                "Timed out reading the request body",
-            );
-            return error_response(&e, Service::Sts, &request_id);
+    let mut outcome = Outcome::new();
+    let body = match run(&app, peer, req, &mut outcome).await {
+        Ok(body) => body,
+        Err(e) => {
+            let body = e.to_xml(outcome.service, &outcome.request_id);
+            outcome.error = Some(e);
+            body
         }
     };
+    // The single exit: every response, success or error, passes here with its outcome.
+    let error = outcome.error.as_ref();
+    tracing::debug!(
+        request_id = %outcome.request_id,
+        op = outcome.op.map(Op::name),
+        caller = outcome.principal.as_ref().map(|p| p.caller.arn.as_str()),
+        status = outcome.status().as_u16(),
+        code = error.map(|e| e.kind.code()),
+        message = error.map(|e| e.message.as_str()),
+        "request finished"
+    );
+    xml_response(outcome.status(), body, &outcome.request_id)
+}
+
+/// Reads the body, bounded in size and time.
+async fn read_body(body: Body) -> Result<Bytes, AwsError> {
+    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(_)) => Err(AwsError::new(
+            ErrorKind::RequestEntityTooLarge,
+            format!("Request body must be no larger than {MAX_BODY_BYTES} bytes"),
+        )),
+        Err(_) => Err(AwsError::new(
+            ErrorKind::MalformedQueryString,
+            "Timed out reading the request body",
+        )),
+    }
+}
+
+/// The pipeline of one request: parameters and operation, authentication, the caller's
+/// policies, the handler. Records in `outcome` what it learns on the way; returns the body of
+/// the successful response.
+async fn run(
+    app: &App,
+    peer: SocketAddr,
+    req: Request,
+    outcome: &mut Outcome,
+) -> Result<String, AwsError> {
+    let (parts, body) = req.into_parts();
+    let bytes = read_body(body).await?;
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -99,18 +164,17 @@ async fn handle(
     });
     let op = params.get("Action").and_then(Op::from_action);
     let service = op.map_or_else(|| scope_service(&headers, query), Op::service);
-    if let Err(e) = parsed {
-        return error_response(&e, service, &request_id);
-    }
+    outcome.service = service;
+    outcome.op = op;
+    parsed?;
     if method != "POST" && method != "GET" {
-        let e = AwsError::new(
+        return Err(AwsError::new(
             ErrorKind::InvalidAction,
             format!("Method {method} is not supported"),
-        );
-        return error_response(&e, service, &request_id);
+        ));
     }
     let Some(op) = op else {
-        let e = match params.get("Action") {
+        return Err(match params.get("Action") {
             None => AwsError::new(ErrorKind::MissingAction, "Missing Action"),
             Some(a) => AwsError::new(
                 ErrorKind::InvalidAction,
@@ -119,17 +183,15 @@ async fn handle(
                     service.api_version()
                 ),
             ),
-        };
-        return error_response(&e, service, &request_id);
+        });
     };
     if let Some(v) = params.get("Version")
         && v != service.api_version()
     {
-        let e = AwsError::new(
+        return Err(AwsError::new(
             ErrorKind::InvalidAction,
             format!("Could not find operation {} for version {v}", op.name()),
-        );
-        return error_response(&e, service, &request_id);
+        ));
     }
     let now = OffsetDateTime::now_utc();
     let raw = RawRequest {
@@ -139,13 +201,10 @@ async fn handle(
         headers: &headers,
         body: &bytes,
     };
-    let (principal, region) = match authenticate(&app, &raw, service, now).await {
-        Ok(p) => p,
-        Err(e) => return error_response(&e, service, &request_id),
-    };
-    if let Err(e) = crate::auth::check_session_scope(&principal, op) {
-        return error_response(&e, service, &request_id);
-    }
+    let (principal, region) = authenticate(app, &raw, service, now).await?;
+    let principal = Arc::new(principal);
+    outcome.principal = Some(Arc::clone(&principal));
+    crate::auth::check_session_scope(&principal, op)?;
     if rolecall_arn::access_key_kind(&principal.access_key_id)
         == Some(rolecall_arn::IdKind::AccessKey)
     {
@@ -166,36 +225,28 @@ async fn handle(
         user_agent,
         region,
     };
-    let result = async {
-        let policies = caller_policies(&app, &principal).await?;
-        let ctx = base_context(&principal, &policies.tags, &net, now);
-        let call = Call {
-            app: &app,
-            p: &principal,
-            params: &params,
-            op,
-            now,
-            ctx,
-            policies,
-        };
-        crate::dispatch::dispatch(&call).await
+    let policies = caller_policies(app, &principal).await?;
+    let ctx = base_context(&principal, &policies.tags, &net, now);
+    let call = Call {
+        app,
+        p: &principal,
+        params: &params,
+        op,
+        now,
+        ctx,
+        policies,
+    };
+    let result = crate::dispatch::dispatch(&call).await?;
+    let name = op.name();
+    let mut body = format!("<{name}Response xmlns=\"{}\">", service.namespace());
+    if let Some(inner) = result {
+        body.push_str(&format!("<{name}Result>{}</{name}Result>", inner.finish()));
     }
-    .await;
-    match result {
-        Ok(result) => {
-            let name = op.name();
-            let mut body = format!("<{name}Response xmlns=\"{}\">", service.namespace());
-            if let Some(inner) = result {
-                body.push_str(&format!("<{name}Result>{}</{name}Result>", inner.finish()));
-            }
-            body.push_str(&format!("<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{name}Response>"));
-            xml_response(StatusCode::OK, body, &request_id)
-        }
-        Err(e) => {
-            tracing::debug!(op = op.name(), code = e.kind.code(), message = %e.message, "request refused");
-            error_response(&e, service, &request_id)
-        }
-    }
+    body.push_str(&format!(
+        "<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{name}Response>",
+        outcome.request_id
+    ));
+    Ok(body)
 }
 
 /// The service named by the signature's scope, for errors before an operation is known.
@@ -226,3 +277,6 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+#[cfg(test)]
+mod tests;

@@ -18,6 +18,7 @@ mod errors;
 mod http;
 mod iam;
 mod ops;
+mod principal;
 mod qr;
 mod sts;
 mod token;

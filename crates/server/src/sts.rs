@@ -8,11 +8,11 @@ use rolecall_policy::{
 };
 use rolecall_wire::{AwsError, Constraint, ErrorKind, Validator, XmlWriter};
 
-use crate::app::{Enforcement, seed_context};
-use crate::authz::denied_message;
-use crate::cache::CachedRole;
-use crate::call::{Call, Reply, with_request_tags};
-use crate::errors::store_failure;
+use crate::app::App;
+use crate::authz::{Question, enforce};
+use crate::call::{Call, Reply, with_request_tags, with_resource_tags};
+use crate::errors::{denied_message, store_failure};
+use crate::principal::CachedRole;
 use crate::token::{SessionClaims, SessionKind};
 
 /// Chained role sessions last at most an hour.
@@ -52,14 +52,10 @@ async fn verify_mfa(
     let Some(device) = device.filter(owner_ok) else {
         return Err(AwsError::access_denied(not_associated));
     };
-    let seed = call
+    let secret = call
         .app
-        .master()
-        .open_text(&device.seed_sealed, &seed_context(&device.serial))
-        .map_err(|_| AwsError::internal())?;
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(seed.as_bytes())
-        .map_err(|_| AwsError::internal())?;
+        .mfa_secret(&device)
+        .ok_or_else(AwsError::internal)?;
     let now = call.now.unix_timestamp();
     let Some(step) = crate::totp::matching_step(&secret, code, now) else {
         return Err(AwsError::access_denied(bad_code));
@@ -150,53 +146,81 @@ async fn check_session_policy(
     Ok(Some(percent))
 }
 
-/// A role and its parsed trust policy, from the cache or the store; `Some(None)` when the
-/// role does not exist (`None` inside). A stored trust policy that no longer parses fails closed.
+/// A role and its parsed trust policy, from the cache or the store; `None` inside when the
+/// role does not exist.
 async fn cached_role(
-    call: &Call<'_>,
+    app: &App,
     account: &str,
     name: &str,
 ) -> Result<std::sync::Arc<Option<CachedRole>>, AwsError> {
-    let key = (account.to_owned(), name.to_lowercase());
-    if let Some(hit) = call.app.inner.cache.roles.get(&key) {
-        return Ok(hit);
-    }
-    let entry = match call.app.store().get_role(account, name).await {
-        Ok(role) => {
-            let trust = parse_policy(&role.trust_policy, PolicyKind::Trust).map_err(|e| {
-                tracing::error!(role = %role.entity.name, error = %e, "a stored trust policy no longer parses; failing closed");
-                AwsError::internal()
-            })?;
-            let tags = call
-                .app
-                .store()
-                .tags(account, "role", &role.entity.name)
-                .await
-                .map_err(store_failure)?
-                .into_iter()
-                .map(|t| (t.key, t.value))
-                .collect();
-            Some(CachedRole { role, trust, tags })
-        }
-        Err(rolecall_store::StoreError::NotFound) => None,
-        Err(e) => return Err(store_failure(e)),
-    };
-    let entry = std::sync::Arc::new(entry);
-    call.app
-        .inner
-        .cache
-        .roles
-        .put(key, std::sync::Arc::clone(&entry));
-    Ok(entry)
+    app.cached_role(account, name, || load_role(app, account, name))
+        .await
 }
 
-fn credentials(w: &mut XmlWriter, claims: &SessionClaims, token: &str) {
+/// [`cached_role`] from the store. A stored trust policy that no longer parses fails closed.
+async fn load_role(app: &App, account: &str, name: &str) -> Result<Option<CachedRole>, AwsError> {
+    let role = match app.store().get_role(account, name).await {
+        Ok(role) => role,
+        Err(rolecall_store::StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(store_failure(e)),
+    };
+    let trust = parse_policy(&role.trust_policy, PolicyKind::Trust).map_err(|e| {
+        tracing::error!(role = %role.entity.name, error = %e, "a stored trust policy no longer parses; failing closed");
+        AwsError::internal()
+    })?;
+    let tags = app
+        .store()
+        .tags(account, "role", &role.entity.name)
+        .await
+        .map_err(store_failure)?
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect();
+    Ok(Some(CachedRole { role, trust, tags }))
+}
+
+/// Seals the claims into a session token and writes the `Credentials` element.
+async fn issue(call: &Call<'_>, claims: &SessionClaims) -> XmlWriter {
+    let token = call.app.seal_token(claims).await;
+    let mut w = XmlWriter::new();
     w.open("Credentials");
     w.elem("AccessKeyId", &claims.access_key_id);
     w.elem("SecretAccessKey", &claims.secret);
-    w.elem("SessionToken", token);
+    w.elem("SessionToken", &token);
     w.elem("Expiration", &crate::call::iso(claims.expires));
     w.close("Credentials");
+    w
+}
+
+/// A session of the caller itself (GetSessionToken, GetFederationToken): the caller's user, or
+/// the root, with fresh keys for `DurationSeconds` (12 hours by default, one at most for the
+/// root) and nothing else; the operation fills in the rest.
+fn caller_session(call: &Call<'_>, kind: SessionKind, duration: Option<i64>) -> SessionClaims {
+    let p = call.p;
+    let mut seconds = duration.unwrap_or(43_200);
+    if p.is_root() {
+        seconds = seconds.min(3600);
+    }
+    let issued = call.now.unix_timestamp();
+    let user = p.user.as_ref();
+    SessionClaims {
+        kind,
+        account: p.account().to_owned(),
+        access_key_id: new_access_key_id(IdKind::TemporaryAccessKey, p.account()),
+        secret: new_secret_access_key(),
+        issued,
+        expires: issued + seconds,
+        mfa_at: None,
+        name: user.map(|u| u.name.clone()).unwrap_or_default(),
+        id: user.map_or_else(|| p.account().to_owned(), |u| u.id.clone()),
+        path: user.map(|u| u.path.clone()).unwrap_or_default(),
+        session_name: String::new(),
+        policy: None,
+        policy_arns: Vec::new(),
+        tags: Vec::new(),
+        transitive: Vec::new(),
+        source_identity: None,
+    }
 }
 
 /// Parses `arn:aws:iam::ACCT:role/path/name` into account, path and name.
@@ -265,7 +289,7 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
     // A missing role is refused exactly like a denied one: existence is never revealed.
     let parts = role_arn_parts(role_arn);
     let cached = match &parts {
-        Some((account, _, name)) => cached_role(call, account, name).await?,
+        Some((account, _, name)) => cached_role(call.app, account, name).await?,
         None => std::sync::Arc::new(None),
     };
     let Some(cached) = cached.as_ref().as_ref().filter(|c| {
@@ -308,10 +332,7 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
         ctx.set("sts:SourceIdentity", si);
     }
     // The role's own tags are its resource tags for this decision.
-    for (k, v) in &cached.tags {
-        ctx.set(&format!("aws:ResourceTag/{k}"), v.clone());
-        ctx.set(&format!("iam:ResourceTag/{k}"), v.clone());
-    }
+    with_resource_tags(&mut ctx, &cached.tags);
     with_request_tags(&mut ctx, &request_tags);
     if !transitive.is_empty() {
         ctx.set_multi("sts:TransitiveTagKeys", transitive.clone());
@@ -329,31 +350,23 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
     {
         actions.push("sts:SetSourceIdentity");
     }
-    let trust = &cached.trust;
-    let explain =
-        call.app.enforcement() == Enforcement::Soft || tracing::enabled!(tracing::Level::DEBUG);
     let input = AssumeRoleInput {
         caller: &p.caller,
         caller_side: call.policies.side(),
         role_arn,
         role_account: &role.entity.account_id,
-        trust,
+        trust: &cached.trust,
         actions: &actions,
         context: &ctx,
     };
-    let decision = evaluate_assume_role(&input, explain);
-    if !decision.is_allowed() {
-        let action = decision
-            .failed_action
-            .clone()
-            .unwrap_or_else(|| "sts:AssumeRole".into());
-        let message = denied_message(p, &action, role_arn, "");
-        if call.app.enforcement() == Enforcement::Strict {
-            tracing::debug!(%message, reason = %decision.reason(&action), explanation = %decision.explanation(), "AssumeRole denied");
-            return Err(AwsError::access_denied(message));
-        }
-        tracing::warn!(%message, explanation = %decision.explanation(), "AssumeRole would be denied; allowed by soft enforcement");
-    }
+    let question = Question {
+        action: "sts:AssumeRole",
+        display: role_arn,
+        with_reason: false,
+    };
+    enforce(call.app, p, &question, |explain| {
+        evaluate_assume_role(&input, explain)
+    })?;
 
     let chained = p.caller.kind == PrincipalType::AssumedRole;
     let seconds = match duration {
@@ -394,13 +407,10 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
         transitive: all_transitive,
         source_identity: source_identity.clone(),
     };
-    let token = call.app.inner.tokens.seal(&claims).await;
+    let mut w = issue(call, &claims).await;
     call.app
         .note_role_use(&account, &role.entity.name, issued)
         .await;
-
-    let mut w = XmlWriter::new();
-    credentials(&mut w, &claims, &token);
     w.open("AssumedRoleUser");
     w.elem(
         "AssumedRoleId",
@@ -420,24 +430,8 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
 
 pub(crate) fn get_caller_identity(call: &Call<'_>) -> Reply {
     let p = call.p;
-    let user_id = match p.caller.kind {
-        PrincipalType::Account => p.account().to_owned(),
-        PrincipalType::AssumedRole | PrincipalType::FederatedUser => {
-            let s = p
-                .session
-                .as_ref()
-                .map(|s| s.session_name.as_str())
-                .unwrap_or_default();
-            if p.caller.kind == PrincipalType::FederatedUser {
-                format!("{}:{s}", p.account())
-            } else {
-                format!("{}:{s}", p.caller.unique_id.as_deref().unwrap_or_default())
-            }
-        }
-        _ => p.caller.unique_id.clone().unwrap_or_default(),
-    };
     let mut w = XmlWriter::new();
-    w.elem("UserId", &user_id);
+    w.elem("UserId", &p.user_id());
     w.elem("Account", p.account());
     w.elem("Arn", &p.caller.arn);
     Ok(Some(w))
@@ -456,36 +450,11 @@ pub(crate) async fn get_session_token(call: &Call<'_>) -> Reply {
     }
     let not_valid = "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.";
     let mfa_at = verify_mfa(call, not_valid, not_valid).await?;
-    let mut seconds = duration.unwrap_or(43_200);
-    if p.is_root() {
-        seconds = seconds.min(3600);
-    }
-    let issued = call.now.unix_timestamp();
-    let user = p.user.clone();
     let claims = SessionClaims {
-        kind: SessionKind::User,
-        account: p.account().to_owned(),
-        access_key_id: new_access_key_id(IdKind::TemporaryAccessKey, p.account()),
-        secret: new_secret_access_key(),
-        issued,
-        expires: issued + seconds,
         mfa_at,
-        name: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
-        id: user
-            .as_ref()
-            .map_or_else(|| p.account().to_owned(), |u| u.id.clone()),
-        path: user.as_ref().map(|u| u.path.clone()).unwrap_or_default(),
-        session_name: String::new(),
-        policy: None,
-        policy_arns: Vec::new(),
-        tags: Vec::new(),
-        transitive: Vec::new(),
-        source_identity: None,
+        ..caller_session(call, SessionKind::User, duration)
     };
-    let token = call.app.inner.tokens.seal(&claims).await;
-    let mut w = XmlWriter::new();
-    credentials(&mut w, &claims, &token);
-    Ok(Some(w))
+    Ok(Some(issue(call, &claims).await))
 }
 
 pub(crate) async fn get_federation_token(call: &Call<'_>) -> Reply {
@@ -507,35 +476,14 @@ pub(crate) async fn get_federation_token(call: &Call<'_>) -> Reply {
         with_request_tags(ctx, &tags)
     })?;
     let packed = check_session_policy(call, &arns, &tags).await?;
-    let mut seconds = duration.unwrap_or(43_200);
-    if p.is_root() {
-        seconds = seconds.min(3600);
-    }
-    let issued = call.now.unix_timestamp();
-    let user = p.user.clone();
     let claims = SessionClaims {
-        kind: SessionKind::Federated,
-        account: p.account().to_owned(),
-        access_key_id: new_access_key_id(IdKind::TemporaryAccessKey, p.account()),
-        secret: new_secret_access_key(),
-        issued,
-        expires: issued + seconds,
-        mfa_at: None,
-        name: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
-        id: user
-            .as_ref()
-            .map_or_else(|| p.account().to_owned(), |u| u.id.clone()),
-        path: user.as_ref().map(|u| u.path.clone()).unwrap_or_default(),
         session_name: name.to_owned(),
         policy: call.get("Policy").map(str::to_owned),
         policy_arns: arns,
         tags,
-        transitive: Vec::new(),
-        source_identity: None,
+        ..caller_session(call, SessionKind::Federated, duration)
     };
-    let token = call.app.inner.tokens.seal(&claims).await;
-    let mut w = XmlWriter::new();
-    credentials(&mut w, &claims, &token);
+    let mut w = issue(call, &claims).await;
     w.open("FederatedUser");
     w.elem("FederatedUserId", &format!("{}:{name}", p.account()));
     w.elem("Arn", &fed_arn);

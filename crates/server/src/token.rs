@@ -98,7 +98,7 @@ pub(crate) enum TokenError {
 /// The token-sealing keys, unwrapped in memory; the newest seals, all open.
 #[derive(Debug, Clone)]
 pub(crate) struct TokenKeys {
-    inner: Arc<RwLock<Vec<(u32, SealingKey)>>>,
+    keys: Arc<RwLock<Vec<(u32, SealingKey)>>>,
     /// When the keys were last reloaded because a token named an unknown key: at most once a
     /// second, so forged tokens cannot turn into a store query each.
     last_reload: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
@@ -117,13 +117,13 @@ impl TokenKeys {
     /// When the store fails or a stored key cannot be unwrapped with this master key.
     pub(crate) async fn load(store: Store, master: SealingKey) -> anyhow::Result<Self> {
         let keys = Self {
-            inner: Arc::new(RwLock::new(Vec::new())),
+            keys: Arc::new(RwLock::new(Vec::new())),
             last_reload: Arc::default(),
             master,
             store,
         };
         keys.reload().await?;
-        if keys.inner.read().await.is_empty() {
+        if keys.keys.read().await.is_empty() {
             keys.rotate().await?;
         }
         Ok(keys)
@@ -142,7 +142,7 @@ impl TokenKeys {
                 .map_err(|_| anyhow::anyhow!("token key {} is malformed", k.key_id))?;
             out.push((u32::try_from(k.key_id)?, SealingKey::from_bytes(&bytes)));
         }
-        *self.inner.write().await = out;
+        *self.keys.write().await = out;
         Ok(())
     }
 
@@ -191,7 +191,7 @@ impl TokenKeys {
 
     /// Seals claims into a token.
     pub(crate) async fn seal(&self, claims: &SessionClaims) -> String {
-        let keys = self.inner.read().await;
+        let keys = self.keys.read().await;
         let (id, key) = keys
             .last()
             .expect("at least one token key is loaded at start");
@@ -200,6 +200,16 @@ impl TokenKeys {
         out.extend_from_slice(&id.to_be_bytes());
         out.extend_from_slice(&key.seal_bytes(&plain, AAD));
         BASE64.encode(&out)
+    }
+
+    /// The loaded key with this id.
+    async fn key(&self, id: u32) -> Option<SealingKey> {
+        self.keys
+            .read()
+            .await
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, key)| key.clone())
     }
 
     /// Opens a token. A token naming a key this node has not seen yet (rotated on another
@@ -216,27 +226,14 @@ impl TokenKeys {
         }
         let id = u32::from_be_bytes([raw[1], raw[2], raw[3], raw[4]]);
         let body = &raw[5..];
-        let found = self
-            .inner
-            .read()
-            .await
-            .iter()
-            .find(|(k, _)| *k == id)
-            .map(|(_, key)| key.clone());
-        let key = match found {
+        let key = match self.key(id).await {
             Some(k) => k,
             None => {
                 if !self.reload_allowed() {
                     return Err(TokenError::UnknownKey);
                 }
                 self.reload().await.map_err(|_| TokenError::UnknownKey)?;
-                self.inner
-                    .read()
-                    .await
-                    .iter()
-                    .find(|(k, _)| *k == id)
-                    .map(|(_, key)| key.clone())
-                    .ok_or(TokenError::UnknownKey)?
+                self.key(id).await.ok_or(TokenError::UnknownKey)?
             }
         };
         let plain = key.open_bytes(body, AAD).map_err(|_| TokenError::Invalid)?;

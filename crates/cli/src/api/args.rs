@@ -93,7 +93,10 @@ pub(crate) fn usage_error(program: &str, message: &str) -> CliError {
 
 /// Reads `file://` (text) and `fileb://` (bytes, base64 for the wire) values; `None` for
 /// anything else.
-pub(crate) fn load_paramfile(value: &str) -> Result<Option<String>, String> {
+pub(crate) fn load_paramfile(
+    value: &str,
+    home: Option<&std::path::Path>,
+) -> Result<Option<String>, String> {
     let (path, binary) = if let Some(p) = value.strip_prefix("file://") {
         (p, false)
     } else if let Some(p) = value.strip_prefix("fileb://") {
@@ -102,10 +105,7 @@ pub(crate) fn load_paramfile(value: &str) -> Result<Option<String>, String> {
         return Ok(None);
     };
     let expanded = match path.strip_prefix("~/") {
-        Some(rest) => match std::env::var_os("HOME") {
-            Some(home) => std::path::PathBuf::from(home).join(rest),
-            None => std::path::PathBuf::from(path),
-        },
+        Some(rest) => home.map_or_else(|| std::path::PathBuf::from(path), |h| h.join(rest)),
         None => std::path::PathBuf::from(path),
     };
     let bytes = std::fs::read(&expanded).map_err(|e| {
@@ -139,6 +139,7 @@ pub(crate) fn parse(
     service: &Service,
     op: &Operation,
     tokens: &[String],
+    home: Option<&std::path::Path>,
 ) -> Result<OpArgs, CliError> {
     let (members, required) = members(service, op);
     let extras = extra_options(service, op);
@@ -217,7 +218,7 @@ pub(crate) fn parse(
                 "page-size" => args.page_size = Some(int(&value)?),
                 "max-items" => args.max_items = Some(int(&value)?),
                 "cli-input-json" => {
-                    args.cli_input_json = Some(match load_paramfile(&value) {
+                    args.cli_input_json = Some(match load_paramfile(&value, home) {
                         Ok(Some(content)) => content,
                         Ok(None) => value,
                         Err(e) => return Err(param_error(extra, &e)),
@@ -299,7 +300,7 @@ pub(crate) fn parse(
         return Ok(args);
     }
     for (member, values) in raw {
-        let value = unpack(service, member, values)?;
+        let value = unpack(service, member, values, home)?;
         args.values.insert(member.name.to_owned(), value);
     }
     // The service's own paging parameters still work, and turn automatic paging off.
@@ -345,11 +346,16 @@ pub(crate) fn parse(
 }
 
 /// Turns an option's raw values into the member's value.
-fn unpack(service: &Service, member: &Member, values: Vec<String>) -> Result<Value, CliError> {
+fn unpack(
+    service: &Service,
+    member: &Member,
+    values: Vec<String>,
+    home: Option<&std::path::Path>,
+) -> Result<Value, CliError> {
     let name = member.cli_name;
     let kind = &service.shape(member.shape).kind;
     let load = |v: String| -> Result<String, CliError> {
-        match load_paramfile(&v) {
+        match load_paramfile(&v, home) {
             Ok(Some(content)) => Ok(content),
             Ok(None) => Ok(v),
             Err(e) => Err(param_error(name, &e)),
@@ -359,7 +365,7 @@ fn unpack(service: &Service, member: &Member, values: Vec<String>) -> Result<Val
         serde_json::from_str::<Value>(text)
             .map_err(|e| param_error(name, &format!("Invalid JSON: {e}\nJSON received: {text}")))
     };
-    let shorthand_file_loader = |v: &str| load_paramfile(v);
+    let shorthand_file_loader = |v: &str| load_paramfile(v, home);
     match kind {
         Kind::List { member: item, .. } => {
             let mut values = values;
@@ -439,7 +445,7 @@ mod tests {
     fn run(op: &str, tokens: &[&str]) -> Result<OpArgs, CliError> {
         let op = IAM.operation(op).unwrap();
         let tokens: Vec<String> = tokens.iter().map(|s| (*s).to_owned()).collect();
-        parse("aws", &IAM, op, &tokens)
+        parse("aws", &IAM, op, &tokens, None)
     }
 
     #[test]

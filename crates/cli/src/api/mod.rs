@@ -78,7 +78,7 @@ pub(crate) fn run(
             &invalid_choice(service, op_name),
         ));
     };
-    let parsed = args::parse(program, service, op, &tokens[1..])?;
+    let parsed = args::parse(program, service, op, &tokens[1..], session.env.home())?;
     if parsed.help {
         return Ok(Rendered::help(help::operation_help(service, op, program)));
     }

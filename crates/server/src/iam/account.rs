@@ -3,7 +3,7 @@
 use rolecall_store::{EntityKind, StoreError};
 use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
 
-use crate::call::{Call, Reply};
+use crate::call::{Call, Reply, truncation};
 use crate::errors::store_failure;
 
 const ALIAS_PATTERN: &str = r"^[a-z0-9]([a-z0-9]|-(?:[a-z0-9])){1,61}[a-z0-9]$";
@@ -86,7 +86,7 @@ pub(crate) async fn list_account_aliases(call: &Call<'_>) -> Reply {
     let (alias, next) = crate::call::page_of(alias, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     w.string_list("AccountAliases", &alias);
-    crate::call::truncation(&mut w, next.as_deref());
+    truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 

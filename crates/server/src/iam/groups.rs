@@ -4,9 +4,9 @@ use rolecall_arn::IdKind;
 use rolecall_store::{Entity, EntityKind, StoreError};
 use rolecall_wire::{AwsError, Validator, XmlWriter};
 
-use super::{authorized_entity, name_param, path_param, path_prefix_param, write_entity};
+use super::{authorized_entity, name_param, path_param, write_entity};
 use crate::call::{Call, Reply, truncation};
-use crate::errors::{Noun, no_such, on_entity, store_failure};
+use crate::errors::{Noun, no_such, on_entity, on_rename, store_failure};
 
 pub(crate) async fn create_group(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
@@ -63,35 +63,16 @@ pub(crate) async fn get_group(call: &Call<'_>) -> Reply {
     write_entity(&mut w, EntityKind::Group, &group);
     w.close("Group");
     w.list("Users", &users, |w, u| write_entity(w, EntityKind::User, u));
-    crate::call::truncation(&mut w, next.as_deref());
+    truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 
 pub(crate) async fn list_groups(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    let prefix = path_prefix_param(call, &mut v);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
-    let resource = format!("arn:aws:iam::{}:group/", call.account());
-    call.authorize("iam:ListGroups", &resource, &resource)?;
-    let page = call
-        .app
-        .store()
-        .list_entities(
-            EntityKind::Group,
-            call.account(),
-            &prefix,
-            marker.as_deref(),
-            max,
-        )
-        .await
-        .map_err(store_failure)?;
-    let mut w = XmlWriter::new();
-    w.list("Groups", &page.items, |w, g| {
-        write_entity(w, EntityKind::Group, g)
-    });
-    truncation(&mut w, page.next.as_deref());
-    Ok(Some(w))
+    super::list_entities(call, EntityKind::Group, "Groups", |_, w, g| {
+        write_entity(w, EntityKind::Group, g);
+        Box::pin(async { Ok(()) })
+    })
+    .await
 }
 
 pub(crate) async fn update_group(call: &Call<'_>) -> Reply {
@@ -120,13 +101,7 @@ pub(crate) async fn update_group(call: &Call<'_>) -> Reply {
             call.get("NewPath"),
         )
         .await
-        .map_err(|e| {
-            if matches!(e, StoreError::AlreadyExists) {
-                on_entity(Noun::Group, new_name.unwrap_or(name))(e)
-            } else {
-                on_entity(Noun::Group, name)(e)
-            }
-        })?;
+        .map_err(on_rename(Noun::Group, name, new_name))?;
     call.wrote();
     Ok(None)
 }
@@ -222,6 +197,6 @@ pub(crate) async fn list_groups_for_user(call: &Call<'_>) -> Reply {
     w.list("Groups", &groups, |w, g| {
         write_entity(w, EntityKind::Group, g)
     });
-    crate::call::truncation(&mut w, next.as_deref());
+    truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }

@@ -3,12 +3,12 @@
 
 use data_encoding::{BASE32_NOPAD, BASE64};
 use rolecall_arn::Arn;
-use rolecall_store::{EntityKind, MfaDevice, StoreError};
+use rolecall_store::{Entity, EntityKind, MfaDevice, StoreError};
 use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
 
 use super::{authorized_entity, find, name_param, path_param, to_tags, write_tags};
 use crate::app::seed_context;
-use crate::call::{Call, Reply, iso, patterns, with_request_tags};
+use crate::call::{Call, Reply, iso, patterns, truncation, with_request_tags};
 use crate::errors::{Noun, store_failure};
 
 fn serial_param(call: &Call<'_>, v: &mut Validator) {
@@ -27,15 +27,43 @@ fn invalid_codes() -> AwsError {
     )
 }
 
-fn seed_of(call: &Call<'_>, d: &MfaDevice) -> Result<Vec<u8>, AwsError> {
-    let seed = call
-        .app
-        .master()
-        .open_text(&d.seed_sealed, &seed_context(&d.serial))
-        .map_err(|_| AwsError::internal())?;
-    BASE32_NOPAD
-        .decode(seed.as_bytes())
-        .map_err(|_| AwsError::internal())
+fn in_use() -> AwsError {
+    AwsError::new(
+        ErrorKind::EntityAlreadyExists,
+        "MFA Device is already in use.",
+    )
+}
+
+/// The step of the two consecutive codes the request gives for the device.
+fn consecutive_step(call: &Call<'_>, d: &MfaDevice) -> Result<i64, AwsError> {
+    let secret = call.app.mfa_secret(d).ok_or_else(AwsError::internal)?;
+    crate::totp::consecutive_steps(
+        &secret,
+        call.req("AuthenticationCode1"),
+        call.req("AuthenticationCode2"),
+        call.now.unix_timestamp(),
+    )
+    .ok_or_else(invalid_codes)
+}
+
+/// The shared start of EnableMFADevice and ResyncMFADevice: validates, authorizes the
+/// operation on the user, requires the user, then the device.
+async fn user_and_device(call: &Call<'_>) -> Result<(Entity, MfaDevice), AwsError> {
+    let mut v = Validator::new();
+    name_param(call, &mut v, "UserName", true, 128);
+    serial_param(call, &mut v);
+    code_params(call, &mut v);
+    v.finish()?;
+    let user = authorized_entity(
+        call,
+        EntityKind::User,
+        Noun::User,
+        call.req("UserName"),
+        &call.op.iam_action(),
+    )
+    .await?;
+    let device = device_for(call, call.req("SerialNumber")).await?;
+    Ok((user, device))
 }
 
 pub(crate) async fn create_virtual_mfa_device(call: &Call<'_>) -> Reply {
@@ -87,13 +115,7 @@ pub(crate) async fn create_virtual_mfa_device(call: &Call<'_>) -> Reply {
             ),
             other => store_failure(other),
         })?;
-    if !tags.is_empty() {
-        call.app
-            .store()
-            .tag(call.account(), "mfa", &serial, &to_tags(&tags))
-            .await
-            .map_err(store_failure)?;
-    }
+    super::tag_new(call, "mfa", &serial, &tags).await?;
     call.wrote();
     let mut w = XmlWriter::new();
     w.open("VirtualMFADevice");
@@ -122,43 +144,17 @@ async fn device_for(call: &Call<'_>, serial: &str) -> Result<MfaDevice, AwsError
 }
 
 pub(crate) async fn enable_mfa_device(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", true, 128);
-    serial_param(call, &mut v);
-    code_params(call, &mut v);
-    v.finish()?;
-    let user = authorized_entity(
-        call,
-        EntityKind::User,
-        Noun::User,
-        call.req("UserName"),
-        "iam:EnableMFADevice",
-    )
-    .await?;
-    let device = device_for(call, call.req("SerialNumber")).await?;
+    let (user, device) = user_and_device(call).await?;
     if device.user_lower.is_some() {
-        return Err(AwsError::new(
-            ErrorKind::EntityAlreadyExists,
-            "MFA Device is already in use.",
-        ));
+        return Err(in_use());
     }
-    let secret = seed_of(call, &device)?;
-    let step = crate::totp::consecutive_steps(
-        &secret,
-        call.req("AuthenticationCode1"),
-        call.req("AuthenticationCode2"),
-        call.now.unix_timestamp(),
-    )
-    .ok_or_else(invalid_codes)?;
+    let step = consecutive_step(call, &device)?;
     call.app
         .store()
         .enable_mfa_device(&device.serial, &user.name, call.now.unix_timestamp(), step)
         .await
         .map_err(|e| match e {
-            StoreError::AlreadyExists => AwsError::new(
-                ErrorKind::EntityAlreadyExists,
-                "MFA Device is already in use.",
-            ),
+            StoreError::AlreadyExists => in_use(),
             other => store_failure(other),
         })?;
     call.wrote();
@@ -166,34 +162,14 @@ pub(crate) async fn enable_mfa_device(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn resync_mfa_device(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", true, 128);
-    serial_param(call, &mut v);
-    code_params(call, &mut v);
-    v.finish()?;
-    let user = authorized_entity(
-        call,
-        EntityKind::User,
-        Noun::User,
-        call.req("UserName"),
-        "iam:ResyncMFADevice",
-    )
-    .await?;
-    let device = device_for(call, call.req("SerialNumber")).await?;
+    let (user, device) = user_and_device(call).await?;
     if device.user_lower.as_deref() != Some(user.name.to_lowercase().as_str()) {
         return Err(AwsError::no_such_entity(format!(
             "MFA Device with serial number {} does not exist.",
             device.serial
         )));
     }
-    let secret = seed_of(call, &device)?;
-    let step = crate::totp::consecutive_steps(
-        &secret,
-        call.req("AuthenticationCode1"),
-        call.req("AuthenticationCode2"),
-        call.now.unix_timestamp(),
-    )
-    .ok_or_else(invalid_codes)?;
+    let step = consecutive_step(call, &device)?;
     call.app
         .store()
         .set_mfa_step(&device.serial, step)
@@ -292,7 +268,7 @@ pub(crate) async fn list_mfa_devices(call: &Call<'_>) -> Reply {
         w.elem("SerialNumber", &d.serial);
         w.elem("EnableDate", &iso(d.enabled_at.unwrap_or(d.created_at)));
     });
-    crate::call::truncation(&mut w, next.as_deref());
+    truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 
@@ -340,6 +316,6 @@ pub(crate) async fn list_virtual_mfa_devices(call: &Call<'_>) -> Reply {
             w.elem("EnableDate", &iso(d.enabled_at.unwrap_or(d.created_at)));
         }
     });
-    crate::call::truncation(&mut w, next.as_deref());
+    truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }

@@ -3,7 +3,9 @@
 
 pub(crate) mod account;
 pub(crate) mod groups;
+pub(crate) mod listing;
 pub(crate) mod mfa;
+pub(crate) mod owner_policies;
 pub(crate) mod policies;
 pub(crate) mod roles;
 pub(crate) mod simulate;
@@ -13,7 +15,7 @@ use rolecall_arn::Arn;
 use rolecall_store::{Entity, EntityKind, StoreError, Tag};
 use rolecall_wire::{AwsError, Validator, XmlWriter};
 
-use crate::call::{Call, iso, patterns};
+use crate::call::{Call, Reply, iso, patterns, with_resource_tags};
 use crate::errors::{Noun, no_such, store_failure};
 
 /// The ARN of an entity, or of a would-be entity at the root path.
@@ -75,10 +77,7 @@ pub(crate) async fn authorized_entity_with(
         &arn,
         &format!("{} {name}", kind.owner_kind()),
         |ctx| {
-            for (k, v) in &tags {
-                ctx.set(&format!("aws:ResourceTag/{k}"), v.clone());
-                ctx.set(&format!("iam:ResourceTag/{k}"), v.clone());
-            }
+            with_resource_tags(ctx, &tags);
             extra(ctx);
         },
     )?;
@@ -122,10 +121,39 @@ pub(crate) fn path_param(call: &Call<'_>, v: &mut Validator, param: &str) {
     call.check(v, param, false, 1, 512, Some(patterns::PATH));
 }
 
+/// Checks a required policy document parameter (`PolicyDocument`, `AssumeRolePolicyDocument`).
+pub(crate) fn document_param(call: &Call<'_>, v: &mut Validator, param: &str) {
+    call.check(v, param, true, 1, 131_072, Some(patterns::DOCUMENT));
+}
+
 /// Checks a `PathPrefix` parameter.
 pub(crate) fn path_prefix_param(call: &Call<'_>, v: &mut Validator) -> String {
     call.check(v, "PathPrefix", false, 1, 512, Some(patterns::PATH_PREFIX));
     call.get("PathPrefix").unwrap_or("/").to_owned()
+}
+
+/// ListUsers, ListGroups, ListInstanceProfiles: the entities of one kind under a path prefix,
+/// each written by `member`.
+pub(crate) async fn list_entities(
+    call: &Call<'_>,
+    kind: EntityKind,
+    element: &str,
+    member: impl for<'a> FnMut(&'a Call<'a>, &'a mut XmlWriter, &'a Entity) -> listing::Written<'a>,
+) -> Reply {
+    listing::list_by_path(
+        call,
+        kind.owner_kind(),
+        element,
+        |v| (path_prefix_param(call, v), ()),
+        async |q| {
+            call.app
+                .store()
+                .list_entities(kind, call.account(), &q.prefix, q.marker.as_deref(), q.max)
+                .await
+        },
+        member,
+    )
+    .await
 }
 
 /// Writes the common members of a user, group or instance profile element.
@@ -162,6 +190,23 @@ pub(crate) fn write_tags(w: &mut XmlWriter, tags: &[Tag]) {
         w.elem("Key", &t.key);
         w.elem("Value", &t.value);
     });
+}
+
+/// Tags a resource just created with the request's tags, if it gave any.
+pub(crate) async fn tag_new(
+    call: &Call<'_>,
+    owner_kind: &str,
+    name: &str,
+    tags: &[(String, String)],
+) -> Result<(), AwsError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    call.app
+        .store()
+        .tag(call.account(), owner_kind, name, &to_tags(tags))
+        .await
+        .map_err(store_failure)
 }
 
 /// Converts validated `(key, value)` pairs into store tags.

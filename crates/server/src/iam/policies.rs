@@ -1,183 +1,32 @@
-//! Inline policies of users, groups and roles; managed policies and their versions;
-//! attachments; permissions boundaries.
+//! Managed policies and their versions, and the entities they are attached to.
 
 use rolecall_arn::{Arn, IdKind};
 use rolecall_policy::{PolicyKind, non_whitespace_len, parse_policy};
-use rolecall_store::{EntityKind, ManagedPolicy, PolicyScope, StoreError};
+use rolecall_store::{ManagedPolicy, PolicyScope, StoreError};
 use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
 
-use super::{authorized_entity, name_param, to_tags, write_tags};
+use super::{name_param, to_tags, write_tags};
 use crate::call::{Call, Reply, iso, patterns, truncation, url_encode};
-use crate::errors::{Noun, conflict, no_such, on_entity, store_failure};
-use crate::ops::Op;
+use crate::errors::{conflict, store_failure};
 
 const MANAGED_SIZE_LIMIT: usize = 6144;
 
-/// The owner kind, its noun, parameter name and inline-size quota for an operation.
-fn owner_of(op: Op) -> (EntityKind, Noun, Noun, &'static str, usize) {
-    match op {
-        Op::PutUserPolicy
-        | Op::GetUserPolicy
-        | Op::DeleteUserPolicy
-        | Op::ListUserPolicies
-        | Op::AttachUserPolicy
-        | Op::DetachUserPolicy
-        | Op::ListAttachedUserPolicies
-        | Op::PutUserPermissionsBoundary
-        | Op::DeleteUserPermissionsBoundary => (
-            EntityKind::User,
-            Noun::User,
-            Noun::UserPolicy,
-            "UserName",
-            2048,
-        ),
-        Op::PutGroupPolicy
-        | Op::GetGroupPolicy
-        | Op::DeleteGroupPolicy
-        | Op::ListGroupPolicies
-        | Op::AttachGroupPolicy
-        | Op::DetachGroupPolicy
-        | Op::ListAttachedGroupPolicies => (
-            EntityKind::Group,
-            Noun::Group,
-            Noun::GroupPolicy,
-            "GroupName",
-            5120,
-        ),
-        _ => (
-            EntityKind::Role,
-            Noun::Role,
-            Noun::RolePolicy,
-            "RoleName",
-            10_240,
-        ),
-    }
-}
-
-fn owner_name_max(kind: EntityKind) -> usize {
-    if kind == EntityKind::Role { 64 } else { 128 }
-}
-
-pub(crate) async fn put_inline(call: &Call<'_>) -> Reply {
-    let (kind, noun, _, param, quota) = owner_of(call.op);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, owner_name_max(kind));
-    name_param(call, &mut v, "PolicyName", true, 128);
-    call.check(
-        &mut v,
-        "PolicyDocument",
-        true,
-        1,
-        131_072,
-        Some(patterns::DOCUMENT),
-    );
-    v.finish()?;
-    let owner = authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
-    let doc = call.req("PolicyDocument");
-    parse_policy(doc, PolicyKind::Inline).map_err(|e| AwsError::malformed_policy(e.message))?;
-    call.app
-        .store()
-        .put_inline_policy(
-            call.account(),
-            kind,
-            &owner.name,
-            call.req("PolicyName"),
-            doc,
-            quota,
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::LimitExceeded => AwsError::new(
-                ErrorKind::LimitExceeded,
-                format!(
-                    "Maximum policy size of {quota} bytes exceeded for {} {}",
-                    kind.owner_kind(),
-                    owner.name
-                ),
-            ),
-            other => store_failure(other),
-        })?;
-    call.wrote();
-    Ok(None)
-}
-
-pub(crate) async fn get_inline(call: &Call<'_>) -> Reply {
-    let (kind, noun, policy_noun, param, _) = owner_of(call.op);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, owner_name_max(kind));
-    name_param(call, &mut v, "PolicyName", true, 128);
-    v.finish()?;
-    let owner = authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
-    let name = call.req("PolicyName");
-    let policies = call
-        .app
-        .store()
-        .inline_policies(call.account(), kind, &owner.name)
-        .await
-        .map_err(store_failure)?;
-    let (_, doc) = policies
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .ok_or_else(|| no_such(policy_noun, name))?;
-    let mut w = XmlWriter::new();
-    w.elem(param, &owner.name);
-    w.elem("PolicyName", name);
-    w.elem("PolicyDocument", &url_encode(&doc));
-    Ok(Some(w))
-}
-
-pub(crate) async fn delete_inline(call: &Call<'_>) -> Reply {
-    let (kind, noun, policy_noun, param, _) = owner_of(call.op);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, owner_name_max(kind));
-    name_param(call, &mut v, "PolicyName", true, 128);
-    v.finish()?;
-    let owner = authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
-    let name = call.req("PolicyName");
-    call.app
-        .store()
-        .delete_inline_policy(call.account(), kind, &owner.name, name)
-        .await
-        .map_err(on_entity(policy_noun, name))?;
-    call.wrote();
-    Ok(None)
-}
-
-pub(crate) async fn list_inline(call: &Call<'_>) -> Reply {
-    let (kind, noun, _, param, _) = owner_of(call.op);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, owner_name_max(kind));
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
-    let owner = authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
-    let names: Vec<String> = call
-        .app
-        .store()
-        .inline_policies(call.account(), kind, &owner.name)
-        .await
-        .map_err(store_failure)?
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
-    let (names, next) = crate::call::page_of(names, marker.as_deref(), max)?;
-    let mut w = XmlWriter::new();
-    w.string_list("PolicyNames", &names);
-    crate::call::truncation(&mut w, next.as_deref());
-    Ok(Some(w))
-}
-
-/// The managed policy an ARN names, or `NoSuchEntity` in IAM's words.
-pub(crate) async fn require_policy(call: &Call<'_>, arn: &str) -> Result<ManagedPolicy, AwsError> {
+/// The managed policy an ARN names, if the caller's account can see it (its own or AWS's).
+async fn visible_policy(call: &Call<'_>, arn: &str) -> Result<Option<ManagedPolicy>, AwsError> {
     let p = call
         .app
         .store()
         .get_managed_policy(arn)
         .await
         .map_err(store_failure)?;
-    p.filter(|p| p.account_id == "aws" || p.account_id == call.account())
-        .ok_or_else(|| {
-            AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
-        })
+    Ok(p.filter(|p| p.account_id == "aws" || p.account_id == call.account()))
+}
+
+/// The managed policy an ARN names, or `NoSuchEntity` in IAM's words.
+pub(crate) async fn require_policy(call: &Call<'_>, arn: &str) -> Result<ManagedPolicy, AwsError> {
+    visible_policy(call, arn).await?.ok_or_else(|| {
+        AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
+    })
 }
 
 fn write_policy(w: &mut XmlWriter, p: &ManagedPolicy) {
@@ -213,14 +62,7 @@ pub(crate) async fn create_policy(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     name_param(call, &mut v, "PolicyName", true, 128);
     call.check(&mut v, "Path", false, 1, 512, Some(patterns::POLICY_PATH));
-    call.check(
-        &mut v,
-        "PolicyDocument",
-        true,
-        1,
-        131_072,
-        Some(patterns::DOCUMENT),
-    );
+    super::document_param(call, &mut v, "PolicyDocument");
     call.check(&mut v, "Description", false, 0, 1000, None);
     let tags = call.tags(&mut v)?;
     v.finish()?;
@@ -257,12 +99,7 @@ pub(crate) async fn create_policy(call: &Call<'_>) -> Reply {
             ),
             other => store_failure(other),
         })?;
-    if !tags.is_empty() {
-        store
-            .tag(call.account(), "policy", &arn, &to_tags(&tags))
-            .await
-            .map_err(store_failure)?;
-    }
+    super::tag_new(call, "policy", &arn, &tags).await?;
     call.wrote();
     let mut w = XmlWriter::new();
     w.open("Policy");
@@ -278,13 +115,8 @@ pub(crate) async fn create_policy(call: &Call<'_>) -> Reply {
 async fn authorized_policy(call: &Call<'_>, action: &str) -> Result<ManagedPolicy, AwsError> {
     let arn = call.req("PolicyArn");
     call.authorize(action, arn, arn)?;
-    let p = call
-        .app
-        .store()
-        .get_managed_policy(arn)
-        .await
-        .map_err(store_failure)?;
-    p.filter(|p| p.account_id == "aws" || p.account_id == call.account())
+    visible_policy(call, arn)
+        .await?
         .ok_or_else(|| AwsError::no_such_entity(format!("Policy {arn} was not found.")))
 }
 
@@ -310,44 +142,42 @@ pub(crate) async fn get_policy(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn list_policies(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    call.check(&mut v, "Scope", false, 1, 5, Some("All|AWS|Local"));
-    call.check(
-        &mut v,
-        "PathPrefix",
-        false,
-        1,
-        512,
-        Some(r"((/[A-Za-z0-9\.,\+@=_-]+)*)/"),
-    );
-    let only_attached = call.boolean(&mut v, "OnlyAttached").unwrap_or(false);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
-    let resource = format!("arn:aws:iam::{}:policy/", call.account());
-    call.authorize("iam:ListPolicies", &resource, &resource)?;
-    let scope = match call.get("Scope") {
-        Some("AWS") => PolicyScope::Aws,
-        Some("Local") => PolicyScope::Local,
-        _ => PolicyScope::All,
-    };
-    let prefix = call.get("PathPrefix").unwrap_or("/");
-    let page = call
-        .app
-        .store()
-        .list_managed_policies(
-            call.account(),
-            scope,
-            only_attached,
-            prefix,
-            marker.as_deref(),
-            max,
-        )
-        .await
-        .map_err(store_failure)?;
-    let mut w = XmlWriter::new();
-    w.list("Policies", &page.items, write_policy);
-    truncation(&mut w, page.next.as_deref());
-    Ok(Some(w))
+    super::listing::list_by_path(
+        call,
+        "policy",
+        "Policies",
+        |v| {
+            call.check(v, "Scope", false, 1, 5, Some("All|AWS|Local"));
+            call.check(v, "PathPrefix", false, 1, 512, Some(patterns::POLICY_PATH));
+            let only_attached = call.boolean(v, "OnlyAttached").unwrap_or(false);
+            let scope = match call.get("Scope") {
+                Some("AWS") => PolicyScope::Aws,
+                Some("Local") => PolicyScope::Local,
+                _ => PolicyScope::All,
+            };
+            let prefix = call.get("PathPrefix").unwrap_or("/").to_owned();
+            (prefix, (scope, only_attached))
+        },
+        async |q| {
+            let (scope, only_attached) = q.filters;
+            call.app
+                .store()
+                .list_managed_policies(
+                    call.account(),
+                    scope,
+                    only_attached,
+                    &q.prefix,
+                    q.marker.as_deref(),
+                    q.max,
+                )
+                .await
+        },
+        |_, w, p| {
+            write_policy(w, p);
+            Box::pin(async { Ok(()) })
+        },
+    )
+    .await
 }
 
 fn own_policy(call: &Call<'_>, p: &ManagedPolicy) -> Result<(), AwsError> {
@@ -397,14 +227,7 @@ fn write_version(w: &mut XmlWriter, v: &rolecall_store::PolicyVersion, with_docu
 pub(crate) async fn create_policy_version(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     policy_arn_param(call, &mut v);
-    call.check(
-        &mut v,
-        "PolicyDocument",
-        true,
-        1,
-        131_072,
-        Some(patterns::DOCUMENT),
-    );
+    super::document_param(call, &mut v, "PolicyDocument");
     let set_default = call.boolean(&mut v, "SetAsDefault").unwrap_or(false);
     v.finish()?;
     let p = authorized_policy(call, "iam:CreatePolicyVersion").await?;
@@ -484,18 +307,24 @@ pub(crate) async fn list_policy_versions(call: &Call<'_>) -> Reply {
     let (versions, next) = crate::call::page_of(versions, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     w.list("Versions", &versions, |w, v| write_version(w, v, false));
-    crate::call::truncation(&mut w, next.as_deref());
+    truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }
 
-pub(crate) async fn delete_policy_version(call: &Call<'_>) -> Reply {
+/// The shared start of DeletePolicyVersion and SetDefaultPolicyVersion: validates, authorizes
+/// the operation on the policy, requires it to exist and to be the account's own.
+async fn own_version<'c>(call: &'c Call<'_>) -> Result<(ManagedPolicy, &'c str), AwsError> {
     let mut v = Validator::new();
     policy_arn_param(call, &mut v);
     version_param(call, &mut v);
     v.finish()?;
-    let p = authorized_policy(call, "iam:DeletePolicyVersion").await?;
+    let p = authorized_policy(call, &call.op.iam_action()).await?;
     own_policy(call, &p)?;
-    let id = call.req("VersionId");
+    Ok((p, call.req("VersionId")))
+}
+
+pub(crate) async fn delete_policy_version(call: &Call<'_>) -> Reply {
+    let (p, id) = own_version(call).await?;
     call.app
         .store()
         .delete_policy_version(&p.arn, id)
@@ -510,13 +339,7 @@ pub(crate) async fn delete_policy_version(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn set_default_policy_version(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    policy_arn_param(call, &mut v);
-    version_param(call, &mut v);
-    v.finish()?;
-    let p = authorized_policy(call, "iam:SetDefaultPolicyVersion").await?;
-    own_policy(call, &p)?;
-    let id = call.req("VersionId");
+    let (p, id) = own_version(call).await?;
     call.app
         .store()
         .set_default_policy_version(&p.arn, id, call.now.unix_timestamp())
@@ -562,149 +385,6 @@ pub(crate) async fn list_entities_for_policy(call: &Call<'_>) -> Reply {
             w.elem(id_el, id);
         });
     }
-    crate::call::truncation(&mut w, next.as_deref());
+    truncation(&mut w, next.as_deref());
     Ok(Some(w))
-}
-
-pub(crate) async fn attach(call: &Call<'_>) -> Reply {
-    let (kind, noun, _, param, _) = owner_of(call.op);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, owner_name_max(kind));
-    policy_arn_param(call, &mut v);
-    v.finish()?;
-    let name = call.req(param);
-    let arn = call.req("PolicyArn");
-    let entity =
-        super::authorized_entity_with(call, kind, noun, name, &call.op.iam_action(), |ctx| {
-            ctx.set("iam:PolicyARN", arn)
-        })
-        .await?;
-    require_policy(call, arn).await?;
-    let quota = match kind {
-        EntityKind::User => "PoliciesPerUser",
-        EntityKind::Group => "PoliciesPerGroup",
-        _ => "PoliciesPerRole",
-    };
-    call.app
-        .store()
-        .attach_policy(call.account(), kind, &entity.name, arn)
-        .await
-        .map_err(|e| match e {
-            StoreError::LimitExceeded => AwsError::new(
-                ErrorKind::LimitExceeded,
-                format!("Cannot exceed quota for {quota}: 10"),
-            ),
-            other => store_failure(other),
-        })?;
-    call.wrote();
-    Ok(None)
-}
-
-pub(crate) async fn detach(call: &Call<'_>) -> Reply {
-    let (kind, noun, _, param, _) = owner_of(call.op);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, owner_name_max(kind));
-    policy_arn_param(call, &mut v);
-    v.finish()?;
-    let name = call.req(param);
-    let arn = call.req("PolicyArn");
-    let entity =
-        super::authorized_entity_with(call, kind, noun, name, &call.op.iam_action(), |ctx| {
-            ctx.set("iam:PolicyARN", arn)
-        })
-        .await?;
-    call.app
-        .store()
-        .detach_policy(call.account(), kind, &entity.name, arn)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => {
-                AwsError::no_such_entity(format!("Policy {arn} was not found."))
-            }
-            other => store_failure(other),
-        })?;
-    call.wrote();
-    Ok(None)
-}
-
-pub(crate) async fn list_attached(call: &Call<'_>) -> Reply {
-    let (kind, noun, _, param, _) = owner_of(call.op);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, owner_name_max(kind));
-    call.check(
-        &mut v,
-        "PathPrefix",
-        false,
-        1,
-        512,
-        Some(r"((/[A-Za-z0-9\.,\+@=_-]+)*)/"),
-    );
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
-    let entity =
-        authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
-    let prefix = call.get("PathPrefix").unwrap_or("/");
-    let attached: Vec<(String, String, String)> = call
-        .app
-        .store()
-        .attached_policies(call.account(), kind, &entity.name)
-        .await
-        .map_err(store_failure)?
-        .into_iter()
-        .filter(|(_, _, path)| path.starts_with(prefix))
-        .collect();
-    let (attached, next) = crate::call::page_of(attached, marker.as_deref(), max)?;
-    let mut w = XmlWriter::new();
-    w.list("AttachedPolicies", &attached, |w, (name, arn, _)| {
-        w.elem("PolicyName", name);
-        w.elem("PolicyArn", arn);
-    });
-    crate::call::truncation(&mut w, next.as_deref());
-    Ok(Some(w))
-}
-
-pub(crate) async fn put_boundary(call: &Call<'_>) -> Reply {
-    let (kind, noun, _, param, _) = owner_of(call.op);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, owner_name_max(kind));
-    call.check(&mut v, "PermissionsBoundary", true, 20, 2048, None);
-    v.finish()?;
-    let name = call.req(param);
-    let arn = call.req("PermissionsBoundary");
-    let entity =
-        super::authorized_entity_with(call, kind, noun, name, &call.op.iam_action(), |ctx| {
-            ctx.set("iam:PermissionsBoundary", arn)
-        })
-        .await?;
-    require_policy(call, arn).await?;
-    call.app
-        .store()
-        .set_boundary(kind, call.account(), &entity.name, Some(arn))
-        .await
-        .map_err(on_entity(noun, name))?;
-    call.wrote();
-    Ok(None)
-}
-
-pub(crate) async fn delete_boundary(call: &Call<'_>) -> Reply {
-    let (kind, noun, _, param, _) = owner_of(call.op);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, owner_name_max(kind));
-    v.finish()?;
-    let entity =
-        authorized_entity(call, kind, noun, call.req(param), &call.op.iam_action()).await?;
-    if entity.boundary_arn.is_none() {
-        return Err(AwsError::no_such_entity(format!(
-            "The {} with name {} has no permissions boundary.",
-            kind.owner_kind(),
-            entity.name
-        )));
-    }
-    call.app
-        .store()
-        .set_boundary(kind, call.account(), &entity.name, None)
-        .await
-        .map_err(on_entity(noun, &entity.name))?;
-    call.wrote();
-    Ok(None)
 }

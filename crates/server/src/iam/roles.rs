@@ -11,7 +11,7 @@ use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
 use serde_json::Value;
 
 use super::{
-    authorized_entity, find, name_param, path_param, path_prefix_param, to_tags, write_boundary,
+    authorized_entity, find, listing, name_param, path_param, path_prefix_param, write_boundary,
     write_entity, write_tags,
 };
 use crate::call::{Call, Reply, iso, patterns, truncation, url_encode, with_request_tags};
@@ -118,8 +118,7 @@ pub(crate) async fn display_form_of_trust(
     .await
 }
 
-/// Writes a role as the element `element` (`Role`, or `member` inside a list). `full` adds
-/// what GetRole shows beyond ListRoles: boundary, tags and last use.
+/// Writes a role as the element `element` (`Role`); see [`write_role_members`].
 async fn write_role(
     call: &Call<'_>,
     w: &mut XmlWriter,
@@ -128,6 +127,19 @@ async fn write_role(
     full: bool,
 ) -> Result<(), AwsError> {
     w.open(element);
+    write_role_members(call, w, role, full).await?;
+    w.close(element);
+    Ok(())
+}
+
+/// Writes the members of a role element. `full` adds what GetRole shows beyond ListRoles:
+/// boundary, tags and last use.
+async fn write_role_members(
+    call: &Call<'_>,
+    w: &mut XmlWriter,
+    role: &Role,
+    full: bool,
+) -> Result<(), AwsError> {
     write_entity(w, EntityKind::Role, &role.entity);
     w.elem(
         "AssumeRolePolicyDocument",
@@ -153,7 +165,6 @@ async fn write_role(
         }
         w.close("RoleLastUsed");
     }
-    w.close(element);
     Ok(())
 }
 
@@ -161,14 +172,7 @@ pub(crate) async fn create_role(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     name_param(call, &mut v, "RoleName", true, 64);
     path_param(call, &mut v, "Path");
-    call.check(
-        &mut v,
-        "AssumeRolePolicyDocument",
-        true,
-        1,
-        131_072,
-        Some(patterns::DOCUMENT),
-    );
+    super::document_param(call, &mut v, "AssumeRolePolicyDocument");
     call.check(
         &mut v,
         "Description",
@@ -214,12 +218,7 @@ pub(crate) async fn create_role(call: &Call<'_>) -> Reply {
         .create_role(&role)
         .await
         .map_err(on_entity(Noun::Role, name))?;
-    if !tags.is_empty() {
-        store
-            .tag(call.account(), "role", name, &to_tags(&tags))
-            .await
-            .map_err(store_failure)?;
-    }
+    super::tag_new(call, "role", name, &tags).await?;
     call.wrote();
     let mut w = XmlWriter::new();
     write_role(call, &mut w, "Role", &role, true).await?;
@@ -247,26 +246,20 @@ pub(crate) async fn get_role(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn list_roles(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    let prefix = path_prefix_param(call, &mut v);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
-    let resource = format!("arn:aws:iam::{}:role/", call.account());
-    call.authorize("iam:ListRoles", &resource, &resource)?;
-    let page = call
-        .app
-        .store()
-        .list_roles(call.account(), &prefix, marker.as_deref(), max)
-        .await
-        .map_err(store_failure)?;
-    let mut w = XmlWriter::new();
-    w.open("Roles");
-    for role in &page.items {
-        write_role(call, &mut w, "member", role, false).await?;
-    }
-    w.close("Roles");
-    truncation(&mut w, page.next.as_deref());
-    Ok(Some(w))
+    listing::list_by_path(
+        call,
+        "role",
+        "Roles",
+        |v| (path_prefix_param(call, v), ()),
+        async |q| {
+            call.app
+                .store()
+                .list_roles(call.account(), &q.prefix, q.marker.as_deref(), q.max)
+                .await
+        },
+        |call, w, role| Box::pin(write_role_members(call, w, role, false)),
+    )
+    .await
 }
 
 pub(crate) async fn update_role(call: &Call<'_>) -> Reply {
@@ -330,14 +323,7 @@ pub(crate) async fn delete_role(call: &Call<'_>) -> Reply {
 pub(crate) async fn update_assume_role_policy(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     name_param(call, &mut v, "RoleName", true, 64);
-    call.check(
-        &mut v,
-        "PolicyDocument",
-        true,
-        1,
-        131_072,
-        Some(patterns::DOCUMENT),
-    );
+    super::document_param(call, &mut v, "PolicyDocument");
     v.finish()?;
     let role = authorized_role(call, "iam:UpdateAssumeRolePolicy").await?;
     let trust = store_form_of_trust(call, call.req("PolicyDocument")).await?;
@@ -395,13 +381,7 @@ pub(crate) async fn create_instance_profile(call: &Call<'_>) -> Reply {
         .create_entity(EntityKind::InstanceProfile, &profile)
         .await
         .map_err(on_entity(Noun::InstanceProfile, name))?;
-    if !tags.is_empty() {
-        call.app
-            .store()
-            .tag(call.account(), "instance-profile", name, &to_tags(&tags))
-            .await
-            .map_err(store_failure)?;
-    }
+    super::tag_new(call, "instance-profile", name, &tags).await?;
     call.wrote();
     let mut w = XmlWriter::new();
     w.open("InstanceProfile");
@@ -430,34 +410,13 @@ pub(crate) async fn get_instance_profile(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn list_instance_profiles(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    let prefix = path_prefix_param(call, &mut v);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
-    let resource = format!("arn:aws:iam::{}:instance-profile/", call.account());
-    call.authorize("iam:ListInstanceProfiles", &resource, &resource)?;
-    let page = call
-        .app
-        .store()
-        .list_entities(
-            EntityKind::InstanceProfile,
-            call.account(),
-            &prefix,
-            marker.as_deref(),
-            max,
-        )
-        .await
-        .map_err(store_failure)?;
-    let mut w = XmlWriter::new();
-    w.open("InstanceProfiles");
-    for p in &page.items {
-        w.open("member");
-        write_instance_profile(call, &mut w, p).await?;
-        w.close("member");
-    }
-    w.close("InstanceProfiles");
-    truncation(&mut w, page.next.as_deref());
-    Ok(Some(w))
+    super::list_entities(
+        call,
+        EntityKind::InstanceProfile,
+        "InstanceProfiles",
+        |call, w, p| Box::pin(write_instance_profile(call, w, p)),
+    )
+    .await
 }
 
 pub(crate) async fn delete_instance_profile(call: &Call<'_>) -> Reply {
@@ -561,6 +520,6 @@ pub(crate) async fn list_instance_profiles_for_role(call: &Call<'_>) -> Reply {
         w.close("member");
     }
     w.close("InstanceProfiles");
-    crate::call::truncation(&mut w, next.as_deref());
+    truncation(&mut w, next.as_deref());
     Ok(Some(w))
 }

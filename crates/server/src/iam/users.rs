@@ -6,12 +6,12 @@ use rolecall_store::{AccessKey, Entity, EntityKind, StoreError};
 use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
 
 use super::{
-    authorized_entity, entity_arn, find, name_param, path_param, path_prefix_param, to_tags,
-    write_boundary, write_entity, write_tags,
+    authorized_entity, entity_arn, find, name_param, path_param, to_tags, write_boundary,
+    write_entity, write_tags,
 };
 use crate::app::secret_context;
 use crate::call::{Call, Reply, iso, patterns, truncation, with_request_tags};
-use crate::errors::{Noun, on_entity, store_failure};
+use crate::errors::{Noun, on_entity, on_rename, store_failure};
 
 pub(crate) async fn create_user(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
@@ -46,12 +46,7 @@ pub(crate) async fn create_user(call: &Call<'_>) -> Reply {
         .create_entity(EntityKind::User, &user)
         .await
         .map_err(on_entity(Noun::User, name))?;
-    if !tags.is_empty() {
-        store
-            .tag(call.account(), "user", name, &to_tags(&tags))
-            .await
-            .map_err(store_failure)?;
-    }
+    super::tag_new(call, "user", name, &tags).await?;
     call.wrote();
     let mut w = XmlWriter::new();
     w.open("User");
@@ -112,30 +107,11 @@ pub(crate) async fn get_user(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn list_users(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    let prefix = path_prefix_param(call, &mut v);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
-    let resource = format!("arn:aws:iam::{}:user/", call.account());
-    call.authorize("iam:ListUsers", &resource, &resource)?;
-    let page = call
-        .app
-        .store()
-        .list_entities(
-            EntityKind::User,
-            call.account(),
-            &prefix,
-            marker.as_deref(),
-            max,
-        )
-        .await
-        .map_err(store_failure)?;
-    let mut w = XmlWriter::new();
-    w.list("Users", &page.items, |w, u| {
+    super::list_entities(call, EntityKind::User, "Users", |_, w, u| {
         write_entity(w, EntityKind::User, u);
-    });
-    truncation(&mut w, page.next.as_deref());
-    Ok(Some(w))
+        Box::pin(async { Ok(()) })
+    })
+    .await
 }
 
 pub(crate) async fn update_user(call: &Call<'_>) -> Reply {
@@ -167,13 +143,7 @@ pub(crate) async fn update_user(call: &Call<'_>) -> Reply {
             call.get("NewPath"),
         )
         .await
-        .map_err(|e| {
-            if matches!(e, StoreError::AlreadyExists) {
-                on_entity(Noun::User, new_name.unwrap_or(name))(e)
-            } else {
-                on_entity(Noun::User, name)(e)
-            }
-        })?;
+        .map_err(on_rename(Noun::User, name, new_name))?;
     call.wrote();
     Ok(None)
 }
@@ -286,6 +256,22 @@ pub(crate) async fn list_tags(call: &Call<'_>) -> Reply {
     Ok(Some(w))
 }
 
+/// Checks the `AccessKeyId` parameter.
+fn access_key_param(call: &Call<'_>, v: &mut Validator) {
+    call.check(
+        v,
+        "AccessKeyId",
+        true,
+        16,
+        128,
+        Some(patterns::ACCESS_KEY_ID),
+    );
+}
+
+fn no_such_key(id: &str) -> AwsError {
+    AwsError::no_such_entity(format!("The Access Key with id {id} cannot be found."))
+}
+
 /// Authorizes an access-key operation on the target user (or the root) and returns its name.
 async fn key_owner(call: &Call<'_>, action: &str) -> Result<Option<String>, AwsError> {
     let target = target_user(call)?;
@@ -391,14 +377,7 @@ pub(crate) async fn list_access_keys(call: &Call<'_>) -> Reply {
 pub(crate) async fn update_access_key(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     name_param(call, &mut v, "UserName", false, 128);
-    call.check(
-        &mut v,
-        "AccessKeyId",
-        true,
-        16,
-        128,
-        Some(patterns::ACCESS_KEY_ID),
-    );
+    access_key_param(call, &mut v);
     call.check(
         &mut v,
         "Status",
@@ -415,9 +394,7 @@ pub(crate) async fn update_access_key(call: &Call<'_>) -> Reply {
         .update_access_key_status(call.account(), owner.as_deref(), id, call.req("Status"))
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => {
-                AwsError::no_such_entity(format!("The Access Key with id {id} cannot be found."))
-            }
+            StoreError::NotFound => no_such_key(id),
             other => store_failure(other),
         })?;
     call.wrote();
@@ -427,14 +404,7 @@ pub(crate) async fn update_access_key(call: &Call<'_>) -> Reply {
 pub(crate) async fn delete_access_key(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
     name_param(call, &mut v, "UserName", false, 128);
-    call.check(
-        &mut v,
-        "AccessKeyId",
-        true,
-        16,
-        128,
-        Some(patterns::ACCESS_KEY_ID),
-    );
+    access_key_param(call, &mut v);
     v.finish()?;
     let owner = key_owner(call, "iam:DeleteAccessKey").await?;
     let id = call.req("AccessKeyId");
@@ -443,9 +413,7 @@ pub(crate) async fn delete_access_key(call: &Call<'_>) -> Reply {
         .delete_access_key(call.account(), owner.as_deref(), id)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => {
-                AwsError::no_such_entity(format!("The Access Key with id {id} cannot be found."))
-            }
+            StoreError::NotFound => no_such_key(id),
             other => store_failure(other),
         })?;
     call.wrote();
@@ -454,14 +422,7 @@ pub(crate) async fn delete_access_key(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn get_access_key_last_used(call: &Call<'_>) -> Reply {
     let mut v = Validator::new();
-    call.check(
-        &mut v,
-        "AccessKeyId",
-        true,
-        16,
-        128,
-        Some(patterns::ACCESS_KEY_ID),
-    );
+    access_key_param(call, &mut v);
     v.finish()?;
     let id = call.req("AccessKeyId");
     let key = call
@@ -485,9 +446,7 @@ pub(crate) async fn get_access_key_last_used(call: &Call<'_>) -> Reply {
         None => call.p.caller.arn.clone(),
     };
     call.authorize("iam:GetAccessKeyLastUsed", &resource, &resource)?;
-    let key = key.ok_or_else(|| {
-        AwsError::no_such_entity(format!("The Access Key with id {id} cannot be found."))
-    })?;
+    let key = key.ok_or_else(|| no_such_key(id))?;
     let mut w = XmlWriter::new();
     w.opt("UserName", user_name.as_deref());
     w.open("AccessKeyLastUsed");
