@@ -6,6 +6,7 @@
 //! The store keeps secrets only as the sealed text the server hands it.
 
 mod accounts;
+mod admin;
 mod entities;
 mod keys;
 mod mfa;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
+pub use admin::create_database;
 pub use entities::{Entity, EntityKind, Role};
 pub use keys::{AccessKey, MAX_ACCESS_KEYS_PER_USER, ServerKey};
 pub use mfa::MfaDevice;
@@ -188,7 +190,7 @@ impl Store {
         };
         let pool = options.connect(url).await?;
         let store = Self { pool, backend };
-        migrate::run(&store.pool).await?;
+        migrate::run(&store.pool, backend).await?;
         Ok(store)
     }
 

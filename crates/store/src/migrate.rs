@@ -4,7 +4,7 @@
 
 use sqlx::{AnyPool, Row};
 
-use crate::{Result, StoreError};
+use crate::{Backend, Result, StoreError};
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
 
@@ -33,12 +33,30 @@ async fn applied(pool: &AnyPool, version: i64) -> Result<bool> {
     )
 }
 
-pub(crate) async fn run(pool: &AnyPool) -> Result<()> {
-    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
+    let created = sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
         .execute(pool)
-        .await?;
+        .await;
+    if let Err(e) = created {
+        // PostgreSQL's IF NOT EXISTS does not cover a concurrent creation: the loser fails (on
+        // the catalog's unique index, or "type already exists") once the winner commits. When
+        // the table is there now, all is well.
+        let exists = sqlx::query("SELECT version FROM schema_migrations LIMIT 1")
+            .fetch_optional(pool)
+            .await
+            .is_ok();
+        if !exists {
+            return Err(e.into());
+        }
+    }
     for (version, sql) in MIGRATIONS {
-        let mut tx = pool.begin().await?;
+        // SQLite takes the write lock up front, waiting (busy_timeout) for another process's
+        // migration to commit: a deferred transaction that read first could not upgrade to a
+        // writer and would fail with "database is locked" instead.
+        let mut tx = match backend {
+            Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => pool.begin().await?,
+        };
         let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
             .bind(*version)
             .fetch_optional(&mut *tx)

@@ -381,14 +381,15 @@ impl Store {
         Ok(version_id)
     }
 
-    /// Every version of a policy, newest first.
+    /// Every version of a policy, newest first (by creation time, then by version number:
+    /// `v10` is newer than `v9`).
     ///
     /// # Errors
     /// Database failures only.
     pub async fn policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>> {
         let rows = sqlx::query(
             "SELECT v.version_id, v.document, v.created_at, p.default_version FROM policy_versions v \
-             JOIN managed_policies p ON p.arn = v.policy_arn WHERE v.policy_arn = $1 ORDER BY v.created_at DESC, v.version_id DESC",
+             JOIN managed_policies p ON p.arn = v.policy_arn WHERE v.policy_arn = $1 ORDER BY v.created_at DESC, LENGTH(v.version_id) DESC, v.version_id DESC",
         )
         .bind(arn)
         .fetch_all(self.pool())

@@ -1,0 +1,167 @@
+//! The schema: created on a fresh database, applied once however often and however many
+//! processes open the store.
+
+use std::sync::Arc;
+
+use rolecall_store::{Backend, EntityKind, Store};
+use sqlx::{AnyPool, Row};
+
+use crate::harness::{ACCOUNT, Db, T0, doc, policy, user};
+
+const TABLES: &[&str] = &[
+    "accounts",
+    "server_keys",
+    "users",
+    "groups_",
+    "roles",
+    "instance_profiles",
+    "instance_profile_roles",
+    "group_members",
+    "access_keys",
+    "inline_policies",
+    "managed_policies",
+    "policy_versions",
+    "attachments",
+    "tags",
+    "mfa_devices",
+];
+
+/// `(version, applied_at)` of every applied migration.
+async fn applied(raw: &AnyPool) -> Vec<(i64, i64)> {
+    sqlx::query("SELECT version, applied_at FROM schema_migrations ORDER BY version")
+        .fetch_all(raw)
+        .await
+        .expect("read schema_migrations")
+        .iter()
+        .map(|r| (r.get::<i64, _>("version"), r.get::<i64, _>("applied_at")))
+        .collect()
+}
+
+pub(crate) async fn fresh_database_is_at_schema_version_1(db: Db) {
+    let s = &db.store;
+    assert_eq!(s.backend(), db.location.backend());
+    let described = match db.location.backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgresql",
+    };
+    assert_eq!(s.describe(), described);
+
+    let raw = db.location.raw().await;
+    let migrations = applied(&raw).await;
+    assert_eq!(migrations.len(), 1);
+    assert_eq!(migrations[0].0, 1);
+    let now = rolecall_store::now_epoch();
+    assert!(
+        (now - 600..=now + 1).contains(&migrations[0].1),
+        "applied_at {} is now ({now})",
+        migrations[0].1
+    );
+
+    // Every table of the schema is there, and empty.
+    for table in TABLES {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM {table}"
+        )))
+        .fetch_one(&raw)
+        .await
+        .unwrap_or_else(|e| panic!("table {table}: {e}"));
+        assert_eq!(row.get::<i64, _>("n"), 0, "table {table} starts empty");
+    }
+    if db.location.backend() == Backend::Sqlite {
+        let row = sqlx::query("PRAGMA journal_mode")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        assert_eq!(row.get::<String, _>(0).to_lowercase(), "wal");
+    }
+    raw.close().await;
+
+    assert!(s.list_accounts().await.unwrap().is_empty());
+    assert!(s.server_keys().await.unwrap().is_empty());
+}
+
+pub(crate) async fn reopen_keeps_data_and_applies_nothing_twice(db: Db) {
+    let s = &db.store;
+    s.ensure_account(ACCOUNT, T0).await.unwrap();
+    let alice = user("Alice");
+    s.create_entity(EntityKind::User, &alice).await.unwrap();
+    let p = policy("Kept");
+    s.create_managed_policy(&p, &doc("s3:*")).await.unwrap();
+    let raw = db.location.raw().await;
+    let before = applied(&raw).await;
+    assert_eq!(before.len(), 1);
+
+    // Another node opens the same database while the first is running.
+    let second = db.location.open().await.expect("open a second time");
+    assert_eq!(
+        second
+            .get_entity(EntityKind::User, ACCOUNT, "alice")
+            .await
+            .unwrap(),
+        alice
+    );
+    second.close().await;
+    s.close().await;
+
+    // Restarts: the schema is left alone and the data is all there.
+    for _ in 0..2 {
+        let reopened: Store = db.location.open().await.expect("reopen");
+        assert_eq!(reopened.list_accounts().await.unwrap(), vec![ACCOUNT]);
+        assert_eq!(
+            reopened
+                .get_entity(EntityKind::User, ACCOUNT, "Alice")
+                .await
+                .unwrap(),
+            alice
+        );
+        assert_eq!(
+            reopened.policy_versions(&p.arn).await.unwrap()[0].document,
+            doc("s3:*")
+        );
+        // Still writable.
+        assert!(!reopened.ensure_account(ACCOUNT, T0).await.unwrap());
+        reopened.close().await;
+    }
+    assert_eq!(applied(&raw).await, before);
+    raw.close().await;
+}
+
+pub(crate) async fn concurrent_opens_of_a_fresh_database(db: Db) {
+    let fresh = Arc::new(db.location.fresh().await);
+    let tasks: Vec<_> = (0..4)
+        .map(|i| {
+            let fresh = Arc::clone(&fresh);
+            tokio::spawn(async move {
+                let store = fresh.open().await?;
+                store.ensure_account(&format!("00000000000{i}"), T0).await?;
+                Ok::<_, rolecall_store::StoreError>(store)
+            })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.expect("task") {
+            Ok(store) => stores.push(store),
+            Err(e) => panic!("concurrent open {i} failed: {e}"),
+        }
+    }
+    for store in &stores {
+        assert_eq!(
+            store.list_accounts().await.unwrap(),
+            vec![
+                "000000000000",
+                "000000000001",
+                "000000000002",
+                "000000000003"
+            ]
+        );
+    }
+    let raw = fresh.raw().await;
+    let migrations = applied(&raw).await;
+    assert_eq!(migrations.len(), 1);
+    assert_eq!(migrations[0].0, 1);
+    raw.close().await;
+    for store in stores {
+        store.close().await;
+    }
+}

@@ -1,0 +1,149 @@
+//! Tags: case-insensitive keys, replacement, removal, the fifty-tag limit.
+
+use rolecall_store::{MAX_TAGS, StoreError, Tag};
+
+use crate::harness::{ACCOUNT, Db, OTHER_ACCOUNT, assert_err};
+
+fn tag(key: &str, value: &str) -> Tag {
+    Tag {
+        key: key.to_owned(),
+        value: value.to_owned(),
+    }
+}
+
+pub(crate) async fn tags_roundtrip(db: Db) {
+    let s = &db.store;
+    assert!(s.tags(ACCOUNT, "user", "Alice").await.unwrap().is_empty());
+    s.tag(
+        ACCOUNT,
+        "user",
+        "Alice",
+        &[
+            tag("Team", "core"),
+            tag("env", "prod"),
+            tag("cost-centre", ""),
+        ],
+    )
+    .await
+    .unwrap();
+    // Sorted by key, case-insensitively; the owner is found in any case.
+    assert_eq!(
+        s.tags(ACCOUNT, "user", "ALICE").await.unwrap(),
+        vec![
+            tag("cost-centre", ""),
+            tag("env", "prod"),
+            tag("Team", "core")
+        ]
+    );
+
+    // A key in another case replaces the tag, key spelling included.
+    s.tag(ACCOUNT, "user", "alice", &[tag("ENV", "dev")])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.tags(ACCOUNT, "user", "Alice").await.unwrap(),
+        vec![
+            tag("cost-centre", ""),
+            tag("ENV", "dev"),
+            tag("Team", "core")
+        ]
+    );
+    // Within one call the last of two spellings wins.
+    s.tag(
+        ACCOUNT,
+        "user",
+        "Alice",
+        &[tag("team", "a"), tag("TEAM", "b")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.tags(ACCOUNT, "user", "Alice").await.unwrap(),
+        vec![tag("cost-centre", ""), tag("ENV", "dev"), tag("TEAM", "b")]
+    );
+
+    // Owners are told apart by kind and account.
+    assert!(s.tags(ACCOUNT, "role", "Alice").await.unwrap().is_empty());
+    assert!(
+        s.tags(OTHER_ACCOUNT, "user", "Alice")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.tag(ACCOUNT, "role", "Alice", &[tag("kind", "role")])
+        .await
+        .unwrap();
+
+    // Removal by key in any case; unknown keys are ignored.
+    s.untag(
+        ACCOUNT,
+        "user",
+        "ALICE",
+        &[
+            "team".to_owned(),
+            "no-such-key".to_owned(),
+            "Cost-Centre".to_owned(),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.tags(ACCOUNT, "user", "Alice").await.unwrap(),
+        vec![tag("ENV", "dev")]
+    );
+    s.untag(ACCOUNT, "user", "Alice", &[]).await.unwrap();
+    s.untag(ACCOUNT, "user", "Alice", &["env".to_owned()])
+        .await
+        .unwrap();
+    assert!(s.tags(ACCOUNT, "user", "Alice").await.unwrap().is_empty());
+    assert_eq!(
+        s.tags(ACCOUNT, "role", "alice").await.unwrap(),
+        vec![tag("kind", "role")]
+    );
+}
+
+pub(crate) async fn tag_limit_refusal_rolls_back_the_whole_batch(db: Db) {
+    let s = &db.store;
+    assert_eq!(MAX_TAGS, 50);
+    let first: Vec<Tag> = (0..49)
+        .map(|i| tag(&format!("k{i:02}"), &format!("v{i}")))
+        .collect();
+    s.tag(ACCOUNT, "role", "r", &first).await.unwrap();
+    let before = s.tags(ACCOUNT, "role", "r").await.unwrap();
+    assert_eq!(before, first);
+
+    // A replacement and two new keys would make 51: nothing of the batch stays, not even the
+    // replacement that ran before the count was checked.
+    assert_err!(
+        s.tag(
+            ACCOUNT,
+            "role",
+            "r",
+            &[tag("K00", "replaced"), tag("new1", "x"), tag("new2", "y")],
+        )
+        .await,
+        StoreError::LimitExceeded
+    );
+    assert_eq!(s.tags(ACCOUNT, "role", "r").await.unwrap(), before);
+
+    // Fifty is allowed; a replacement at fifty is allowed; the fifty-first is not.
+    s.tag(ACCOUNT, "role", "r", &[tag("k49", "v49")])
+        .await
+        .unwrap();
+    s.tag(ACCOUNT, "role", "r", &[tag("K00", "replaced")])
+        .await
+        .unwrap();
+    let at_limit = s.tags(ACCOUNT, "role", "r").await.unwrap();
+    assert_eq!(at_limit.len(), 50);
+    assert_eq!(at_limit[0], tag("K00", "replaced"));
+    assert_err!(
+        s.tag(ACCOUNT, "role", "r", &[tag("one-more", "x")]).await,
+        StoreError::LimitExceeded
+    );
+    assert_eq!(s.tags(ACCOUNT, "role", "r").await.unwrap(), at_limit);
+
+    // Another owner has its own fifty.
+    s.tag(ACCOUNT, "role", "other", &[tag("one-more", "x")])
+        .await
+        .unwrap();
+}
