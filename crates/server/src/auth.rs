@@ -268,7 +268,7 @@ async fn temporary(
 pub(crate) fn check_session_scope(p: &Principal, op: crate::ops::Op) -> Result<(), AwsError> {
     use crate::ops::Op;
     let Some(s) = &p.session else { return Ok(()) };
-    let denied = || AwsError::access_denied(denied_message(p, &op.iam_action(), "", ""));
+    let denied = || AwsError::access_denied(denied_message(p, op.iam_action(), "", ""));
     match (s.kind, op.service()) {
         (SessionKind::User, Service::Iam) if s.mfa_at.is_none() => Err(AwsError::new(
             ErrorKind::InvalidClientTokenId,

@@ -1,8 +1,9 @@
-//! One request being handled: the caller, the parameters, and helpers that validate input,
-//! authorize, and shape the response, so that handlers read as the operation's logic.
+//! One request being handled: the caller, the parameters (validated against the model before
+//! the handler runs), and helpers that read input, authorize, and shape the response, so that
+//! handlers read as the operation's logic.
 
 use rolecall_policy::Context;
-use rolecall_wire::{AwsError, Constraint, ErrorKind, Params, Validator, XmlWriter};
+use rolecall_wire::{AwsError, ErrorKind, Params, XmlWriter};
 use time::OffsetDateTime;
 
 use crate::app::App;
@@ -13,20 +14,6 @@ use crate::principal::Principal;
 /// A handler's answer: the content of the `…Result` element, or `None` for operations
 /// without output.
 pub(crate) type Reply = Result<Option<XmlWriter>, AwsError>;
-
-/// Model patterns used by several operations.
-pub(crate) mod patterns {
-    pub(crate) const NAME: &str = r"[\w+=,.@-]+";
-    pub(crate) const PATH: &str = r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)";
-    pub(crate) const PATH_PREFIX: &str = r"\u002F[\u0021-\u007F]*";
-    pub(crate) const POLICY_PATH: &str = r"((/[A-Za-z0-9\.,\+@=_-]+)*)/";
-    pub(crate) const DOCUMENT: &str = r"[\u0009\u000A\u000D\u0020-\u00FF]+";
-    pub(crate) const TAG_KEY: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+";
-    pub(crate) const TAG_VALUE: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*";
-    pub(crate) const ACCESS_KEY_ID: &str = r"[\w]+";
-    pub(crate) const SERIAL: &str = r"[\w+=/:,.@-]+";
-    pub(crate) const DESCRIPTION: &str = r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*";
-}
 
 /// The request being handled.
 #[derive(Debug)]
@@ -40,72 +27,34 @@ pub(crate) struct Call<'a> {
     pub(crate) policies: CallerPolicies,
 }
 
-fn camel(param: &str) -> String {
-    let mut c = param.chars();
-    c.next()
-        .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
-        .unwrap_or_default()
-}
-
 impl Call<'_> {
     /// The raw value of a parameter.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.params.get(name)
     }
 
-    /// Validates one string parameter with the model's constraints.
-    pub(crate) fn check(
-        &self,
-        v: &mut Validator,
-        name: &str,
-        required: bool,
-        min: usize,
-        max: usize,
-        pattern: Option<&'static str>,
-    ) {
-        let mut cs = vec![Constraint::MinLen(min), Constraint::MaxLen(max)];
-        if let Some(p) = pattern {
-            cs.push(Constraint::Pattern(p));
-        }
-        v.string(&camel(name), self.get(name), required, &cs);
-    }
-
-    /// A required string parameter that was already validated.
+    /// A required string parameter (present once the input has been validated).
     pub(crate) fn req(&self, name: &str) -> &str {
         self.get(name).unwrap_or_default()
     }
 
-    /// An integer parameter.
-    pub(crate) fn int(&self, v: &mut Validator, name: &str, min: i64, max: i64) -> Option<i64> {
-        let raw = self.get(name)?;
-        if let Ok(n) = raw.trim().parse::<i64>() {
-            v.int_range(&camel(name), Some(n), min, max);
-            Some(n)
-        } else {
-            v.custom(format!(
-                "Value '{raw}' at '{}' failed to satisfy constraint: Member must be a number",
-                camel(name)
-            ));
-            None
-        }
+    /// An integer parameter (a number once the input has been validated).
+    pub(crate) fn number(&self, name: &str) -> Option<i64> {
+        self.get(name)?.trim().parse().ok()
     }
 
-    /// A boolean parameter (`true`/`false`).
-    pub(crate) fn boolean(&self, v: &mut Validator, name: &str) -> Option<bool> {
+    /// A boolean parameter (`true`/`false` once the input has been validated).
+    pub(crate) fn flag(&self, name: &str) -> Option<bool> {
         match self.get(name)? {
             "true" => Some(true),
             "false" => Some(false),
-            other => {
-                v.custom(format!("Value '{other}' at '{}' failed to satisfy constraint: Member must be a boolean", camel(name)));
-                None
-            }
+            _ => None,
         }
     }
 
-    /// `Marker` and `MaxItems` (1..1000, default 100).
-    pub(crate) fn paging(&self, v: &mut Validator) -> (Option<String>, i64) {
-        self.check(v, "Marker", false, 1, 320, Some(r"[\u0020-\u00FF]+"));
-        let max = self.int(v, "MaxItems", 1, 1000).unwrap_or(100);
+    /// `Marker`, decoded, and `MaxItems` (100 when absent).
+    pub(crate) fn paging(&self) -> (Option<String>, i64) {
+        let max = self.number("MaxItems").unwrap_or(100);
         let marker = self.get("Marker").map(|m| {
             data_encoding::BASE64URL_NOPAD
                 .decode(m.as_bytes())
@@ -116,48 +65,26 @@ impl Call<'_> {
         (marker, max)
     }
 
-    /// Tags given as `Tags.member.N.Key/Value`, validated.
-    pub(crate) fn tags(&self, v: &mut Validator) -> Result<Vec<(String, String)>, AwsError> {
+    /// Tags given as `Tags.member.N.Key/Value` (validated against the model).
+    ///
+    /// # Errors
+    /// `InvalidInput` for two keys that differ only in case: IAM's keys are case
+    /// insensitive, which the model cannot say.
+    pub(crate) fn tags(&self) -> Result<Vec<(String, String)>, AwsError> {
         let raw = self.params.struct_list("Tags", &["Key", "Value"])?;
-        if raw.len() > rolecall_store::MAX_TAGS {
-            v.custom(format!("Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to {}", rolecall_store::MAX_TAGS));
-        }
-        let mut out = Vec::with_capacity(raw.len());
-        for (i, fields) in raw.into_iter().enumerate() {
-            let n = i + 1;
-            let key = fields[0].clone();
-            let value = fields[1].clone().unwrap_or_default();
-            v.string(
-                &format!("tags.{n}.member.key"),
-                key.as_deref(),
-                true,
-                &[
-                    Constraint::MinLen(1),
-                    Constraint::MaxLen(128),
-                    Constraint::Pattern(patterns::TAG_KEY),
-                ],
-            );
-            v.string(
-                &format!("tags.{n}.member.value"),
-                Some(&value),
-                false,
-                &[
-                    Constraint::MaxLen(256),
-                    Constraint::Pattern(patterns::TAG_VALUE),
-                ],
-            );
-            if let Some(k) = key {
-                if out
-                    .iter()
-                    .any(|(ek, _): &(String, String)| ek.eq_ignore_ascii_case(&k))
-                {
-                    return Err(AwsError::new(
-                        ErrorKind::InvalidInput,
-                        "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
-                    ));
-                }
-                out.push((k, value));
+        let mut out: Vec<(String, String)> = Vec::with_capacity(raw.len());
+        for fields in raw {
+            let mut fields = fields.into_iter();
+            let (Some(key), value) = (fields.next().flatten(), fields.next().flatten()) else {
+                continue;
+            };
+            if out.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+                return Err(AwsError::new(
+                    ErrorKind::InvalidInput,
+                    "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+                ));
             }
+            out.push((key, value.unwrap_or_default()));
         }
         Ok(out)
     }

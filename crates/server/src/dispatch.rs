@@ -1,12 +1,42 @@
-//! Routes each operation to its handler.
+//! Validates each operation's input, then routes it to its handler.
+
+use rolecall_wire::{AwsError, Validator};
 
 use crate::call::{Call, Reply};
 use crate::iam::{account, groups, mfa, owner_policies, policies, roles, simulate, users};
 use crate::ops::Op;
 use crate::sts;
 
-/// Runs the handler of `call.op`.
+/// Checks AWS makes on an operation's input that its model does not state. Each lives beside
+/// its handler and says why; its failures join the model's in one `ValidationError`.
+fn beyond_the_model(call: &Call<'_>, v: &mut Validator) -> Result<(), AwsError> {
+    match call.op {
+        Op::AssumeRole => {
+            sts::session_policy_plaintext_limit(call, v);
+            sts::policy_arns_limit(call, v)
+        }
+        Op::GetFederationToken => sts::policy_arns_limit(call, v),
+        Op::CreateVirtualMFADevice => {
+            mfa::device_name_fits_its_serial_number(call, v);
+            Ok(())
+        }
+        Op::DeactivateMFADevice => {
+            mfa::user_name_required(call, v);
+            Ok(())
+        }
+        Op::SimulatePrincipalPolicy | Op::SimulateCustomPolicy => {
+            simulate::context_entries_name_their_keys(call, v)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Validates the input of `call.op` against its model shape and the checks beyond it, then
+/// runs its handler.
 pub(crate) async fn dispatch(call: &Call<'_>) -> Reply {
+    let mut v = crate::input::validate(call.op, call.params)?;
+    beyond_the_model(call, &mut v)?;
+    v.finish()?;
     match call.op {
         Op::AssumeRole => sts::assume_role(call).await,
         Op::GetCallerIdentity => sts::get_caller_identity(call),

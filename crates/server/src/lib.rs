@@ -2,8 +2,9 @@
 //! authorization of every action by the policy engine, and durable state in the store.
 //!
 //! The pipeline of a request: HTTP (`http`) → parameters and operation (`ops`) →
-//! authentication (`auth`) → the caller's policies and context (`authz`) → the handler
-//! (`sts`, `iam::*`), which validates, authorizes on the resource AWS checks, then acts.
+//! authentication (`auth`) → the caller's policies and context (`authz`) → the input checked
+//! against the operation's model shape (`input`, from `dispatch`) → the handler (`sts`,
+//! `iam::*`), which authorizes on the resource AWS checks, then acts.
 
 mod app;
 mod auth;
@@ -17,6 +18,7 @@ mod dispatch;
 mod errors;
 mod http;
 mod iam;
+mod input;
 mod ops;
 mod principal;
 mod qr;

@@ -17,14 +17,35 @@ use crate::token::{SessionClaims, SessionKind};
 
 /// Chained role sessions last at most an hour.
 const CHAIN_LIMIT: i64 = 3600;
-/// Packed session policies and tags may use this many characters.
+/// Packed session policies and tags may use this many characters, and so may the plaintext
+/// of a session policy.
 const PACKED_LIMIT: usize = 2048;
+/// At most this many managed session policies.
+const POLICY_ARNS_LIMIT: usize = 10;
 
-const SESSION_NAME_PATTERN: &str = r"[\w+=,.@-]*";
+/// AssumeRole's `Policy`: AWS documents that a session policy's plaintext "can't exceed 2,048
+/// characters", but AssumeRole's model leaves the type unbounded (GetFederationToken's states
+/// the bound itself).
+pub(crate) fn session_policy_plaintext_limit(call: &Call<'_>, v: &mut Validator) {
+    v.string(
+        "policy",
+        call.get("Policy"),
+        false,
+        &[Constraint::MaxLen(PACKED_LIMIT)],
+    );
+}
 
-fn mfa_params(call: &Call<'_>, v: &mut Validator) {
-    call.check(v, "SerialNumber", false, 9, 256, Some(r"[\w+=/:,.@-]*"));
-    call.check(v, "TokenCode", false, 6, 6, Some(r"[\d]*"));
+/// `PolicyArns`: AWS documents "up to 10 managed policy ARNs" and refuses more, in words the
+/// model (which bounds no list of them) cannot give.
+///
+/// # Errors
+/// `MalformedQueryString` for a list index that is not a positive number.
+pub(crate) fn policy_arns_limit(call: &Call<'_>, v: &mut Validator) -> Result<(), AwsError> {
+    let given = call.params.member_indices("PolicyArns")?.len();
+    if given > POLICY_ARNS_LIMIT {
+        v.custom(format!("Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to {POLICY_ARNS_LIMIT} (got {given})"));
+    }
+    Ok(())
 }
 
 /// Verifies an MFA code for the caller's device; `Ok(None)` when no MFA was given.
@@ -71,33 +92,14 @@ async fn verify_mfa(
     Ok(Some(now))
 }
 
-fn session_policy_params(call: &Call<'_>, v: &mut Validator) -> Result<Vec<String>, AwsError> {
-    call.check(
-        v,
-        "Policy",
-        false,
-        1,
-        PACKED_LIMIT,
-        Some(crate::call::patterns::DOCUMENT),
-    );
-    let arns: Vec<String> = call
+/// The managed session policies of `PolicyArns`.
+fn policy_arns(call: &Call<'_>) -> Result<Vec<String>, AwsError> {
+    Ok(call
         .params
         .struct_list("PolicyArns", &["arn"])?
         .into_iter()
         .filter_map(|f| f.into_iter().next().flatten())
-        .collect();
-    if arns.len() > 10 {
-        v.custom(format!("Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10 (got {})", arns.len()));
-    }
-    for (i, arn) in arns.iter().enumerate() {
-        v.string(
-            &format!("policyArns.{}.member.arn", i + 1),
-            Some(arn),
-            true,
-            &[Constraint::MinLen(20), Constraint::MaxLen(2048)],
-        );
-    }
-    Ok(arns)
+        .collect())
 }
 
 /// Validates the session policy and computes the packed size (percent of the allowance).
@@ -238,40 +240,12 @@ fn role_arn_parts(arn: &str) -> Option<(String, String, String)> {
 }
 
 pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    call.check(&mut v, "RoleArn", true, 20, 2048, None);
-    call.check(
-        &mut v,
-        "RoleSessionName",
-        true,
-        2,
-        64,
-        Some(SESSION_NAME_PATTERN),
-    );
-    let duration = call.int(&mut v, "DurationSeconds", 900, 43200);
-    call.check(
-        &mut v,
-        "ExternalId",
-        false,
-        2,
-        1224,
-        Some(r"[\w+=,.@:\/-]*"),
-    );
-    call.check(
-        &mut v,
-        "SourceIdentity",
-        false,
-        2,
-        64,
-        Some(SESSION_NAME_PATTERN),
-    );
-    mfa_params(call, &mut v);
-    let arns = session_policy_params(call, &mut v)?;
-    let mut tags = call.tags(&mut v)?;
+    let duration = call.number("DurationSeconds");
+    let arns = policy_arns(call)?;
+    let mut tags = call.tags()?;
     // The tags this request passes (inherited transitive tags are added to `tags` below).
     let request_tags = tags.clone();
     let transitive = call.params.string_list("TransitiveTagKeys")?;
-    v.finish()?;
 
     let role_arn = call.req("RoleArn");
     let session_name = call.req("RoleSessionName");
@@ -438,10 +412,7 @@ pub(crate) fn get_caller_identity(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn get_session_token(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    let duration = call.int(&mut v, "DurationSeconds", 900, 129_600);
-    mfa_params(call, &mut v);
-    v.finish()?;
+    let duration = call.number("DurationSeconds");
     let p = call.p;
     if p.session.is_some() {
         return Err(AwsError::access_denied(
@@ -458,12 +429,9 @@ pub(crate) async fn get_session_token(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn get_federation_token(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    call.check(&mut v, "Name", true, 2, 32, Some(SESSION_NAME_PATTERN));
-    let duration = call.int(&mut v, "DurationSeconds", 900, 129_600);
-    let arns = session_policy_params(call, &mut v)?;
-    let tags = call.tags(&mut v)?;
-    v.finish()?;
+    let duration = call.number("DurationSeconds");
+    let arns = policy_arns(call)?;
+    let tags = call.tags()?;
     let p = call.p;
     if p.session.is_some() {
         return Err(AwsError::access_denied(
@@ -495,9 +463,6 @@ pub(crate) async fn get_federation_token(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) fn get_access_key_info(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    call.check(&mut v, "AccessKeyId", true, 16, 128, Some(r"[\w]*"));
-    v.finish()?;
     call.authorize("sts:GetAccessKeyInfo", "*", "")?;
     let id = call.req("AccessKeyId");
     let account = account_from_access_key_id(id)

@@ -2,14 +2,39 @@
 //!
 //! `src/generated/*.rs` are written by `scripts/gen-service-model.py` from the AWS service
 //! models (member names, types, required members, constraints, result wrappers, paginators;
-//! no documentation text). The client builds its command line, request parameters, response
-//! parsing and pagination from these tables, so every operation behaves the same way.
+//! no documentation text), together with [`Op`], the enum of the operations rolecall
+//! implements. The client builds its command line, request parameters, response parsing and
+//! pagination from these tables; the server dispatches on [`Op`] and validates each request
+//! against its operation's input shape, so an operation is described once.
 //! `tests/model_sync.rs` checks the tables against the models when they are available.
 //! No IO.
 
 mod generated;
 
-pub use generated::{iam::SERVICE as IAM, sts::SERVICE as STS};
+pub use generated::{iam::SERVICE as IAM, ops::Op, sts::SERVICE as STS};
+
+impl Op {
+    /// The service it belongs to.
+    #[must_use]
+    pub fn service(self) -> rolecall_wire::Service {
+        self.entry().0
+    }
+
+    /// The shape tables of its service.
+    #[must_use]
+    pub fn tables(self) -> &'static Service {
+        match self.service() {
+            rolecall_wire::Service::Iam => &IAM,
+            rolecall_wire::Service::Sts => &STS,
+        }
+    }
+
+    /// Its entry in its service's table: input and output shapes, result wrapper, paginator.
+    #[must_use]
+    pub fn operation(self) -> &'static Operation {
+        &self.tables().operations[self.entry().1]
+    }
+}
 
 /// Index of a shape in its service's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

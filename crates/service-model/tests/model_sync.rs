@@ -173,3 +173,20 @@ fn cli_names_follow_botocore() {
         ]
     );
 }
+
+#[test]
+fn the_operation_enum_is_the_tables_list() {
+    use rolecall_service_model::Op;
+    for op in Op::ALL {
+        assert_eq!(op.operation().name, op.name());
+        assert_eq!(Op::from_action(op.name()), Some(*op));
+        assert_eq!(
+            op.iam_action(),
+            format!("{}:{}", op.service().action_prefix(), op.name())
+        );
+        assert_eq!(op.tables().signing_name, op.service().signing_name());
+    }
+    let tables: usize = Service::all().iter().map(|s| s.operations.len()).sum();
+    assert_eq!(Op::ALL.len(), tables);
+    assert_eq!(Op::from_action("Nope"), None);
+}

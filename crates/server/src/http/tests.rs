@@ -478,3 +478,69 @@ async fn session_and_federation_tokens_name_their_caller() {
         }
     }
 }
+
+#[tokio::test]
+async fn input_is_checked_against_the_model_with_ascii_word_classes() {
+    let s = server(Enforcement::Strict).await;
+    let admin = s.admin.clone();
+    // AWS's `\w` is ASCII: a user name with other letters is refused.
+    let unicode = s
+        .iam(&admin, &[("Action", "CreateUser"), ("UserName", "rté中")])
+        .await;
+    assert_eq!(
+        unicode.error(),
+        (
+            400,
+            "ValidationError",
+            "1 validation error detected: Value 'rté中' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+        )
+    );
+    let listed = s.iam(&admin, &[("Action", "ListUsers")]).await;
+    assert!(!listed.body.contains("rté"), "{}", listed.body);
+
+    // The model's findings and a handler's own check join in one message.
+    let long = "d".repeat(227);
+    let device = s
+        .iam(
+            &admin,
+            &[
+                ("Action", "CreateVirtualMFADevice"),
+                ("VirtualMFADeviceName", &long),
+                ("Path", "no-slash"),
+            ],
+        )
+        .await;
+    let expected = format!(
+        "2 validation errors detected: Value 'no-slash' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F); Value '{long}' at 'virtualMFADeviceName' failed to satisfy constraint: Member must have length less than or equal to 226"
+    );
+    assert_eq!(device.error(), (400, "ValidationError", expected.as_str()));
+
+    // A model pattern the regex crate cannot run is matched by its equivalent.
+    let alias = s
+        .iam(
+            &admin,
+            &[
+                ("Action", "CreateAccountAlias"),
+                ("AccountAlias", "bad--alias"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        alias.error(),
+        (
+            400,
+            "ValidationError",
+            "1 validation error detected: Value 'bad--alias' at 'accountAlias' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"
+        )
+    );
+    let good = s
+        .iam(
+            &admin,
+            &[
+                ("Action", "CreateAccountAlias"),
+                ("AccountAlias", "good-alias"),
+            ],
+        )
+        .await;
+    assert_eq!(good.status, 200, "{}", good.body);
+}

@@ -2,17 +2,13 @@
 
 use rolecall_arn::IdKind;
 use rolecall_store::{Entity, EntityKind, StoreError};
-use rolecall_wire::{AwsError, Validator, XmlWriter};
+use rolecall_wire::{AwsError, XmlWriter};
 
-use super::{authorized_entity, name_param, path_param, write_entity};
+use super::{authorized_entity, write_entity};
 use crate::call::{Call, Reply, truncation};
 use crate::errors::{Noun, no_such, on_entity, on_rename, store_failure};
 
 pub(crate) async fn create_group(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "GroupName", true, 128);
-    path_param(call, &mut v, "Path");
-    v.finish()?;
     let name = call.req("GroupName");
     let path = call.get("Path").unwrap_or("/");
     let arn = rolecall_arn::Arn::iam(call.account(), "group", path, name).to_string();
@@ -39,10 +35,7 @@ pub(crate) async fn create_group(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn get_group(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "GroupName", true, 128);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let (marker, max) = call.paging();
     let group = authorized_entity(
         call,
         EntityKind::Group,
@@ -76,11 +69,6 @@ pub(crate) async fn list_groups(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn update_group(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "GroupName", true, 128);
-    name_param(call, &mut v, "NewGroupName", false, 128);
-    path_param(call, &mut v, "NewPath");
-    v.finish()?;
     let name = call.req("GroupName");
     authorized_entity(
         call,
@@ -107,9 +95,6 @@ pub(crate) async fn update_group(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn delete_group(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "GroupName", true, 128);
-    v.finish()?;
     let name = call.req("GroupName");
     authorized_entity(
         call,
@@ -137,10 +122,6 @@ pub(crate) async fn remove_user_from_group(call: &Call<'_>) -> Reply {
 }
 
 async fn membership(call: &Call<'_>, add: bool) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "GroupName", true, 128);
-    name_param(call, &mut v, "UserName", true, 128);
-    v.finish()?;
     let (group, user) = (call.req("GroupName"), call.req("UserName"));
     let action = if add {
         "iam:AddUserToGroup"
@@ -174,10 +155,7 @@ async fn membership(call: &Call<'_>, add: bool) -> Reply {
 }
 
 pub(crate) async fn list_groups_for_user(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", true, 128);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let (marker, max) = call.paging();
     let user = authorized_entity(
         call,
         EntityKind::User,

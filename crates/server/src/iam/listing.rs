@@ -5,7 +5,7 @@
 use std::pin::Pin;
 
 use rolecall_store::{Page, StoreError};
-use rolecall_wire::{AwsError, Validator, XmlWriter};
+use rolecall_wire::{AwsError, XmlWriter};
 
 use crate::call::{Call, Reply, truncation};
 use crate::errors::store_failure;
@@ -26,9 +26,8 @@ pub(crate) struct PageRequest<F> {
     pub(crate) filters: F,
 }
 
-/// Runs an account-wide listing. `params` validates the path prefix and the operation's own
-/// filters, in the order AWS reports them, and returns both; paging is validated after them.
-/// The caller is authorized for the operation on `arn:aws:iam::ACCOUNT:{resource_type}/`,
+/// Runs an account-wide listing under `PathPrefix` with the operation's own `filters`. The
+/// caller is authorized for the operation on `arn:aws:iam::ACCOUNT:{resource_type}/`,
 /// `fetch` reads the page, and `member` writes each item inside `<element><member>`.
 ///
 /// # Errors
@@ -37,16 +36,14 @@ pub(crate) async fn list_by_path<F, T>(
     call: &Call<'_>,
     resource_type: &str,
     element: &str,
-    params: impl FnOnce(&mut Validator) -> (String, F),
+    filters: F,
     fetch: impl AsyncFnOnce(PageRequest<F>) -> Result<Page<T>, StoreError>,
     mut member: impl for<'a> FnMut(&'a Call<'a>, &'a mut XmlWriter, &'a T) -> Written<'a>,
 ) -> Reply {
-    let mut v = Validator::new();
-    let (prefix, filters) = params(&mut v);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let prefix = super::path_prefix(call);
+    let (marker, max) = call.paging();
     let resource = format!("arn:aws:iam::{}:{resource_type}/", call.account());
-    call.authorize(&call.op.iam_action(), &resource, &resource)?;
+    call.authorize(call.op.iam_action(), &resource, &resource)?;
     let page = fetch(PageRequest {
         prefix,
         marker,

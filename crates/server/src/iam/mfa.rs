@@ -4,20 +4,34 @@
 use data_encoding::{BASE32_NOPAD, BASE64};
 use rolecall_arn::Arn;
 use rolecall_store::{Entity, EntityKind, MfaDevice, StoreError};
-use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
+use rolecall_wire::{AwsError, Constraint, ErrorKind, Validator, XmlWriter};
 
-use super::{authorized_entity, find, name_param, path_param, to_tags, write_tags};
+use super::{authorized_entity, find, to_tags, write_tags};
 use crate::app::seed_context;
-use crate::call::{Call, Reply, iso, patterns, truncation, with_request_tags};
+use crate::call::{Call, Reply, iso, truncation, with_request_tags};
 use crate::errors::{Noun, store_failure};
 
-fn serial_param(call: &Call<'_>, v: &mut Validator) {
-    call.check(v, "SerialNumber", true, 9, 256, Some(patterns::SERIAL));
+/// The longest `VirtualMFADeviceName` at the root path.
+const DEVICE_NAME_LIMIT: usize = 226;
+
+/// `VirtualMFADeviceName`: the device's serial number is its ARN, which serialNumberType
+/// bounds at 256 characters; `arn:aws:iam::123456789012:mfa/` leaves 226 for the name. AWS
+/// refuses longer names, though the model states no maximum.
+pub(crate) fn device_name_fits_its_serial_number(call: &Call<'_>, v: &mut Validator) {
+    v.string(
+        "virtualMFADeviceName",
+        call.get("VirtualMFADeviceName"),
+        false,
+        &[Constraint::MaxLen(DEVICE_NAME_LIMIT)],
+    );
 }
 
-fn code_params(call: &Call<'_>, v: &mut Validator) {
-    call.check(v, "AuthenticationCode1", true, 6, 6, Some(r"[\d]+"));
-    call.check(v, "AuthenticationCode2", true, 6, 6, Some(r"[\d]+"));
+/// DeactivateMFADevice's `UserName`: the model lets the root omit it for its own device;
+/// rolecall keeps only users' virtual devices, so the user must be named.
+pub(crate) fn user_name_required(call: &Call<'_>, v: &mut Validator) {
+    if call.get("UserName").is_none() {
+        v.missing("userName");
+    }
 }
 
 fn invalid_codes() -> AwsError {
@@ -46,20 +60,15 @@ fn consecutive_step(call: &Call<'_>, d: &MfaDevice) -> Result<i64, AwsError> {
     .ok_or_else(invalid_codes)
 }
 
-/// The shared start of EnableMFADevice and ResyncMFADevice: validates, authorizes the
-/// operation on the user, requires the user, then the device.
+/// The shared start of EnableMFADevice and ResyncMFADevice: authorizes the operation on the
+/// user, requires the user, then the device.
 async fn user_and_device(call: &Call<'_>) -> Result<(Entity, MfaDevice), AwsError> {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", true, 128);
-    serial_param(call, &mut v);
-    code_params(call, &mut v);
-    v.finish()?;
     let user = authorized_entity(
         call,
         EntityKind::User,
         Noun::User,
         call.req("UserName"),
-        &call.op.iam_action(),
+        call.op.iam_action(),
     )
     .await?;
     let device = device_for(call, call.req("SerialNumber")).await?;
@@ -67,11 +76,7 @@ async fn user_and_device(call: &Call<'_>) -> Result<(Entity, MfaDevice), AwsErro
 }
 
 pub(crate) async fn create_virtual_mfa_device(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "VirtualMFADeviceName", true, 226);
-    path_param(call, &mut v, "Path");
-    let tags = call.tags(&mut v)?;
-    v.finish()?;
+    let tags = call.tags()?;
     let name = call.req("VirtualMFADeviceName");
     let path = call.get("Path").unwrap_or("/");
     let serial = Arn::iam(call.account(), "mfa", path, name).to_string();
@@ -179,10 +184,6 @@ pub(crate) async fn resync_mfa_device(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn deactivate_mfa_device(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", true, 128);
-    serial_param(call, &mut v);
-    v.finish()?;
     let user = authorized_entity(
         call,
         EntityKind::User,
@@ -207,9 +208,6 @@ pub(crate) async fn deactivate_mfa_device(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn delete_virtual_mfa_device(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    serial_param(call, &mut v);
-    v.finish()?;
     let serial = call.req("SerialNumber");
     call.authorize("iam:DeleteVirtualMFADevice", serial, serial)?;
     device_for(call, serial).await?;
@@ -232,10 +230,7 @@ pub(crate) async fn delete_virtual_mfa_device(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn list_mfa_devices(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", false, 128);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let (marker, max) = call.paging();
     let target = super::users::target_user(call)?;
     let devices = match &target {
         Some(name) => {
@@ -273,17 +268,7 @@ pub(crate) async fn list_mfa_devices(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn list_virtual_mfa_devices(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    call.check(
-        &mut v,
-        "AssignmentStatus",
-        false,
-        1,
-        10,
-        Some("Assigned|Unassigned|Any"),
-    );
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let (marker, max) = call.paging();
     let resource = format!("arn:aws:iam::{}:mfa/", call.account());
     call.authorize("iam:ListVirtualMFADevices", &resource, &resource)?;
     let status = call.get("AssignmentStatus").unwrap_or("Any");

@@ -1,5 +1,5 @@
-//! IAM operations, one module per family. Each handler validates its input, authorizes the
-//! caller on the resource AWS checks, then reads or writes the store.
+//! IAM operations, one module per family. Each handler, given input already validated against
+//! the model, authorizes the caller on the resource AWS checks, then reads or writes the store.
 
 pub(crate) mod account;
 pub(crate) mod groups;
@@ -13,9 +13,9 @@ pub(crate) mod users;
 
 use rolecall_arn::Arn;
 use rolecall_store::{Entity, EntityKind, StoreError, Tag};
-use rolecall_wire::{AwsError, Validator, XmlWriter};
+use rolecall_wire::{AwsError, XmlWriter};
 
-use crate::call::{Call, Reply, iso, patterns, with_resource_tags};
+use crate::call::{Call, Reply, iso, with_resource_tags};
 use crate::errors::{Noun, no_such, store_failure};
 
 /// The ARN of an entity, or of a would-be entity at the root path.
@@ -105,30 +105,8 @@ pub(crate) async fn resource_tags(
     }
 }
 
-/// Checks a `UserName`-style parameter.
-pub(crate) fn name_param(
-    call: &Call<'_>,
-    v: &mut Validator,
-    param: &str,
-    required: bool,
-    max: usize,
-) {
-    call.check(v, param, required, 1, max, Some(patterns::NAME));
-}
-
-/// Checks a `Path` parameter.
-pub(crate) fn path_param(call: &Call<'_>, v: &mut Validator, param: &str) {
-    call.check(v, param, false, 1, 512, Some(patterns::PATH));
-}
-
-/// Checks a required policy document parameter (`PolicyDocument`, `AssumeRolePolicyDocument`).
-pub(crate) fn document_param(call: &Call<'_>, v: &mut Validator, param: &str) {
-    call.check(v, param, true, 1, 131_072, Some(patterns::DOCUMENT));
-}
-
-/// Checks a `PathPrefix` parameter.
-pub(crate) fn path_prefix_param(call: &Call<'_>, v: &mut Validator) -> String {
-    call.check(v, "PathPrefix", false, 1, 512, Some(patterns::PATH_PREFIX));
+/// `PathPrefix`, `/` when absent.
+pub(crate) fn path_prefix(call: &Call<'_>) -> String {
     call.get("PathPrefix").unwrap_or("/").to_owned()
 }
 
@@ -144,7 +122,7 @@ pub(crate) async fn list_entities(
         call,
         kind.owner_kind(),
         element,
-        |v| (path_prefix_param(call, v), ()),
+        (),
         async |q| {
             call.app
                 .store()

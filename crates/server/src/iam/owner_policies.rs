@@ -3,11 +3,10 @@
 
 use rolecall_policy::{PolicyKind, parse_policy};
 use rolecall_store::{Entity, EntityKind, StoreError};
-use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
+use rolecall_wire::{AwsError, ErrorKind, XmlWriter};
 
-use super::name_param;
 use super::policies::require_policy;
-use crate::call::{Call, Reply, patterns, truncation, url_encode};
+use crate::call::{Call, Reply, truncation, url_encode};
 use crate::errors::{Noun, no_such, on_entity, store_failure};
 use crate::ops::Op;
 
@@ -72,16 +71,6 @@ impl Owner {
         }
     }
 
-    /// Validates the parameter that names the owner.
-    fn check(self, call: &Call<'_>, v: &mut Validator) {
-        let max = if self.kind == EntityKind::Role {
-            64
-        } else {
-            128
-        };
-        name_param(call, v, self.param, true, max);
-    }
-
     /// Authorizes the operation on the owner, then requires it to exist.
     async fn authorized(self, call: &Call<'_>) -> Result<Entity, AwsError> {
         self.authorized_with(call, |_| {}).await
@@ -99,26 +88,22 @@ impl Owner {
             self.kind,
             self.noun,
             name,
-            &call.op.iam_action(),
+            call.op.iam_action(),
             extra,
         )
         .await
     }
 }
 
-/// The shared start of Attach…Policy, Detach…Policy and Put…PermissionsBoundary: validates
-/// the owner and the managed policy ARN in `param`, authorizes the operation on the owner with
-/// the ARN as `context_key`, then requires the owner to exist.
+/// The shared start of Attach…Policy, Detach…Policy and Put…PermissionsBoundary: authorizes
+/// the operation on the owner with the managed policy ARN in `param` as `context_key`, then
+/// requires the owner to exist.
 async fn owner_and_policy<'c>(
     call: &'c Call<'_>,
     param: &str,
     context_key: &str,
 ) -> Result<(Owner, Entity, &'c str), AwsError> {
     let owner = Owner::of(call.op);
-    let mut v = Validator::new();
-    owner.check(call, &mut v);
-    call.check(&mut v, param, true, 20, 2048, None);
-    v.finish()?;
     let arn = call.req(param);
     let entity = owner
         .authorized_with(call, |ctx| ctx.set(context_key, arn))
@@ -128,11 +113,6 @@ async fn owner_and_policy<'c>(
 
 pub(crate) async fn put_inline(call: &Call<'_>) -> Reply {
     let owner = Owner::of(call.op);
-    let mut v = Validator::new();
-    owner.check(call, &mut v);
-    name_param(call, &mut v, "PolicyName", true, 128);
-    super::document_param(call, &mut v, "PolicyDocument");
-    v.finish()?;
     let entity = owner.authorized(call).await?;
     let doc = call.req("PolicyDocument");
     parse_policy(doc, PolicyKind::Inline).map_err(|e| AwsError::malformed_policy(e.message))?;
@@ -165,10 +145,6 @@ pub(crate) async fn put_inline(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn get_inline(call: &Call<'_>) -> Reply {
     let owner = Owner::of(call.op);
-    let mut v = Validator::new();
-    owner.check(call, &mut v);
-    name_param(call, &mut v, "PolicyName", true, 128);
-    v.finish()?;
     let entity = owner.authorized(call).await?;
     let name = call.req("PolicyName");
     let policies = call
@@ -190,10 +166,6 @@ pub(crate) async fn get_inline(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn delete_inline(call: &Call<'_>) -> Reply {
     let owner = Owner::of(call.op);
-    let mut v = Validator::new();
-    owner.check(call, &mut v);
-    name_param(call, &mut v, "PolicyName", true, 128);
-    v.finish()?;
     let entity = owner.authorized(call).await?;
     let name = call.req("PolicyName");
     call.app
@@ -207,10 +179,7 @@ pub(crate) async fn delete_inline(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn list_inline(call: &Call<'_>) -> Reply {
     let owner = Owner::of(call.op);
-    let mut v = Validator::new();
-    owner.check(call, &mut v);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let (marker, max) = call.paging();
     let entity = owner.authorized(call).await?;
     let names: Vec<String> = call
         .app
@@ -269,18 +238,7 @@ pub(crate) async fn detach(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn list_attached(call: &Call<'_>) -> Reply {
     let owner = Owner::of(call.op);
-    let mut v = Validator::new();
-    owner.check(call, &mut v);
-    call.check(
-        &mut v,
-        "PathPrefix",
-        false,
-        1,
-        512,
-        Some(patterns::POLICY_PATH),
-    );
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let (marker, max) = call.paging();
     let entity = owner.authorized(call).await?;
     let prefix = call.get("PathPrefix").unwrap_or("/");
     let attached: Vec<(String, String, String)> = call
@@ -317,9 +275,6 @@ pub(crate) async fn put_boundary(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn delete_boundary(call: &Call<'_>) -> Reply {
     let owner = Owner::of(call.op);
-    let mut v = Validator::new();
-    owner.check(call, &mut v);
-    v.finish()?;
     let entity = owner.authorized(call).await?;
     if entity.boundary_arn.is_none() {
         return Err(AwsError::no_such_entity(format!(

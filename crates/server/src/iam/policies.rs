@@ -3,10 +3,10 @@
 use rolecall_arn::{Arn, IdKind};
 use rolecall_policy::{PolicyKind, non_whitespace_len, parse_policy};
 use rolecall_store::{ManagedPolicy, PolicyScope, StoreError};
-use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
+use rolecall_wire::{AwsError, ErrorKind, XmlWriter};
 
-use super::{name_param, to_tags, write_tags};
-use crate::call::{Call, Reply, iso, patterns, truncation, url_encode};
+use super::{to_tags, write_tags};
+use crate::call::{Call, Reply, iso, truncation, url_encode};
 use crate::errors::{conflict, store_failure};
 
 const MANAGED_SIZE_LIMIT: usize = 6144;
@@ -54,18 +54,8 @@ fn check_managed_document(doc: &str) -> Result<(), AwsError> {
     Ok(())
 }
 
-fn policy_arn_param(call: &Call<'_>, v: &mut Validator) {
-    call.check(v, "PolicyArn", true, 20, 2048, None);
-}
-
 pub(crate) async fn create_policy(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "PolicyName", true, 128);
-    call.check(&mut v, "Path", false, 1, 512, Some(patterns::POLICY_PATH));
-    super::document_param(call, &mut v, "PolicyDocument");
-    call.check(&mut v, "Description", false, 0, 1000, None);
-    let tags = call.tags(&mut v)?;
-    v.finish()?;
+    let tags = call.tags()?;
     let name = call.req("PolicyName");
     let path = call.get("Path").unwrap_or("/");
     let arn = Arn::iam(call.account(), "policy", path, name).to_string();
@@ -121,9 +111,6 @@ async fn authorized_policy(call: &Call<'_>, action: &str) -> Result<ManagedPolic
 }
 
 pub(crate) async fn get_policy(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    policy_arn_param(call, &mut v);
-    v.finish()?;
     let p = authorized_policy(call, "iam:GetPolicy").await?;
     let tags = call
         .app
@@ -146,18 +133,14 @@ pub(crate) async fn list_policies(call: &Call<'_>) -> Reply {
         call,
         "policy",
         "Policies",
-        |v| {
-            call.check(v, "Scope", false, 1, 5, Some("All|AWS|Local"));
-            call.check(v, "PathPrefix", false, 1, 512, Some(patterns::POLICY_PATH));
-            let only_attached = call.boolean(v, "OnlyAttached").unwrap_or(false);
-            let scope = match call.get("Scope") {
+        (
+            match call.get("Scope") {
                 Some("AWS") => PolicyScope::Aws,
                 Some("Local") => PolicyScope::Local,
                 _ => PolicyScope::All,
-            };
-            let prefix = call.get("PathPrefix").unwrap_or("/").to_owned();
-            (prefix, (scope, only_attached))
-        },
+            },
+            call.flag("OnlyAttached").unwrap_or(false),
+        ),
         async |q| {
             let (scope, only_attached) = q.filters;
             call.app
@@ -195,9 +178,6 @@ fn own_policy(call: &Call<'_>, p: &ManagedPolicy) -> Result<(), AwsError> {
 }
 
 pub(crate) async fn delete_policy(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    policy_arn_param(call, &mut v);
-    v.finish()?;
     let p = authorized_policy(call, "iam:DeletePolicy").await?;
     own_policy(call, &p)?;
     call.app
@@ -225,11 +205,7 @@ fn write_version(w: &mut XmlWriter, v: &rolecall_store::PolicyVersion, with_docu
 }
 
 pub(crate) async fn create_policy_version(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    policy_arn_param(call, &mut v);
-    super::document_param(call, &mut v, "PolicyDocument");
-    let set_default = call.boolean(&mut v, "SetAsDefault").unwrap_or(false);
-    v.finish()?;
+    let set_default = call.flag("SetAsDefault").unwrap_or(false);
     let p = authorized_policy(call, "iam:CreatePolicyVersion").await?;
     own_policy(call, &p)?;
     let doc = call.req("PolicyDocument");
@@ -257,22 +233,7 @@ fn no_such_version(arn: &str, id: &str) -> AwsError {
     ))
 }
 
-fn version_param(call: &Call<'_>, v: &mut Validator) {
-    call.check(
-        v,
-        "VersionId",
-        true,
-        1,
-        128,
-        Some(r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?"),
-    );
-}
-
 pub(crate) async fn get_policy_version(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    policy_arn_param(call, &mut v);
-    version_param(call, &mut v);
-    v.finish()?;
     let p = authorized_policy(call, "iam:GetPolicyVersion").await?;
     let id = call.req("VersionId");
     let versions = call
@@ -293,10 +254,7 @@ pub(crate) async fn get_policy_version(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn list_policy_versions(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    policy_arn_param(call, &mut v);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let (marker, max) = call.paging();
     let p = authorized_policy(call, "iam:ListPolicyVersions").await?;
     let versions = call
         .app
@@ -311,14 +269,10 @@ pub(crate) async fn list_policy_versions(call: &Call<'_>) -> Reply {
     Ok(Some(w))
 }
 
-/// The shared start of DeletePolicyVersion and SetDefaultPolicyVersion: validates, authorizes
-/// the operation on the policy, requires it to exist and to be the account's own.
+/// The shared start of DeletePolicyVersion and SetDefaultPolicyVersion: authorizes the
+/// operation on the policy, requires it to exist and to be the account's own.
 async fn own_version<'c>(call: &'c Call<'_>) -> Result<(ManagedPolicy, &'c str), AwsError> {
-    let mut v = Validator::new();
-    policy_arn_param(call, &mut v);
-    version_param(call, &mut v);
-    v.finish()?;
-    let p = authorized_policy(call, &call.op.iam_action()).await?;
+    let p = authorized_policy(call, call.op.iam_action()).await?;
     own_policy(call, &p)?;
     Ok((p, call.req("VersionId")))
 }
@@ -353,10 +307,7 @@ pub(crate) async fn set_default_policy_version(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn list_entities_for_policy(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    policy_arn_param(call, &mut v);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let (marker, max) = call.paging();
     let p = authorized_policy(call, "iam:ListEntitiesForPolicy").await?;
     let filter = call.get("EntityFilter");
     let entities = call

@@ -7,14 +7,11 @@
 use rolecall_arn::{Arn, IdKind};
 use rolecall_policy::{PolicyKind, non_whitespace_len, parse_policy};
 use rolecall_store::{Entity, EntityKind, Role, StoreError};
-use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
+use rolecall_wire::{AwsError, ErrorKind, XmlWriter};
 use serde_json::Value;
 
-use super::{
-    authorized_entity, find, listing, name_param, path_param, path_prefix_param, write_boundary,
-    write_entity, write_tags,
-};
-use crate::call::{Call, Reply, iso, patterns, truncation, url_encode, with_request_tags};
+use super::{authorized_entity, find, listing, write_boundary, write_entity, write_tags};
+use crate::call::{Call, Reply, iso, truncation, url_encode, with_request_tags};
 use crate::errors::{Noun, no_such, on_entity, store_failure};
 
 const TRUST_SIZE_LIMIT: usize = 2048;
@@ -169,22 +166,8 @@ async fn write_role_members(
 }
 
 pub(crate) async fn create_role(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "RoleName", true, 64);
-    path_param(call, &mut v, "Path");
-    super::document_param(call, &mut v, "AssumeRolePolicyDocument");
-    call.check(
-        &mut v,
-        "Description",
-        false,
-        0,
-        1000,
-        Some(patterns::DESCRIPTION),
-    );
-    let max = call.int(&mut v, "MaxSessionDuration", 3600, 43200);
-    call.check(&mut v, "PermissionsBoundary", false, 20, 2048, None);
-    let tags = call.tags(&mut v)?;
-    v.finish()?;
+    let max = call.number("MaxSessionDuration");
+    let tags = call.tags()?;
     let name = call.req("RoleName");
     let path = call.get("Path").unwrap_or("/");
     let arn = Arn::iam(call.account(), "role", path, name).to_string();
@@ -236,9 +219,6 @@ async fn authorized_role(call: &Call<'_>, action: &str) -> Result<Role, AwsError
 }
 
 pub(crate) async fn get_role(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "RoleName", true, 64);
-    v.finish()?;
     let role = authorized_role(call, "iam:GetRole").await?;
     let mut w = XmlWriter::new();
     write_role(call, &mut w, "Role", &role, true).await?;
@@ -250,7 +230,7 @@ pub(crate) async fn list_roles(call: &Call<'_>) -> Reply {
         call,
         "role",
         "Roles",
-        |v| (path_prefix_param(call, v), ()),
+        (),
         async |q| {
             call.app
                 .store()
@@ -263,18 +243,7 @@ pub(crate) async fn list_roles(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn update_role(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "RoleName", true, 64);
-    call.check(
-        &mut v,
-        "Description",
-        false,
-        0,
-        1000,
-        Some(patterns::DESCRIPTION),
-    );
-    let max = call.int(&mut v, "MaxSessionDuration", 3600, 43200);
-    v.finish()?;
+    let max = call.number("MaxSessionDuration");
     let action = if call.op == crate::ops::Op::UpdateRoleDescription {
         "iam:UpdateRoleDescription"
     } else {
@@ -307,9 +276,6 @@ pub(crate) async fn update_role(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn delete_role(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "RoleName", true, 64);
-    v.finish()?;
     let role = authorized_role(call, "iam:DeleteRole").await?;
     call.app
         .store()
@@ -321,10 +287,6 @@ pub(crate) async fn delete_role(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn update_assume_role_policy(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "RoleName", true, 64);
-    super::document_param(call, &mut v, "PolicyDocument");
-    v.finish()?;
     let role = authorized_role(call, "iam:UpdateAssumeRolePolicy").await?;
     let trust = store_form_of_trust(call, call.req("PolicyDocument")).await?;
     call.app
@@ -357,11 +319,7 @@ async fn write_instance_profile(
 }
 
 pub(crate) async fn create_instance_profile(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "InstanceProfileName", true, 128);
-    path_param(call, &mut v, "Path");
-    let tags = call.tags(&mut v)?;
-    v.finish()?;
+    let tags = call.tags()?;
     let name = call.req("InstanceProfileName");
     let path = call.get("Path").unwrap_or("/");
     let arn = Arn::iam(call.account(), "instance-profile", path, name).to_string();
@@ -391,9 +349,6 @@ pub(crate) async fn create_instance_profile(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn get_instance_profile(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "InstanceProfileName", true, 128);
-    v.finish()?;
     let profile = authorized_entity(
         call,
         EntityKind::InstanceProfile,
@@ -420,9 +375,6 @@ pub(crate) async fn list_instance_profiles(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn delete_instance_profile(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "InstanceProfileName", true, 128);
-    v.finish()?;
     let name = call.req("InstanceProfileName");
     authorized_entity(
         call,
@@ -442,18 +394,13 @@ pub(crate) async fn delete_instance_profile(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn change_instance_profile_role(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "InstanceProfileName", true, 128);
-    name_param(call, &mut v, "RoleName", true, 64);
-    v.finish()?;
     let add = call.op == crate::ops::Op::AddRoleToInstanceProfile;
-    let action = call.op.iam_action();
     let profile = authorized_entity(
         call,
         EntityKind::InstanceProfile,
         Noun::InstanceProfile,
         call.req("InstanceProfileName"),
-        &action,
+        call.op.iam_action(),
     )
     .await?;
     let role_name = call.req("RoleName");
@@ -493,10 +440,7 @@ pub(crate) async fn change_instance_profile_role(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn list_instance_profiles_for_role(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "RoleName", true, 64);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let (marker, max) = call.paging();
     let role = authorized_entity(
         call,
         EntityKind::Role,

@@ -3,23 +3,17 @@
 use rolecall_arn::{IdKind, new_access_key_id, new_secret_access_key};
 use rolecall_policy::PrincipalType;
 use rolecall_store::{AccessKey, Entity, EntityKind, StoreError};
-use rolecall_wire::{AwsError, ErrorKind, Validator, XmlWriter};
+use rolecall_wire::{AwsError, ErrorKind, XmlWriter};
 
 use super::{
-    authorized_entity, entity_arn, find, name_param, path_param, to_tags, write_boundary,
-    write_entity, write_tags,
+    authorized_entity, entity_arn, find, to_tags, write_boundary, write_entity, write_tags,
 };
 use crate::app::secret_context;
-use crate::call::{Call, Reply, iso, patterns, truncation, with_request_tags};
+use crate::call::{Call, Reply, iso, truncation, with_request_tags};
 use crate::errors::{Noun, on_entity, on_rename, store_failure};
 
 pub(crate) async fn create_user(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", true, 64);
-    path_param(call, &mut v, "Path");
-    call.check(&mut v, "PermissionsBoundary", false, 20, 2048, None);
-    let tags = call.tags(&mut v)?;
-    v.finish()?;
+    let tags = call.tags()?;
     let name = call.req("UserName");
     let path = call.get("Path").unwrap_or("/");
     let arn = rolecall_arn::Arn::iam(call.account(), "user", path, name).to_string();
@@ -75,9 +69,6 @@ pub(crate) fn target_user(call: &Call<'_>) -> Result<Option<String>, AwsError> {
 }
 
 pub(crate) async fn get_user(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", false, 128);
-    v.finish()?;
     let mut w = XmlWriter::new();
     w.open("User");
     match target_user(call)? {
@@ -115,11 +106,6 @@ pub(crate) async fn list_users(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn update_user(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", true, 128);
-    name_param(call, &mut v, "NewUserName", false, 64);
-    path_param(call, &mut v, "NewPath");
-    v.finish()?;
     let name = call.req("UserName");
     authorized_entity(call, EntityKind::User, Noun::User, name, "iam:UpdateUser").await?;
     let new_name = call.get("NewUserName");
@@ -149,9 +135,6 @@ pub(crate) async fn update_user(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn delete_user(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", true, 128);
-    v.finish()?;
     let name = call.req("UserName");
     authorized_entity(call, EntityKind::User, Noun::User, name, "iam:DeleteUser").await?;
     call.app
@@ -176,16 +159,10 @@ fn tag_target(call: &Call<'_>) -> (EntityKind, Noun, &'static str, &'static str)
 
 pub(crate) async fn tag(call: &Call<'_>) -> Reply {
     let (kind, noun, param, owner) = tag_target(call);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, 128);
-    let tags = call.tags(&mut v)?;
-    if tags.is_empty() {
-        v.missing("tags");
-    }
-    v.finish()?;
+    let tags = call.tags()?;
     let name = call.req(param);
     let entity =
-        super::authorized_entity_with(call, kind, noun, name, &call.op.iam_action(), |ctx| {
+        super::authorized_entity_with(call, kind, noun, name, call.op.iam_action(), |ctx| {
             with_request_tags(ctx, &tags)
         })
         .await?;
@@ -213,16 +190,10 @@ pub(crate) async fn tag(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn untag(call: &Call<'_>) -> Reply {
     let (kind, noun, param, owner) = tag_target(call);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, 128);
     let keys = call.params.string_list("TagKeys")?;
-    if keys.is_empty() {
-        v.missing("tagKeys");
-    }
-    v.finish()?;
     let name = call.req(param);
     let entity =
-        super::authorized_entity_with(call, kind, noun, name, &call.op.iam_action(), |ctx| {
+        super::authorized_entity_with(call, kind, noun, name, call.op.iam_action(), |ctx| {
             ctx.set_multi("aws:TagKeys", keys.clone())
         })
         .await?;
@@ -237,12 +208,9 @@ pub(crate) async fn untag(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn list_tags(call: &Call<'_>) -> Reply {
     let (kind, noun, param, owner) = tag_target(call);
-    let mut v = Validator::new();
-    name_param(call, &mut v, param, true, 128);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let (marker, max) = call.paging();
     let name = call.req(param);
-    let entity = authorized_entity(call, kind, noun, name, &call.op.iam_action()).await?;
+    let entity = authorized_entity(call, kind, noun, name, call.op.iam_action()).await?;
     let tags = call
         .app
         .store()
@@ -254,18 +222,6 @@ pub(crate) async fn list_tags(call: &Call<'_>) -> Reply {
     write_tags(&mut w, &tags);
     truncation(&mut w, next.as_deref());
     Ok(Some(w))
-}
-
-/// Checks the `AccessKeyId` parameter.
-fn access_key_param(call: &Call<'_>, v: &mut Validator) {
-    call.check(
-        v,
-        "AccessKeyId",
-        true,
-        16,
-        128,
-        Some(patterns::ACCESS_KEY_ID),
-    );
 }
 
 fn no_such_key(id: &str) -> AwsError {
@@ -285,9 +241,6 @@ async fn key_owner(call: &Call<'_>, action: &str) -> Result<Option<String>, AwsE
 }
 
 pub(crate) async fn create_access_key(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", false, 128);
-    v.finish()?;
     let owner = key_owner(call, "iam:CreateAccessKey").await?;
     let id = new_access_key_id(IdKind::AccessKey, call.account());
     let secret = new_secret_access_key();
@@ -341,10 +294,7 @@ pub(crate) async fn create_access_key(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn list_access_keys(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", false, 128);
-    let (marker, max) = call.paging(&mut v);
-    v.finish()?;
+    let (marker, max) = call.paging();
     let owner = key_owner(call, "iam:ListAccessKeys").await?;
     let keys = call
         .app
@@ -375,18 +325,6 @@ pub(crate) async fn list_access_keys(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn update_access_key(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", false, 128);
-    access_key_param(call, &mut v);
-    call.check(
-        &mut v,
-        "Status",
-        true,
-        1,
-        8,
-        Some("Active|Inactive|Expired"),
-    );
-    v.finish()?;
     let owner = key_owner(call, "iam:UpdateAccessKey").await?;
     let id = call.req("AccessKeyId");
     call.app
@@ -402,10 +340,6 @@ pub(crate) async fn update_access_key(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn delete_access_key(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    name_param(call, &mut v, "UserName", false, 128);
-    access_key_param(call, &mut v);
-    v.finish()?;
     let owner = key_owner(call, "iam:DeleteAccessKey").await?;
     let id = call.req("AccessKeyId");
     call.app
@@ -421,9 +355,6 @@ pub(crate) async fn delete_access_key(call: &Call<'_>) -> Reply {
 }
 
 pub(crate) async fn get_access_key_last_used(call: &Call<'_>) -> Reply {
-    let mut v = Validator::new();
-    access_key_param(call, &mut v);
-    v.finish()?;
     let id = call.req("AccessKeyId");
     let key = call
         .app

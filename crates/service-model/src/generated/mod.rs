@@ -1,4 +1,5 @@
 //! Tables written by `scripts/gen-service-model.py`.
 
 pub(crate) mod iam;
+pub(crate) mod ops;
 pub(crate) mod sts;
