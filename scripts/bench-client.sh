@@ -4,14 +4,16 @@
 # warm role cache, `configure export-credentials --profile ROLE` warm and `configure
 # list-profiles` (v2-only commands the v1 CLI lacks; its bare start-up is shown for scale), and
 # two IAM commands (a paginated list, a table) with the default profile's keys.
+# Start-up is measured too, against the process floor (`/bin/true`): `--version`,
+# `configure get region`, `sts get-caller-identity` with static keys and the warm role call,
+# 200 runs each.
 # Usage: scripts/bench-client.sh [runs]   (default 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 runs=${1:-30}
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
-cargo build --release --locked -q -p rolecall
-rc="$root/target/release/rolecall"
+rc=$(scripts/build-release.sh)
 if [ ! -x .venv/bin/aws ]; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
@@ -59,7 +61,25 @@ hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/iam.md" \
   -n "aws iam list-roles" "$aws iam list-roles" \
   -n "rolecall iam get-role --role-name Ops --output table" "$rc iam get-role --role-name Ops --output table" \
   -n "aws iam get-role --role-name Ops --output table" "$aws iam get-role --role-name Ops --output table" >&2
+hyperfine -N --warmup 20 --runs 200 --export-markdown "$work/startup.md" --export-json "$work/startup.json" \
+  -n "/bin/true (the process floor)" "/bin/true" \
+  -n "rolecall --version" "$rc --version" \
+  -n "rolecall configure get region" "$rc configure get region" \
+  -n "rolecall sts get-caller-identity (static keys)" "$rc sts get-caller-identity" \
+  -n "rolecall sts get-caller-identity --profile ops (warm role)" "$rc sts get-caller-identity --profile ops" >&2
 echo "Machine: $(nproc) cores; server and clients on the same machine; role cache warm; $runs runs each."
+echo
+cat "$work/startup.md"
+echo
+python3 - "$work/startup.json" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+floor = results[0]["median"]
+print("| Command | Median [ms] | Over the floor [ms] |")
+print("|:---|---:|---:|")
+for r in results:
+    print(f"| `{r['command']}` | {r['median'] * 1000:.2f} | {(r['median'] - floor) * 1000:.2f} |")
+PY
 echo
 cat "$work/gci.md"
 echo

@@ -8,9 +8,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 secs=${1:-5}
 
-cargo build --release --locked -q -p rolecall -p rolecall-bench
-rc="$root/target/release/rolecall"
-bench="$root/target/release/rolecall-bench"
+rc=$(scripts/build-release.sh -p rolecall-bench)
+bench="$(dirname "$rc")/rolecall-bench"
 if [ ! -x .venv/bin/moto_server ]; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
