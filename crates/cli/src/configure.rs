@@ -58,7 +58,7 @@ fn set(a: &SetArgs, session: &Session) -> Result<String, CliError> {
         Some((b, k)) => (Some(b.to_owned()), k.to_owned()),
         None => (None, rest),
     };
-    set_setting(session, profile, block.as_deref(), &key, &a.value)?;
+    set_setting(session, &profile, block.as_deref(), &key, &a.value)?;
     Ok(String::new())
 }
 
@@ -66,14 +66,14 @@ fn set(a: &SetArgs, session: &Session) -> Result<String, CliError> {
 /// under `[NAME]`, everything else in the config file under `[default]` or `[profile NAME]`.
 fn set_setting(
     session: &Session,
-    profile: String,
+    profile: &str,
     block: Option<&str>,
     key: &str,
     value: &str,
 ) -> Result<(), CliError> {
     session
         .env
-        .set_value(&profile, block, key, value)
+        .set_value(profile, block, key, value)
         .map_err(|e| CliError::Other(e.to_string()))
 }
 
@@ -116,7 +116,7 @@ pub(crate) fn interactive(session: &Session) -> Result<String, CliError> {
             .map_err(|e| CliError::Other(format!("cannot read the answer: {e}")))?;
         let answer = line.trim();
         if !answer.is_empty() {
-            set_setting(session, profile.clone(), None, key, answer)?;
+            set_setting(session, &profile, None, key, answer)?;
         }
     }
     Ok(String::new())
