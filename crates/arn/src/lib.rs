@@ -70,6 +70,18 @@ impl Arn {
         }
     }
 
+    /// An AWS managed policy: `arn:aws:iam::aws:policy/PATH/NAME`.
+    #[must_use]
+    pub fn aws_managed_policy(path: &str, name: &str) -> Self {
+        Self::iam(AWS_MANAGED_ACCOUNT, "policy", path, name)
+    }
+
+    /// Whether this names an AWS managed policy (account `aws`).
+    #[must_use]
+    pub fn is_aws_managed(&self) -> bool {
+        self.service == "iam" && self.account == AWS_MANAGED_ACCOUNT
+    }
+
     /// `arn:aws:iam::ACCOUNT:root`.
     #[must_use]
     pub fn root(account: &str) -> Self {
@@ -106,6 +118,15 @@ impl Arn {
         self.resource
             .split_once('/')
             .unwrap_or((self.resource.as_str(), ""))
+    }
+
+    /// For IAM ARNs: the entity's path, with its slashes (`/` when it has none):
+    /// `user/team/a/alice` has the path `/team/a/`.
+    #[must_use]
+    pub fn path(&self) -> String {
+        let (_, rest) = self.resource_type_and_rest();
+        let name = self.name();
+        format!("/{}", &rest[..rest.len().saturating_sub(name.len())])
     }
 
     /// The last `/`-separated part of the resource: an entity's name.
@@ -250,6 +271,24 @@ pub fn is_account_id(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_and_managed_policies() {
+        let a = Arn::parse("arn:aws:iam::123456789012:user/team/a/alice").unwrap();
+        assert_eq!(a.path(), "/team/a/");
+        assert_eq!(a.name(), "alice");
+        assert_eq!(Arn::parse("arn:aws:iam::1:role/R").unwrap().path(), "/");
+        let p = Arn::aws_managed_policy("/job-function/", "ViewOnlyAccess");
+        assert_eq!(
+            p.to_string(),
+            "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
+        );
+        assert!(p.is_aws_managed());
+        assert_eq!(
+            Arn::iam("1", "mfa", "/", "").to_string(),
+            "arn:aws:iam::1:mfa/"
+        );
+    }
 
     #[test]
     fn parses_and_formats_round_trip() {

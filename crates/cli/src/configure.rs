@@ -83,17 +83,6 @@ pub(crate) fn interactive(session: &Session) -> Result<String, CliError> {
     use std::io::{BufRead, Write};
     let profile = session.profile_name();
     let current = session.profiles.profile(&profile);
-    let masked = |v: &str| {
-        let tail: String = v
-            .chars()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        format!("{}{tail}", "*".repeat(16))
-    };
     let prompts = [
         ("AWS Access Key ID", "aws_access_key_id", true),
         ("AWS Secret Access Key", "aws_secret_access_key", true),
@@ -105,7 +94,7 @@ pub(crate) fn interactive(session: &Session) -> Result<String, CliError> {
     for (label, key, secret) in prompts {
         let shown = current.as_ref().and_then(|p| p.get(key)).map_or_else(
             || "None".to_owned(),
-            |v| if secret { masked(v) } else { v.to_owned() },
+            |v| if secret { mask(v) } else { v.to_owned() },
         );
         let mut stdout = std::io::stdout().lock();
         let _ = write!(stdout, "{label} [{shown}]: ");
@@ -228,17 +217,6 @@ fn list(session: &Session) -> Result<String, CliError> {
     let row = |name: &str, value: &str, kind: &str, location: &str| {
         format!("{name:>10} {value:>24} {kind:>16}    {location}\n")
     };
-    let mask = |v: &str| {
-        let tail: String = v
-            .chars()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        format!("{}{tail}", "*".repeat(16))
-    };
     let mut out = row("Name", "Value", "Type", "Location");
     out.push_str(&row("----", "-----", "----", "--------"));
     let env_profile = session.env.var("AWS_PROFILE");
@@ -318,4 +296,17 @@ fn resolved(session: &Session, rows: &str) -> Result<rolecall_credentials::Crede
         use std::io::Write;
         let _ = std::io::stdout().lock().write_all(rows.as_bytes());
     })
+}
+
+/// A key as the AWS CLI shows it: sixteen stars and its last four characters.
+fn mask(v: &str) -> String {
+    let tail: String = v
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{}{tail}", "*".repeat(16))
 }

@@ -16,7 +16,15 @@ use rolecall_wire::timestamp::parse as parse_timestamp;
 /// Entries with less than this left are refreshed, as the AWS CLI does.
 pub const REFRESH_BEFORE_SECONDS: i64 = 15 * 60;
 
-/// Serializes a JSON string as Python's `json.dumps` does with its defaults (ASCII only).
+/// Serializes a JSON string as Python's `json.dumps` does with its defaults (ASCII only):
+/// how botocore writes cache keys and pagination tokens.
+#[must_use]
+pub fn python_json_string(s: &str) -> String {
+    let mut out = String::new();
+    python_string(s, &mut out);
+    out
+}
+
 fn python_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {

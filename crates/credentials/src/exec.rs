@@ -229,7 +229,9 @@ fn cached<S>(
 fn entry(r: &StsAnswer, user_block: &str) -> Value {
     let f = |k: &str| r.get(k).unwrap_or_default().to_owned();
     let arn = f(&format!("{user_block}/Arn"));
-    let account = arn.split(':').nth(4).unwrap_or_default().to_owned();
+    let account = rolecall_arn::Arn::parse(&arn)
+        .map(|a| a.account)
+        .unwrap_or_default();
     let mut credentials = json!({
         "AccessKeyId": f("Credentials/AccessKeyId"),
         "SecretAccessKey": f("Credentials/SecretAccessKey"),

@@ -13,7 +13,7 @@ mod metadata;
 mod plan;
 mod sts;
 
-pub use cache::{Cache, REFRESH_BEFORE_SECONDS, cache_key};
+pub use cache::{Cache, REFRESH_BEFORE_SECONDS, cache_key, python_json_string};
 pub use env::Env;
 pub use exec::{Prompt, TerminalPrompt, execute};
 pub use plan::{Plan, RoleStep, SessionStep, Source, configured_endpoint, region, resolve};

@@ -50,7 +50,7 @@ fn match_one(value: &str, caller: &Caller) -> PrincipalMatch {
     if value == "*" {
         return PrincipalMatch::Direct;
     }
-    if value == caller.account || *value == format!("arn:aws:iam::{}:root", caller.account) {
+    if value == caller.account || *value == rolecall_arn::Arn::root(&caller.account).to_string() {
         return PrincipalMatch::Account;
     }
     let by_identity = match caller.kind {

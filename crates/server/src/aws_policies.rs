@@ -66,7 +66,7 @@ pub(crate) async fn seed(store: &Store) -> anyhow::Result<()> {
     let created = 1_486_080_000; // 2017-02-03, a date AWS managed policies commonly show.
     for (name, path, id, doc) in POLICIES {
         let p = ManagedPolicy {
-            arn: format!("arn:aws:iam::aws:policy{path}{name}"),
+            arn: rolecall_arn::Arn::aws_managed_policy(path, name).to_string(),
             account_id: "aws".into(),
             name: (*name).to_owned(),
             path: (*path).to_owned(),

@@ -16,42 +16,22 @@ pub(crate) struct Resume {
 /// Encodes a resume token as botocore does: base64 of `json.dumps({...})`.
 pub(crate) fn encode_token(input_token: &str, resume: &Resume, with_truncate: bool) -> String {
     let marker = match &resume.marker {
-        Some(m) => python_json_string(m),
+        Some(m) => rolecall_credentials::python_json_string(m),
         None => "null".to_owned(),
     };
     let json = if with_truncate {
         format!(
             "{{{}: {marker}, \"boto_truncate_amount\": {}}}",
-            python_json_string(input_token),
+            rolecall_credentials::python_json_string(input_token),
             resume.truncate
         )
     } else {
-        format!("{{{}: {marker}}}", python_json_string(input_token))
+        format!(
+            "{{{}: {marker}}}",
+            rolecall_credentials::python_json_string(input_token)
+        )
     };
     data_encoding::BASE64.encode(json.as_bytes())
-}
-
-/// `json.dumps` of a string (ASCII only, as Python's default).
-fn python_json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Decodes a `--starting-token` (botocore's format).

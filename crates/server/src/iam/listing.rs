@@ -42,7 +42,7 @@ pub(crate) async fn list_by_path<F, T>(
 ) -> Reply {
     let prefix = super::path_prefix(call);
     let (marker, max) = call.paging();
-    let resource = format!("arn:aws:iam::{}:{resource_type}/", call.account());
+    let resource = rolecall_arn::Arn::iam(call.account(), resource_type, "/", "").to_string();
     call.authorize(call.op.iam_action(), &resource, &resource)?;
     let page = fetch(PageRequest {
         prefix,

@@ -269,7 +269,7 @@ pub(crate) async fn list_mfa_devices(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn list_virtual_mfa_devices(call: &Call<'_>) -> Reply {
     let (marker, max) = call.paging();
-    let resource = format!("arn:aws:iam::{}:mfa/", call.account());
+    let resource = rolecall_arn::Arn::iam(call.account(), "mfa", "/", "").to_string();
     call.authorize("iam:ListVirtualMFADevices", &resource, &resource)?;
     let status = call.get("AssignmentStatus").unwrap_or("Any");
     let mut out = Vec::new();

@@ -64,14 +64,13 @@ pub(crate) async fn store_form_of_trust(call: &Call<'_>, doc: &str) -> Result<St
             let Ok(arn) = Arn::parse(&value) else {
                 return Ok(value);
             };
-            let (kind, rest) = arn.resource_type_and_rest();
+            let (kind, _) = arn.resource_type_and_rest();
             let entity_kind = match (arn.service.as_str(), kind) {
                 ("iam", "user") => EntityKind::User,
                 ("iam", "role") => EntityKind::Role,
                 _ => return Ok(value),
             };
-            let name = rest.rsplit('/').next().unwrap_or_default();
-            let path = format!("/{}", &rest[..rest.len() - name.len()]);
+            let (name, path) = (arn.name(), arn.path());
             match store.get_entity(entity_kind, &arn.account, name).await {
                 Ok(e) if e.path == path => Ok(e.id),
                 Ok(_) | Err(StoreError::NotFound) => Err(AwsError::malformed_policy(format!(

@@ -218,7 +218,7 @@ async fn managed_source(call: &Call<'_>, arn: &str) -> Result<Source, AwsError> 
         .next()
         .ok_or_else(|| AwsError::no_such_entity(format!("Policy {arn} was not found.")))?;
     let policy = parse_policy(&doc, PolicyKind::Managed).map_err(|_| AwsError::internal())?;
-    let source_type = if arn.starts_with("arn:aws:iam::aws:") {
+    let source_type = if rolecall_arn::Arn::parse(arn).is_ok_and(|a| a.is_aws_managed()) {
         "aws-managed"
     } else {
         "user-managed"
