@@ -7,13 +7,13 @@
 # Start-up is measured too, against the process floor (`/bin/true`): `--version`,
 # `configure get region`, `sts get-caller-identity` with static keys and the warm role call,
 # 200 runs each.
-# Usage: scripts/bench-client.sh [runs]   (default 30)
+# Usage: scripts/bench-client.sh [runs]   (default 30; ROLECALL_BIN=path measures that binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 runs=${1:-30}
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
-rc=$(scripts/build-release.sh)
+rc=${ROLECALL_BIN:-$(scripts/build-release.sh)}   # ROLECALL_BIN: measure another build
 if [ ! -x .venv/bin/aws ]; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt

@@ -2,14 +2,16 @@
 # Server benchmark: AssumeRole and GetCallerIdentity throughput and latency over loopback with
 # correctly signed requests, rolecall on SQLite and on PostgreSQL against moto's server in the
 # same run; plus time to first answer and idle memory. Prints a Markdown table.
-# Usage: scripts/bench.sh [seconds-per-measurement]   (default 5)
+# Usage: scripts/bench.sh [seconds-per-measurement]   (default 5; ROLECALL_BIN=path measures that server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 secs=${1:-5}
 
-rc=$(scripts/build-release.sh -p rolecall-bench)
-bench="$(dirname "$rc")/rolecall-bench"
+# ROLECALL_BIN measures another build of the server (the load generator is this tree's).
+built=$(scripts/build-release.sh -p rolecall-bench)
+rc=${ROLECALL_BIN:-$built}
+bench="$(dirname "$built")/rolecall-bench"
 if [ ! -x .venv/bin/moto_server ]; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
