@@ -162,7 +162,7 @@ pub(crate) fn run(command: &ConfigureCommand, session: &Session) -> Result<Strin
                             Some(rolecall_profile::Value::Nested(m)) => m.get(sub).cloned(),
                             _ => None,
                         },
-                        None => p.get(&key).map(str::to_owned),
+                        None => p.get_raw(&key).map(str::to_owned),
                     });
             // Like the AWS CLI: a missing value prints nothing and exits 1.
             found.map(|v| format!("{v}\n")).ok_or(CliError::NotFound)

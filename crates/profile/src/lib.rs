@@ -88,13 +88,30 @@ fn section_kind(header: &str, kind: FileKind) -> SectionKind {
             let first = words.next().unwrap_or_default();
             let rest = words.next().map(str::trim).unwrap_or_default();
             match (first, rest.is_empty()) {
-                ("profile", false) => SectionKind::Profile(rest.to_owned()),
+                // botocore splits the header as a shell would: a name with a space must be
+                // quoted, and `[profile a b]` is no profile at all.
+                ("profile", false) => match shell_word(rest) {
+                    Some(name) => SectionKind::Profile(name),
+                    None => SectionKind::Ignored(header.to_owned()),
+                },
                 ("sso-session", false) => SectionKind::SsoSession(rest.to_owned()),
                 ("services", false) => SectionKind::Services(rest.to_owned()),
                 _ => SectionKind::Ignored(header.to_owned()),
             }
         }
     }
+}
+
+/// `rest` as one shell word (quotes removed), or `None` when it is several.
+fn shell_word(rest: &str) -> Option<String> {
+    for quote in ['"', '\''] {
+        if let Some(inner) = rest.strip_prefix(quote).and_then(|r| r.strip_suffix(quote))
+            && !inner.contains(quote)
+        {
+            return Some(inner.to_owned());
+        }
+    }
+    (!rest.contains(char::is_whitespace) && !rest.contains(['"', '\''])).then(|| rest.to_owned())
 }
 
 /// Parses one file's text.
@@ -107,6 +124,9 @@ pub fn parse(text: &str, path: &str, kind: FileKind) -> Result<File, ParseError>
     let mut current: Option<SectionKind> = None;
     // The key of the last setting, for indented continuation lines (nested blocks).
     let mut last_key: Option<String> = None;
+    // Which header `default` came under (`[default]` or `[profile default]`): as in botocore,
+    // a later section under the other form replaces the earlier one.
+    let mut default_header: Option<String> = None;
     let err = |line: usize, reason: &str| ParseError {
         path: path.to_owned(),
         line,
@@ -126,18 +146,26 @@ pub fn parse(text: &str, path: &str, kind: FileKind) -> Result<File, ParseError>
                     .sections
                     .get_mut(section_kind)
                     .expect("the current section was inserted");
-                let (k, v) = trimmed
-                    .split_once('=')
-                    .ok_or_else(|| err(n, "expected 'key = value' in a nested block"))?;
                 let entry = section
                     .entry(key.clone())
                     .or_insert_with(|| Value::Nested(BTreeMap::new()));
+                if let Value::Str(s) = entry
+                    && !s.is_empty()
+                {
+                    // A continuation line, as Python's configparser reads it.
+                    s.push('\n');
+                    s.push_str(trimmed);
+                    continue;
+                }
+                let (k, v) = trimmed
+                    .split_once('=')
+                    .ok_or_else(|| err(n, "expected 'key = value' in a nested block"))?;
                 if let Value::Str(s) = entry {
                     if !s.is_empty() {
-                        return Err(err(
-                            n,
-                            "an indented line continues a setting that already has a value",
-                        ));
+                        // A continuation line, as Python's configparser reads it.
+                        s.push('\n');
+                        s.push_str(trimmed);
+                        continue;
                     }
                     *entry = Value::Nested(BTreeMap::new());
                 }
@@ -148,10 +176,21 @@ pub fn parse(text: &str, path: &str, kind: FileKind) -> Result<File, ParseError>
             }
         }
         if let Some(rest) = trimmed.strip_prefix('[') {
+            // Python's configparser: the header runs to the last `]`; what follows it (a
+            // comment) is ignored.
             let header = rest
-                .strip_suffix(']')
+                .rfind(']')
+                .map(|end| &rest[..end])
+                .filter(|h| !h.trim().is_empty())
                 .ok_or_else(|| err(n, "a section header must end with ']'"))?;
             let kind = section_kind(header, kind);
+            if kind == SectionKind::Profile("default".into()) {
+                let form = header.trim().to_owned();
+                if default_header.as_ref().is_some_and(|f| *f != form) {
+                    file.sections.remove(&kind);
+                }
+                default_header = Some(form);
+            }
             if let SectionKind::Profile(name) = &kind
                 && !file.profile_order.contains(name)
             {
@@ -169,7 +208,8 @@ pub fn parse(text: &str, path: &str, kind: FileKind) -> Result<File, ParseError>
             .split_once('=')
             .or_else(|| trimmed.split_once(':'))
             .ok_or_else(|| err(n, "expected '[section]' or 'key = value'"))?;
-        let key = key.trim().to_owned();
+        // configparser lower-cases setting names: `AWS_ACCESS_KEY_ID = …` works.
+        let key = key.trim().to_lowercase();
         if key.is_empty() {
             return Err(err(n, "a setting needs a name before '='"));
         }
@@ -200,7 +240,13 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// A string setting.
+    /// A string setting as written, also when it is empty (`key =`).
+    #[must_use]
+    pub fn get_raw(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).and_then(Value::as_str)
+    }
+
+    /// A string setting; an empty one counts as unset.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&str> {
         self.settings
@@ -331,6 +377,51 @@ mod tests {
         assert_eq!(a.get("aws_access_key_id"), Some("NEW"));
         assert_eq!(a.get("region"), Some("eu-west-1"));
         assert_eq!(p.names(), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn reads_headers_names_and_continuations_as_botocore_does() {
+        let text = "[profile a] # note\nregion = eu-west-1\n[profile b] ; note\nx = 1\n[profile c];\nAWS_ACCESS_KEY_ID = AKID\nlong = first\n  second\n[profile d e]\ny = 2\n[profile \"f g\"]\nz = 3\nempty =\n";
+        let f = parse(text, "config", FileKind::Config).unwrap();
+        assert_eq!(f.profile_order, vec!["a", "b", "c", "f g"]);
+        assert_eq!(
+            f.profile("a").unwrap()["region"],
+            Value::Str("eu-west-1".into())
+        );
+        let c = f.profile("c").unwrap();
+        assert_eq!(c["aws_access_key_id"], Value::Str("AKID".into()));
+        assert_eq!(c["long"], Value::Str("first\nsecond".into()));
+        assert!(
+            f.sections
+                .contains_key(&SectionKind::Ignored("profile d e".into()))
+        );
+        let profiles = Profiles {
+            config: f,
+            credentials: File::default(),
+        };
+        let g = profiles.profile("f g").unwrap();
+        assert_eq!(g.get_raw("empty"), Some(""));
+        assert_eq!(g.get("empty"), None);
+    }
+
+    #[test]
+    fn a_later_default_section_under_the_other_header_replaces_the_earlier() {
+        let f = parse(
+            "[default]\nregion = a\nx = 1\n[profile default]\nregion = b\n",
+            "config",
+            FileKind::Config,
+        )
+        .unwrap();
+        let d = f.profile("default").unwrap();
+        assert_eq!(d["region"], Value::Str("b".into()));
+        assert!(!d.contains_key("x"));
+        let f = parse(
+            "[default]\nregion = a\n[default]\nx = 1\n",
+            "config",
+            FileKind::Config,
+        )
+        .unwrap();
+        assert_eq!(f.profile("default").unwrap().len(), 2);
     }
 
     #[test]

@@ -65,3 +65,22 @@ def run_env(tool, h):
 
 assert run_env(RC, ours) == run_env(AWS, theirs)
 print("configure ok")
+
+# The config file as botocore reads it: comments after section headers, continuation lines,
+# upper-case setting names, empty values, and `[default]` beside `[profile default]`.
+QUIRKS = "[profile a] # note\nregion = eu-west-1\n[profile b] ; note\nregion = eu-west-2\n[profile c];\nREGION = eu-west-3\nempty =\nlong = first\n  second\n[default]\nregion = us-west-1\n[profile default]\nregion = us-west-2\n"
+quirky = tempfile.mkdtemp()
+os.makedirs(f"{quirky}/.aws")
+with open(f"{quirky}/.aws/config", "w") as f:
+    f.write(QUIRKS)
+
+
+def get(tool, args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["HOME"] = quirky
+    p = subprocess.run([tool, "configure", "get", *args], env=env, capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout
+
+
+for args in [["region", "--profile", "a"], ["region", "--profile", "b"], ["region", "--profile", "c"], ["empty", "--profile", "c"], ["long", "--profile", "c"], ["region"], ["missing", "--profile", "c"]]:
+    assert get(RC, args) == get(AWS, args), (args, get(RC, args), get(AWS, args))
