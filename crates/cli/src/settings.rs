@@ -194,10 +194,17 @@ impl Settings {
         let pager = if global.no_cli_pager {
             None
         } else {
+            // AWS CLI v2: `AWS_PAGER` and `cli_pager` count when set, also to the empty
+            // string, which turns the pager off; `PAGER` only when it names something.
             let chosen = env
-                .var("AWS_PAGER")
+                .var_or_empty("AWS_PAGER")
                 .map(str::to_owned)
-                .or_else(|| from_profile("cli_pager"))
+                .or_else(|| {
+                    profile
+                        .as_ref()
+                        .and_then(|p| p.get_raw("cli_pager"))
+                        .map(str::to_owned)
+                })
                 .or_else(|| env.var("PAGER").map(str::to_owned))
                 .unwrap_or_else(|| "less".to_owned());
             (!chosen.trim().is_empty()).then_some(chosen)

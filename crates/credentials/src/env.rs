@@ -121,6 +121,13 @@ impl Env {
         self.home.as_deref()
     }
 
+    /// A variable as set, also when it is set to the empty string (`export AWS_PAGER=""`
+    /// means "no pager", not "unset").
+    #[must_use]
+    pub fn var_or_empty(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
+
     /// Whether a variable is set at all (even to the empty string).
     #[must_use]
     pub fn is_set(&self, name: &str) -> bool {

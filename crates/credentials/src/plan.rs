@@ -245,7 +245,11 @@ fn resolve_profile(
             }
             (Some(src), None) => {
                 let sp = profiles.profile(src).ok_or_else(|| CredentialsError::ProfileNotFound(src.to_owned()))?;
-                resolve_profile(env, profiles, &sp, visited)?
+                // As botocore: a source profile's own static keys come before its role_arn.
+                match static_credentials(&sp).filter(|_| sp.get("role_arn").is_some()) {
+                    Some(c) => Source::Static { profile: sp.name.clone(), credentials: c },
+                    None => resolve_profile(env, profiles, &sp, visited)?,
+                }
             }
             (None, Some("Environment")) => Source::Environment(env_credentials(env).ok_or_else(|| {
                 CredentialsError::Invalid(format!(
@@ -341,6 +345,30 @@ mod tests {
     }
 
     const CREDS: &str = "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = s\n";
+
+    #[test]
+    fn a_source_profile_with_static_keys_is_used_by_them_even_with_a_role() {
+        let p = profiles(
+            "[profile outer]\nrole_arn = arn:aws:iam::1:role/Outer\nsource_profile = keyed\n[profile keyed]\nrole_arn = arn:aws:iam::1:role/Inner\nsource_profile = other\n[profile other]\nrole_arn = arn:aws:iam::1:role/Other\ncredential_source = Environment\n",
+            "[keyed]\naws_access_key_id = AKIAKEYED\naws_secret_access_key = s\n",
+        );
+        let plan = resolve(&Env::default(), &p, Some("outer")).unwrap();
+        let Source::AssumeRole(outer) = plan.source else {
+            panic!()
+        };
+        assert_eq!(outer.role_arn, "arn:aws:iam::1:role/Outer");
+        let Source::Static {
+            profile,
+            credentials,
+        } = outer.source
+        else {
+            panic!("the source profile's keys sign the outer call")
+        };
+        assert_eq!(
+            (profile.as_str(), credentials.access_key_id.as_str()),
+            ("keyed", "AKIAKEYED")
+        );
+    }
 
     #[test]
     fn chains_roles_to_any_depth() {

@@ -295,4 +295,27 @@ assert code == 0 and shown == expected and not os.path.exists(f"{home}/unused.tx
 code, shown = on_terminal(["iam", "get-user", "--user-name", "rc-u1", "--output", "table", "--color", "on"], {"AWS_PAGER": ""})
 assert code == 0 and "\x1b[1m\x1b[34m" in shown, shown
 
+# `export AWS_PAGER=""` and an empty `cli_pager` turn the pager off (PAGER is then not used).
+code, shown = on_terminal(["iam", "get-user", "--user-name", "rc-u1"], {"AWS_PAGER": "", "PAGER": f"cat > {home}/pager1.txt"})
+assert code == 0 and shown == expected and not os.path.exists(f"{home}/pager1.txt"), shown
+with open(f"{home}/pager-config", "w") as f:
+    f.write("[default]\nregion = us-east-1\ncli_timestamp_format = iso8601\ncli_pager =\n")
+no_aws_pager = {k: v for k, v in env.items() if k != "AWS_PAGER"}
+main, sub = pty.openpty()
+p = subprocess.Popen([RC, "iam", "get-user", "--user-name", "rc-u1"], env={**no_aws_pager, "AWS_CONFIG_FILE": f"{home}/pager-config", "PAGER": f"cat > {home}/pager2.txt"}, stdout=sub, stderr=subprocess.PIPE, cwd=home)
+os.close(sub)
+chunks = []
+while True:
+    try:
+        data = os.read(main, 65536)
+    except OSError:
+        break
+    if not data:
+        break
+    chunks.append(data)
+p.wait(timeout=60)
+os.close(main)
+shown = b"".join(chunks).decode().replace("\r\n", "\n")
+assert p.returncode == 0 and shown == expected and not os.path.exists(f"{home}/pager2.txt"), shown
+
 print("iam client ok")
