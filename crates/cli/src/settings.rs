@@ -122,7 +122,7 @@ impl Session {
 
     pub(crate) fn credentials(&self) -> Result<rolecall_credentials::Credentials, CliError> {
         let plan = self.plan()?;
-        let cache = Cache::new(self.env.cache_dir());
+        let cache = Cache::new(self.env.cache_dir(), self.env.lock_dir());
         let http = self.http_options()?;
         Ok(rolecall_credentials::execute(
             &plan.source,

@@ -77,10 +77,12 @@ pub fn cache_key(args: &Map<String, Value>) -> String {
         .replace([':', '/'], "_")
 }
 
-/// The cache directory.
+/// The cache directory, and where rolecall keeps the entries' lock files (not in the cache
+/// directory itself, which the AWS CLI shares and which holds only botocore's entries).
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
+    lock_dir: PathBuf,
 }
 
 /// Holds the per-entry lock until dropped.
@@ -90,10 +92,10 @@ pub struct EntryLock {
 }
 
 impl Cache {
-    /// The cache at `dir` (created on first write, mode 0700).
+    /// The cache at `dir`, its lock files in `lock_dir` (both created on first use, mode 0700).
     #[must_use]
-    pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
+    pub fn new(dir: PathBuf, lock_dir: PathBuf) -> Self {
+        Self { dir, lock_dir }
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -107,27 +109,28 @@ impl Cache {
         }
     }
 
-    fn ensure_dir(&self) -> Result<(), CredentialsError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| self.fail(e))?;
+    fn ensure_dir(&self, dir: &std::path::Path) -> Result<(), CredentialsError> {
+        std::fs::create_dir_all(dir).map_err(|e| self.fail(e))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700));
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
         Ok(())
     }
 
-    /// Takes the exclusive lock of an entry (a rolecall-only `.lock` file beside it).
+    /// Takes the exclusive lock of an entry (a rolecall-only `.lock` file in the lock
+    /// directory).
     ///
     /// # Errors
     /// When the directory or lock file cannot be created.
     pub fn lock(&self, key: &str) -> Result<EntryLock, CredentialsError> {
-        self.ensure_dir()?;
+        self.ensure_dir(&self.lock_dir)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(self.dir.join(format!("{key}.lock")))
+            .open(self.lock_dir.join(format!("{key}.lock")))
             .map_err(|e| self.fail(e))?;
         file.lock().map_err(|e| self.fail(e))?;
         Ok(EntryLock { _file: file })
@@ -158,7 +161,7 @@ impl Cache {
     /// # Errors
     /// When the directory or file cannot be written.
     pub fn put(&self, key: &str, entry: &Value) -> Result<(), CredentialsError> {
-        self.ensure_dir()?;
+        self.ensure_dir(&self.dir)?;
         crate::files::replace_file(&self.path(key), entry.to_string().as_bytes())
             .map_err(|e| self.fail(e))
     }
@@ -190,7 +193,7 @@ mod tests {
     #[test]
     fn reuse_window_and_malformed_entries() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path().join("cache"));
+        let cache = Cache::new(dir.path().join("cache"), dir.path().join("locks"));
         let now = OffsetDateTime::now_utc();
         let entry = |minutes: i64| serde_json::json!({"Credentials": {"AccessKeyId": "ASIA", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": rolecall_wire::iso8601(now + time::Duration::minutes(minutes))}});
         cache.put("k", &entry(60)).unwrap();

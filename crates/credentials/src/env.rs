@@ -134,6 +134,16 @@ impl Env {
         self.vars.contains_key(name)
     }
 
+    /// Where rolecall keeps the role cache's lock files: `$XDG_CACHE_HOME/rolecall/locks`,
+    /// or `~/.cache/rolecall/locks`.
+    #[must_use]
+    pub fn lock_dir(&self) -> PathBuf {
+        match self.var("XDG_CACHE_HOME") {
+            Some(dir) => PathBuf::from(dir).join("rolecall/locks"),
+            None => self.expand("~/.cache/rolecall/locks"),
+        }
+    }
+
     /// Reads and parses both files; a missing file is an empty one.
     ///
     /// # Errors

@@ -55,7 +55,7 @@ fn finish(mut child: Child, what: &str) -> String {
 }
 
 #[test]
-fn chained_roles_never_deadlock_on_cache_locks() {
+fn chained_roles_never_deadlock_on_cache_locks_and_leave_no_lock_files() {
     let server = Server::start(bin(), Backend::Sqlite);
     let admin = server.bootstrap(ACCOUNT, "admin");
     let home = tempfile::tempdir().unwrap();
@@ -145,4 +145,11 @@ fn chained_roles_never_deadlock_on_cache_locks() {
         assert!(ab.contains(":assumed-role/B/"), "{ab}");
         assert!(ba.contains(":assumed-role/A/"), "{ba}");
     }
+    // The cache directory, shared with the AWS CLI, holds only botocore's entries.
+    let names: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.is_empty());
+    assert!(names.iter().all(|n| n.ends_with(".json")), "{names:?}");
 }
