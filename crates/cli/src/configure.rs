@@ -126,7 +126,8 @@ pub struct ExportArgs {
     format: String,
 }
 
-fn expiry(c: &rolecall_credentials::Credentials) -> Option<String> {
+/// An expiry as the AWS CLI prints it (`AWS_CREDENTIAL_EXPIRATION`).
+pub(crate) fn expiry(c: &rolecall_credentials::Credentials) -> Option<String> {
     // Whole seconds, as the AWS CLI prints an expiry.
     c.expiration
         .map(|t| rolecall_wire::timestamp::cli_v2(t.replace_nanosecond(0).unwrap_or(t)))

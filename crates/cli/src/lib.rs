@@ -6,6 +6,7 @@
 
 mod api;
 pub mod configure;
+pub mod exec;
 mod output;
 mod settings;
 

@@ -16,7 +16,10 @@ mod sts;
 pub use cache::{Cache, REFRESH_BEFORE_SECONDS, cache_key, python_json_string};
 pub use env::Env;
 pub use exec::{Prompt, TerminalPrompt, execute};
-pub use plan::{Plan, RoleStep, SessionStep, Source, configured_endpoint, region, resolve};
+pub use plan::{
+    AdHocRole, Plan, RoleStep, SessionStep, Source, configured_endpoint, region, resolve,
+    resolve_ad_hoc_role,
+};
 pub use rolecall_transport::{Credentials, HttpOptions, ServiceError, TransportError};
 
 /// Why credentials could not be had. Configuration problems are distinguished from failed

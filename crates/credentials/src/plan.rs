@@ -217,6 +217,55 @@ pub fn resolve(
     })
 }
 
+/// A role to assume that no profile describes (`exec --role-arn`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdHocRole {
+    /// The role.
+    pub role_arn: String,
+    /// The session name (`AWS-CLI-session-<epoch>` when `None`).
+    pub role_session_name: Option<String>,
+    /// `DurationSeconds`.
+    pub duration_seconds: Option<i64>,
+    /// `ExternalId`.
+    pub external_id: Option<String>,
+    /// The MFA device to prompt for.
+    pub mfa_serial: Option<String>,
+}
+
+/// Plans AssumeRole of `role` with the credentials of `source_profile` (or of the default
+/// chain when `None`), the STS endpoint and region being the source profile's.
+///
+/// # Errors
+/// As [`resolve`] for the source profile.
+pub fn resolve_ad_hoc_role(
+    env: &Env,
+    profiles: &Profiles,
+    source_profile: Option<&str>,
+    role: AdHocRole,
+) -> Result<Plan, CredentialsError> {
+    let source = resolve(env, profiles, source_profile)?;
+    let profile = source
+        .profile
+        .as_deref()
+        .and_then(|name| profiles.profile(name))
+        .unwrap_or_default();
+    let (endpoint, region) = sts_endpoint(env, profiles, &profile);
+    Ok(Plan {
+        profile: source.profile.clone(),
+        source: Source::AssumeRole(Box::new(RoleStep {
+            profile: source.profile.unwrap_or_default(),
+            role_arn: role.role_arn,
+            role_session_name: role.role_session_name,
+            external_id: role.external_id,
+            mfa_serial: role.mfa_serial,
+            duration_seconds: role.duration_seconds,
+            endpoint,
+            region,
+            source: source.source,
+        })),
+    })
+}
+
 fn resolve_profile(
     env: &Env,
     profiles: &Profiles,

@@ -29,6 +29,8 @@ enum Command {
     Sts(ServiceArgs),
     /// Configure credentials and settings, read profiles, export credentials.
     Configure(ConfigureArgs),
+    /// Run a command with a profile's (or a role's) credentials in its environment.
+    Exec(rolecall_cli::exec::ExecArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completion {
         /// The shell.
@@ -129,6 +131,16 @@ fn main() -> ExitCode {
             service(&rolecall_service_model::STS, &mut global, &args)
         }
         Command::Configure(c) => client(c.global().clone(), |s| rolecall_cli::run_configure(&c, s)),
+        Command::Exec(a) => {
+            if a.global().debug {
+                init_debug();
+            }
+            let env = rolecall_credentials::Env::from_process();
+            match rolecall_cli::exec::run(&a, env) {
+                Ok(never) => match never {},
+                Err(e) => ExitCode::from(rolecall_cli::report(&e)),
+            }
+        }
     }
 }
 

@@ -1,10 +1,11 @@
 //! `rolecall server …`: start the server, or bootstrap an account into its store.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use rolecall_server::{App, Enforcement, crypto};
+use rolecall_server::{App, ConnectionLimits, Enforcement, crypto};
 use rolecall_store::Store;
 
 #[derive(Debug, Args)]
@@ -48,8 +49,32 @@ struct RunArgs {
     /// strict: policies are enforced (default); soft: denials are logged and allowed.
     #[arg(long, default_value = "strict", value_name = "MODE", value_parser = parse_enforcement)]
     enforcement: Enforcement,
+    /// Seconds a client has to send a request's headers, from connecting or from its previous answer.
+    #[arg(long, value_name = "SECS", default_value_t = LIMITS.header_read_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_read_timeout: u64,
+    /// Seconds a connection without a request in progress may stay silent before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = LIMITS.idle_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=3600))]
+    idle_timeout: u64,
+    /// Connections served at once; a client beyond them sheds the idle ones, or is answered 503.
+    #[arg(long, value_name = "N", default_value_t = LIMITS.max_connections,
+        value_parser = clap::value_parser!(u32).range(1..=65536))]
+    max_connections: u32,
     #[command(flatten)]
     store: StoreArgs,
+}
+
+const LIMITS: ConnectionLimits = ConnectionLimits::DEFAULT;
+
+impl RunArgs {
+    fn limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -155,7 +180,7 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
         line.push_str("; the store is empty: run `rolecall server bootstrap --account-id 123456789012` with the same --data-dir/--database to create an administrator");
     }
     println!("{line}");
-    rolecall_server::serve(listener, app, shutdown_signal()).await?;
+    rolecall_server::serve(listener, app, args.limits(), shutdown_signal()).await?;
     store.close().await;
     Ok(())
 }

@@ -3,8 +3,11 @@
 
 mod bad_input;
 mod cache_locks;
+mod connections;
 mod durability;
+mod exec;
 mod peers;
+mod private_data;
 mod sdk;
 
 use std::path::{Path, PathBuf};
