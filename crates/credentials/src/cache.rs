@@ -48,24 +48,45 @@ fn python_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// `json.dumps(value, sort_keys=True)` for the flat objects cache keys are made of.
+/// `json.dumps(value, sort_keys=True)`, which is how botocore names cache entries.
 fn python_json(map: &Map<String, Value>) -> String {
+    let mut out = String::new();
+    python_object(map, &mut out);
+    out
+}
+
+fn python_object(map: &Map<String, Value>, out: &mut String) {
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort();
-    let mut out = String::from("{");
+    out.push('{');
     for (i, k) in keys.into_iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        python_string(k, &mut out);
+        python_string(k, out);
         out.push_str(": ");
-        match &map[k] {
-            Value::String(s) => python_string(s, &mut out),
-            other => out.push_str(&other.to_string()),
-        }
+        python_value(&map[k], out);
     }
     out.push('}');
-    out
+}
+
+fn python_value(value: &Value, out: &mut String) {
+    match value {
+        Value::String(s) => python_string(s, out),
+        Value::Object(m) => python_object(m, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                python_value(item, out);
+            }
+            out.push(']');
+        }
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        other => out.push_str(&other.to_string()),
+    }
 }
 
 /// The cache file name (without `.json`) for an AssumeRole argument object.
@@ -184,6 +205,14 @@ mod tests {
         assert_eq!(
             python_json(&args),
             "{\"DurationSeconds\": 3600, \"RoleArn\": \"arn:aws:iam::123456789012:role/ProductionAccessRole\"}"
+        );
+        args.insert(
+            "Tags".into(),
+            serde_json::json!([{"Value": "blue", "Key": "team"}]),
+        );
+        assert_eq!(
+            python_json(&args),
+            "{\"DurationSeconds\": 3600, \"RoleArn\": \"arn:aws:iam::123456789012:role/ProductionAccessRole\", \"Tags\": [{\"Key\": \"team\", \"Value\": \"blue\"}]}"
         );
         let mut s = String::new();
         python_string("é\u{1F600}", &mut s);

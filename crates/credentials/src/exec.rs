@@ -284,6 +284,30 @@ fn assume_role(
     if let Some(d) = step.duration_seconds {
         args.insert("DurationSeconds".into(), Value::from(d));
     }
+    // Tags and source identity are part of the entry's name, so an entry written for the
+    // same role without them is never taken for a tagged session.
+    if let Some(s) = &step.source_identity {
+        args.insert("SourceIdentity".into(), Value::String(s.clone()));
+    }
+    if !step.tags.is_empty() {
+        args.insert(
+            "Tags".into(),
+            step.tags
+                .iter()
+                .map(|(k, v)| json!({"Key": k, "Value": v}))
+                .collect(),
+        );
+    }
+    if !step.transitive_tag_keys.is_empty() {
+        args.insert(
+            "TransitiveTagKeys".into(),
+            step.transitive_tag_keys
+                .iter()
+                .cloned()
+                .map(Value::String)
+                .collect(),
+        );
+    }
     let source = || execute(&step.source, cache, prompt, http, now);
     cached(cache, &cache_key(&args), now, source, |source| {
         let session_name = step
@@ -300,6 +324,18 @@ fn assume_role(
         if let Some(d) = step.duration_seconds {
             params.push(("DurationSeconds", d.to_string()));
         }
+        let mut tag_params: Vec<(String, String)> = Vec::new();
+        if let Some(s) = &step.source_identity {
+            tag_params.push(("SourceIdentity".into(), s.clone()));
+        }
+        for (i, (k, v)) in step.tags.iter().enumerate() {
+            tag_params.push((format!("Tags.member.{}.Key", i + 1), k.clone()));
+            tag_params.push((format!("Tags.member.{}.Value", i + 1), v.clone()));
+        }
+        for (i, k) in step.transitive_tag_keys.iter().enumerate() {
+            tag_params.push((format!("TransitiveTagKeys.member.{}", i + 1), k.clone()));
+        }
+        params.extend(tag_params.iter().map(|(k, v)| (k.as_str(), v.clone())));
         // A source that is already an MFA session of the same device carries MFA into this
         // call (aws:MultiFactorAuthPresent), so the user is not asked a second time.
         let source_has_mfa = matches!(&step.source, Source::SessionToken(s) if Some(&s.mfa_serial) == step.mfa_serial.as_ref());

@@ -61,6 +61,12 @@ pub struct RoleStep {
     pub mfa_serial: Option<String>,
     /// `duration_seconds`.
     pub duration_seconds: Option<i64>,
+    /// `source_identity` (aws-vault's name): `SourceIdentity`.
+    pub source_identity: Option<String>,
+    /// `session_tags = key=value,key2=value2` (aws-vault's name): `Tags`.
+    pub tags: Vec<(String, String)>,
+    /// `transitive_session_tags = key,key2` (aws-vault's name): `TransitiveTagKeys`.
+    pub transitive_tag_keys: Vec<String>,
     /// The STS endpoint for this call (the role profile's configured endpoint).
     pub endpoint: String,
     /// The signing region.
@@ -259,11 +265,36 @@ pub fn resolve_ad_hoc_role(
             external_id: role.external_id,
             mfa_serial: role.mfa_serial,
             duration_seconds: role.duration_seconds,
+            source_identity: None,
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
             endpoint,
             region,
             source: source.source,
         })),
     })
+}
+
+/// `session_tags = key=value,key2=value2`.
+fn session_tags(p: &Profile) -> Result<Vec<(String, String)>, CredentialsError> {
+    let Some(text) = p.get("session_tags") else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|tag| {
+            tag.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| {
+                    CredentialsError::Invalid(format!(
+                        "The profile \"{}\" has a malformed session_tags entry \"{tag}\": write key=value,key2=value2",
+                        p.name
+                    ))
+                })
+        })
+        .collect()
 }
 
 fn resolve_profile(
@@ -349,6 +380,18 @@ fn resolve_profile(
             external_id: p.get("external_id").map(str::to_owned),
             mfa_serial: p.get("mfa_serial").map(str::to_owned),
             duration_seconds,
+            source_identity: p.get("source_identity").map(str::to_owned),
+            tags: session_tags(p)?,
+            transitive_tag_keys: p
+                .get("transitive_session_tags")
+                .map(|keys| {
+                    keys.split(',')
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
             endpoint,
             region,
             source,

@@ -2,43 +2,14 @@
 //! environment, the child's exit status and signals passed through, nesting refused, and any
 //! role assumed from `--role-arn`.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use rolecall_test_support::{Backend, Server, python};
 
 use crate::bin;
+use crate::client_home::ClientHome;
 
 const ACCOUNT: &str = "123456789012";
-
-struct Home {
-    dir: tempfile::TempDir,
-    endpoint: String,
-}
-
-impl Home {
-    fn rolecall(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
-        let mut c = Command::new(bin());
-        c.args(args)
-            .env("HOME", self.dir.path())
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("SHELL", "/bin/sh");
-        for name in [
-            "AWS_CONFIG_FILE",
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_PROFILE",
-            "AWS_REGION",
-            "AWS_DEFAULT_REGION",
-            "ROLECALL_PROFILE",
-        ] {
-            c.env_remove(name);
-        }
-        c.envs(extra.iter().copied());
-        c.output().unwrap()
-    }
-}
 
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_owned()
@@ -49,25 +20,13 @@ fn exec_hands_role_credentials_to_other_programs() {
     let Some(py) = python() else { return };
     let server = Server::start(bin(), Backend::Sqlite);
     let admin = server.bootstrap(ACCOUNT, "admin");
-    let home = Home {
-        dir: tempfile::tempdir().unwrap(),
-        endpoint: server.endpoint.clone(),
-    };
-    let aws = home.dir.path().join(".aws");
-    std::fs::create_dir_all(&aws).unwrap();
-    std::fs::write(
-        aws.join("credentials"),
-        format!(
-            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            admin.access_key_id, admin.secret_access_key
+    let home = ClientHome::new(
+        &server,
+        &admin,
+        &format!(
+            "[default]\nregion = us-east-1\n\n[profile ops]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/Ops\nsource_profile = default\nrole_session_name = exec-test\nregion = eu-west-1\n"
         ),
-    )
-    .unwrap();
-    std::fs::write(
-        aws.join("config"),
-        format!("[default]\nregion = us-east-1\n\n[profile ops]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/Ops\nsource_profile = default\nrole_session_name = exec-test\nregion = eu-west-1\n"),
-    )
-    .unwrap();
+    );
     let trust = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
     );

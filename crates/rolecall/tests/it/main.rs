@@ -3,11 +3,14 @@
 
 mod bad_input;
 mod cache_locks;
+mod client_home;
 mod connections;
 mod durability;
 mod exec;
+mod memory;
 mod peers;
 mod private_data;
+mod profile_keys;
 mod sdk;
 
 use std::path::{Path, PathBuf};

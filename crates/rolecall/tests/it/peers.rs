@@ -263,3 +263,29 @@ fn client_against_moto() {
 fn client_over_https() {
     run_client_script("client_tls.py", Some("131313131313"), "tls ok");
 }
+
+/// SimulatePrincipalPolicy reaches only the caller's own account; simulations page by
+/// MaxItems and Marker; results carry AWS's decision details, per-resource results,
+/// SourcePolicyType values and statement positions.
+#[test]
+fn boto3_simulation_is_account_bound_paged_and_shaped_as_aws() {
+    run_script("simulation.py", &["121212121212", "232323232323"]);
+}
+
+/// A policy document with a key named twice is a MalformedPolicyDocument everywhere.
+#[test]
+fn boto3_duplicate_policy_keys_are_malformed() {
+    run_script("duplicate_keys.py", &["343434343434"]);
+}
+
+/// Create*/Update* answers carry the members AWS's answers carry, and no others.
+#[test]
+fn boto3_create_and_update_answers_have_aws_shapes() {
+    run_script("answer_shapes.py", &["454545454545"]);
+}
+
+/// Instance profiles, managed policies and virtual MFA devices have their tag operations.
+#[test]
+fn boto3_instance_profiles_policies_and_mfa_devices_take_tags() {
+    run_script("resource_tags.py", &["565656565656"]);
+}
