@@ -2,16 +2,25 @@
 //! (resolved exactly as `--profile` resolves them: chains, MFA prompted once, the shared
 //! cache) in its environment, under the AWS CLI's variable names, or with those of any role
 //! given by `--role-arn`. The command replaces rolecall, so its exit status and signals are
-//! the caller's to see.
+//! the caller's to see. With `--server` no keys enter the environment: rolecall serves the
+//! container credentials endpoint on a loopback port for the command's lifetime, and the
+//! SDKs in the command fetch (and refresh) the credentials there.
 
 use clap::Args;
-use rolecall_credentials::{AdHocRole, Cache, Credentials, Env, TerminalPrompt};
+use rolecall_credentials::endpoint::{Fetch, Shape};
+use rolecall_credentials::{AdHocRole, Cache, Credentials, Env, Plan, TerminalPrompt};
 
 use crate::{CliError, GlobalArgs, Session};
 
 /// The variable that names the profile of an `exec` session (for shell prompts); its presence
 /// also tells a nested `exec` that it is nested.
 pub const PROFILE_VARIABLE: &str = "ROLECALL_PROFILE";
+
+/// What the command's SDKs read as the shared credentials file under `--server`: nothing.
+#[cfg(unix)]
+const NO_FILE: &str = "/dev/null";
+#[cfg(not(unix))]
+const NO_FILE: &str = "NUL";
 
 /// Variables removed from the command's environment: SDKs in it must not resolve a profile or
 /// older keys again.
@@ -59,6 +68,10 @@ pub struct ExecArgs {
     /// Run even inside another `rolecall exec` session.
     #[arg(long)]
     nest: bool,
+    /// Put no keys in the environment: serve them to the command from a loopback container
+    /// credentials endpoint that refreshes them as they near expiry.
+    #[arg(long)]
+    server: bool,
     /// The command and its arguments, after `--` (default: the user's $SHELL).
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -72,13 +85,14 @@ impl ExecArgs {
     }
 }
 
-/// Resolves the credentials and replaces this process with the command. Returns only when
-/// that fails.
+/// Resolves the credentials and replaces this process with the command (returning only when
+/// that fails), or with `--server` runs the command beside the credentials endpoint and
+/// returns its exit code (128 + the signal's number when a signal ended it).
 ///
 /// # Errors
 /// A nested session without `--nest`, credentials that cannot be had, a command that cannot
 /// be run.
-pub fn run(args: &ExecArgs, env: Env) -> Result<std::convert::Infallible, CliError> {
+pub fn run(args: &ExecArgs, env: Env) -> Result<u8, CliError> {
     if let Some(outer) = env.var(PROFILE_VARIABLE).filter(|_| !args.nest) {
         return Err(CliError::Usage(format!(
             "rolecall exec: this shell already runs with the credentials of {outer} ({PROFILE_VARIABLE} is set); exit it first, or pass --nest"
@@ -91,10 +105,13 @@ pub fn run(args: &ExecArgs, env: Env) -> Result<std::convert::Infallible, CliErr
         global.profile.clone_from(&args.source_profile);
     }
     let session = Session::load(env, global)?;
-    let (label, credentials) = match &args.role_arn {
-        Some(role_arn) => (role_arn.clone(), assume(args, role_arn, &session)?),
-        None => (session.profile_name(), session.credentials()?),
-    };
+    let label = args
+        .role_arn
+        .clone()
+        .unwrap_or_else(|| session.profile_name());
+    let plan = plan(args, &session)?;
+    let fetch = fetcher(&session, &plan)?;
+    let credentials = fetch()?;
     let shell = session.env.var("SHELL").unwrap_or("/bin/sh").to_owned();
     let (program, rest) = match args.command.split_first() {
         Some((program, rest)) => (program.clone(), rest.to_vec()),
@@ -105,34 +122,96 @@ pub fn run(args: &ExecArgs, env: Env) -> Result<std::convert::Infallible, CliErr
     for name in REMOVED {
         command.env_remove(name);
     }
-    for (name, value) in variables(&credentials, session.region().as_deref(), &label) {
+    let region = session.region();
+    if !args.server {
+        for (name, value) in variables(&credentials, region.as_deref(), &label) {
+            command.env(name, value);
+        }
+        tracing::debug!(program, profile = %label, "running the command with the credentials");
+        return Err(replace_process(&mut command, &program));
+    }
+    if credentials.expiration.is_none() {
+        return Err(CliError::Config(format!(
+            "rolecall exec --server: {label} gives long-term keys; the endpoint serves temporary credentials only (a role profile, or a profile with mfa_serial)"
+        )));
+    }
+    let endpoint = crate::serve::Background::start(Shape::Container, fetch)?;
+    command.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.url());
+    command.env("AWS_CONTAINER_AUTHORIZATION_TOKEN", endpoint.token());
+    // The SDKs read the shared credentials file before the container endpoint: its default
+    // profile's keys must not shadow the role.
+    command.env("AWS_SHARED_CREDENTIALS_FILE", NO_FILE);
+    for (name, value) in region_variables(region.as_deref(), &label) {
         command.env(name, value);
     }
-    tracing::debug!(program, profile = %label, "running the command with the credentials");
-    Err(replace_process(&mut command, &program))
+    tracing::debug!(program, profile = %label, url = %endpoint.url(), "running the command beside the credentials endpoint");
+    let status = command
+        .status()
+        .map_err(|e| CliError::Other(format!("rolecall exec: cannot run {program}: {e}")))?;
+    endpoint.stop();
+    Ok(exit_code(status))
 }
 
-fn assume(args: &ExecArgs, role_arn: &str, session: &Session) -> Result<Credentials, CliError> {
-    let plan = rolecall_credentials::resolve_ad_hoc_role(
-        &session.env,
-        &session.profiles,
-        args.source_profile.as_deref(),
-        AdHocRole {
-            role_arn: role_arn.to_owned(),
-            role_session_name: args.role_session_name.clone(),
-            duration_seconds: args.duration_seconds,
-            external_id: args.external_id.clone(),
-            mfa_serial: args.mfa_serial.clone(),
-        },
-    )?;
+/// The plan `exec` acts on: the profile's, or AssumeRole of `--role-arn`.
+fn plan(args: &ExecArgs, session: &Session) -> Result<Plan, CliError> {
+    match &args.role_arn {
+        Some(role_arn) => Ok(rolecall_credentials::resolve_ad_hoc_role(
+            &session.env,
+            &session.profiles,
+            args.source_profile.as_deref(),
+            AdHocRole {
+                role_arn: role_arn.clone(),
+                role_session_name: args.role_session_name.clone(),
+                duration_seconds: args.duration_seconds,
+                external_id: args.external_id.clone(),
+                mfa_serial: args.mfa_serial.clone(),
+            },
+        )?),
+        None => session.plan(),
+    }
+}
+
+/// Credentials of `plan` on every call: the cached session while it lasts, a new one (with
+/// the MFA prompt only when the source session needs it) as it nears expiry.
+pub(crate) fn fetcher(session: &Session, plan: &Plan) -> Result<Fetch, CliError> {
     let cache = Cache::new(session.env.cache_dir(), session.env.lock_dir());
-    Ok(rolecall_credentials::execute(
-        &plan.source,
-        &cache,
-        &TerminalPrompt,
-        &session.http_options()?,
-        time::OffsetDateTime::now_utc(),
-    )?)
+    let http = session.http_options()?;
+    let source = plan.source.clone();
+    Ok(std::sync::Arc::new(move || {
+        rolecall_credentials::execute(
+            &source,
+            &cache,
+            &TerminalPrompt,
+            &http,
+            time::OffsetDateTime::now_utc(),
+        )
+    }))
+}
+
+/// A child's exit status as an exit code: its code, or 128 + the signal that ended it.
+fn exit_code(status: std::process::ExitStatus) -> u8 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return u8::try_from(128 + signal).unwrap_or(255);
+        }
+    }
+    status
+        .code()
+        .and_then(|c| u8::try_from(c).ok())
+        .unwrap_or(255)
+}
+
+/// The region and profile variables.
+fn region_variables(region: Option<&str>, label: &str) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(region) = region {
+        out.push(("AWS_REGION", region.to_owned()));
+        out.push(("AWS_DEFAULT_REGION", region.to_owned()));
+    }
+    out.push((PROFILE_VARIABLE, label.to_owned()));
+    out
 }
 
 /// The variables the command gets: the AWS CLI's export names, the region, the profile.
@@ -147,11 +226,7 @@ fn variables(c: &Credentials, region: Option<&str>, label: &str) -> Vec<(&'stati
     if let Some(expiry) = crate::configure::expiry(c) {
         out.push(("AWS_CREDENTIAL_EXPIRATION", expiry));
     }
-    if let Some(region) = region {
-        out.push(("AWS_REGION", region.to_owned()));
-        out.push(("AWS_DEFAULT_REGION", region.to_owned()));
-    }
-    out.push((PROFILE_VARIABLE, label.to_owned()));
+    out.extend(region_variables(region, label));
     out
 }
 

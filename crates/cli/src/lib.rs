@@ -8,6 +8,7 @@ mod api;
 pub mod configure;
 pub mod exec;
 mod output;
+pub mod serve;
 mod settings;
 
 use rolecall_credentials::{CredentialsError, Env};

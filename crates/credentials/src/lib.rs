@@ -6,6 +6,7 @@
 //! reuse each other's role credentials.
 
 mod cache;
+pub mod endpoint;
 mod env;
 mod exec;
 pub mod files;

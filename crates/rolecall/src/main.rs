@@ -31,6 +31,8 @@ enum Command {
     Configure(ConfigureArgs),
     /// Run a command with a profile's (or a role's) credentials in its environment.
     Exec(rolecall_cli::exec::ExecArgs),
+    /// Serve a profile's credentials to other programs (ECS container or IMDSv2 shape).
+    CredentialServer(rolecall_cli::serve::CredentialServerArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completion {
         /// The shell.
@@ -137,7 +139,17 @@ fn main() -> ExitCode {
             }
             let env = rolecall_credentials::Env::from_process();
             match rolecall_cli::exec::run(&a, env) {
-                Ok(never) => match never {},
+                Ok(code) => ExitCode::from(code),
+                Err(e) => ExitCode::from(rolecall_cli::report(&e)),
+            }
+        }
+        Command::CredentialServer(a) => {
+            if a.global().debug {
+                init_debug();
+            }
+            let env = rolecall_credentials::Env::from_process();
+            match rolecall_cli::serve::run(&a, env) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => ExitCode::from(rolecall_cli::report(&e)),
             }
         }

@@ -5,6 +5,7 @@ mod bad_input;
 mod cache_locks;
 mod client_home;
 mod connections;
+mod credential_endpoints;
 mod durability;
 mod exec;
 mod memory;

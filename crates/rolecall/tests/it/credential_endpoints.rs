@@ -1,0 +1,185 @@
+//! Credentials served to other programs: `exec --server` (no keys in the child's
+//! environment, the container endpoint instead) and `credential-server` in the ECS container
+//! and IMDSv2 shapes, each used by boto3 calling GetCallerIdentity as the role; requests
+//! without the right token refused; short sessions re-assumed as they near expiry.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use rolecall_test_support::{Backend, Server, python};
+
+use crate::bin;
+use crate::client_home::ClientHome;
+
+const ACCOUNT: &str = "123456789012";
+
+/// boto3's GetCallerIdentity ARN, and the keys it saw in its environment, as one line.
+const WHO_AM_I: &str = "import boto3, os; print(boto3.client('sts', region_name='us-east-1').get_caller_identity()['Arn'], 'AWS_ACCESS_KEY_ID' in os.environ)";
+
+/// GETs `url` with `headers`: the status and the body's AccessKeyId (or the body).
+const FETCH: &str = "import json, sys, urllib.request, urllib.error\nreq = urllib.request.Request(sys.argv[1], method=sys.argv[2], headers=json.loads(sys.argv[3]))\ntry:\n    r = urllib.request.urlopen(req, timeout=10)\n    body = r.read().decode()\n    print(r.status, json.loads(body).get('AccessKeyId') if body.startswith('{') else body)\nexcept urllib.error.HTTPError as e:\n    print(e.code, e.read().decode())";
+
+struct Endpoint {
+    child: std::process::Child,
+    env: Vec<(String, String)>,
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(home: &ClientHome, endpoint: &str, extra: &[&str]) -> Endpoint {
+    let mut c = Command::new(bin());
+    c.args(["credential-server", "--profile", "ops"])
+        .args(extra)
+        .env("HOME", home.dir.path())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let lines = if extra.contains(&"--imds") { 1 } else { 2 };
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut env = Vec::new();
+    for _ in 0..lines {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let (k, v) = line
+            .trim()
+            .strip_prefix("export ")
+            .unwrap()
+            .split_once('=')
+            .unwrap();
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    Endpoint { child, env }
+}
+
+fn py(python: &std::path::Path, args: &[&str], env: &[(String, String)]) -> String {
+    let out = Command::new(python)
+        .args(args)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn role_credentials_are_served_to_sdks_and_refreshed() {
+    let Some(python) = python() else { return };
+    let server = Server::start(bin(), Backend::Sqlite);
+    let admin = server.bootstrap(ACCOUNT, "admin");
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/Ops");
+    // 900 s sessions: always inside the 15-minute refresh window, so every fetch re-assumes.
+    let home = ClientHome::new(
+        &server,
+        &admin,
+        &format!(
+            "[default]\nregion = us-east-1\n\n[profile ops]\nrole_arn = {role}\nsource_profile = default\nrole_session_name = served\nduration_seconds = 900\n"
+        ),
+    );
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    home.ok(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "Ops",
+        "--assume-role-policy-document",
+        &trust,
+    ]);
+    let expected = format!("arn:aws:sts::{ACCOUNT}:assumed-role/Ops/served False");
+    let sts = [("AWS_ENDPOINT_URL_STS".to_owned(), server.endpoint.clone())];
+
+    // exec --server: the child has no keys, only the endpoint; its exit code comes back.
+    let out = home.rolecall(
+        &[
+            "exec",
+            "--server",
+            "ops",
+            "--",
+            python.to_str().unwrap(),
+            "-c",
+            WHO_AM_I,
+        ],
+        &[("AWS_ENDPOINT_URL_STS", &server.endpoint)],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), expected);
+    let out = home.rolecall(
+        &["exec", "--server", "ops", "--", "sh", "-c", "exit 5"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(5));
+
+    // credential-server, container shape.
+    let ecs = start(&home, &server.endpoint, &[]);
+    let mut env = ecs.env.clone();
+    env.extend(sts.iter().cloned());
+    assert_eq!(py(&python, &["-c", WHO_AM_I], &env), expected);
+    let url = &ecs.env[0].1;
+    let token = &ecs.env[1].1;
+    let good = format!(r#"{{"Authorization": "{token}"}}"#);
+    let first = py(&python, &["-c", FETCH, url, "GET", &good], &[]);
+    let second = py(&python, &["-c", FETCH, url, "GET", &good], &[]);
+    assert!(
+        first.starts_with("200 ASIA") && second.starts_with("200 ASIA"),
+        "{first} {second}"
+    );
+    assert_ne!(
+        first, second,
+        "a session inside the refresh window is re-assumed"
+    );
+    for bad in [r#"{"Authorization": "wrong"}"#, "{}"] {
+        let refused = py(&python, &["-c", FETCH, url, "GET", bad], &[]);
+        assert_eq!(refused, r#"403 {"Message":"invalid Authorization token"}"#);
+    }
+    drop(ecs);
+
+    // credential-server, IMDSv2 shape.
+    let imds = start(&home, &server.endpoint, &["--imds"]);
+    let mut env = imds.env.clone();
+    env.extend(sts.iter().cloned());
+    assert_eq!(py(&python, &["-c", WHO_AM_I], &env), expected);
+    let base = imds.env[0].1.trim_end_matches('/');
+    let credentials = format!("{base}/latest/meta-data/iam/security-credentials/rolecall");
+    assert_eq!(
+        py(&python, &["-c", FETCH, &credentials, "GET", "{}"], &[]),
+        "401"
+    );
+    let ttl = r#"{"X-aws-ec2-metadata-token-ttl-seconds": "60"}"#;
+    let token = py(
+        &python,
+        &["-c", FETCH, &format!("{base}/latest/api/token"), "PUT", ttl],
+        &[],
+    );
+    let token = token.strip_prefix("200 ").unwrap();
+    let with = format!(r#"{{"X-aws-ec2-metadata-token": "{token}"}}"#);
+    assert!(py(&python, &["-c", FETCH, &credentials, "GET", &with], &[]).starts_with("200 ASIA"));
+    let no_ttl = py(
+        &python,
+        &[
+            "-c",
+            FETCH,
+            &format!("{base}/latest/api/token"),
+            "PUT",
+            "{}",
+        ],
+        &[],
+    );
+    assert!(no_ttl.starts_with("400"), "{no_ttl}");
+}
