@@ -12,6 +12,7 @@ mod eval;
 mod explain;
 mod glob;
 mod principal;
+mod unique_keys;
 mod validate;
 mod variables;
 

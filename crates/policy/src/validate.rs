@@ -9,6 +9,7 @@ use crate::document::{
     ActionBlock, ActionPattern, Effect, Policy, PrincipalBlock, PrincipalSet, ResourceBlock,
     Statement, Version,
 };
+use crate::unique_keys::JsonError;
 
 /// Which kind of document is being validated; the grammar differs slightly between them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,10 +223,13 @@ fn parse_shape(
     {
         return err(SYNTAX);
     }
-    let value: Value = match serde_json::from_str(text) {
+    let value: Value = match crate::unique_keys::parse(text) {
         Ok(v) => v,
-        Err(_) if kind == PolicyKind::Trust => return err("This policy contains invalid Json"),
-        Err(_) => return err(SYNTAX),
+        Err(JsonError::Syntax) if kind == PolicyKind::Trust => {
+            return err("This policy contains invalid Json");
+        }
+        // Duplicate keys would make a document read one way and be evaluated another.
+        Err(JsonError::Syntax | JsonError::DuplicateKey) => return err(SYNTAX),
     };
     let Value::Object(top) = value else {
         return err(SYNTAX);

@@ -1061,3 +1061,32 @@ fn explanations_name_the_failing_condition() {
     assert!(text.contains("127.0.0.1"), "{text}");
     assert!(text.contains("10.0.0.0/8"), "{text}");
 }
+
+#[test]
+fn duplicate_keys_anywhere_are_syntax_errors() {
+    for (kind, doc) in [
+        (
+            PolicyKind::Inline,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"iam:*","Resource":"*","Effect":"Allow"}}"#,
+        ),
+        (
+            PolicyKind::Managed,
+            r#"{"Version":"2012-10-17","Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:*","Resource":"*"}}"#,
+        ),
+        (
+            PolicyKind::Session,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*","Condition":{"StringEquals":{"aws:username":"a","aws:username":"b"}}}]}"#,
+        ),
+        (
+            PolicyKind::Trust,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}}"#,
+        ),
+    ] {
+        assert_eq!(malformed(doc, kind), "Syntax errors in policy.", "{doc}");
+    }
+    // A trust policy that is not JSON at all keeps its own message.
+    assert_eq!(
+        malformed(r#"{"Statement":{"a":1,"a":2}"#, PolicyKind::Trust),
+        "This policy contains invalid Json"
+    );
+}

@@ -94,6 +94,14 @@ pub(crate) async fn authenticate(
         }
     }
     let (principal, secret) = match access_key_kind(&auth.access_key_id) {
+        // A long-term key signs alone: AWS refuses one sent with a session token (a stale
+        // AWS_SESSION_TOKEN beside user keys) instead of ignoring the token.
+        Some(IdKind::AccessKey) if auth.security_token.is_some() => {
+            return Err(AwsError::new(
+                ErrorKind::InvalidClientTokenId,
+                INVALID_TOKEN,
+            ));
+        }
         Some(IdKind::AccessKey) => long_term(app, &auth.access_key_id).await?,
         Some(IdKind::TemporaryAccessKey) => {
             let token = auth

@@ -9,7 +9,7 @@ use rolecall_policy::{
     Request, evaluate, parse_policy,
 };
 use rolecall_store::EntityKind;
-use rolecall_wire::AwsError;
+use rolecall_wire::{AwsError, ErrorKind};
 use time::OffsetDateTime;
 
 use crate::app::{App, Enforcement};
@@ -153,7 +153,12 @@ impl CallerPolicies {
 
 /// Loads the caller's policies: a user's (also behind GetSessionToken and federated sessions),
 /// or a role session's role policies plus its session policy. A principal whose user or role
-/// is gone, or was re-created with a new id, gets no policies at all.
+/// is gone, or was re-created with a new id, gets no policies at all; a session of one is
+/// refused outright, on every call, so that no trust policy naming it still lets it in.
+///
+/// # Errors
+/// `InvalidClientTokenId` for a session whose role or user no longer exists by its unique id;
+/// `InternalFailure` for a stored policy that no longer parses.
 pub(crate) async fn caller_policies(app: &App, p: &Principal) -> Result<CallerPolicies, AwsError> {
     let account = p.account();
     let mut out = CallerPolicies::default();
@@ -165,7 +170,15 @@ pub(crate) async fn caller_policies(app: &App, p: &Principal) -> Result<CallerPo
         _ => return Ok(out),
     };
     let loaded = load(app, account, kind, &name).await?;
-    if loaded.exists && loaded.id == expected_id {
+    let alive = loaded.exists && loaded.id == expected_id;
+    // Not under its name: gone, unless it was renamed (users can be), which keeps its id.
+    if !alive && p.session.is_some() && !exists_by_id(app, account, kind, &expected_id).await? {
+        return Err(AwsError::new(
+            ErrorKind::InvalidClientTokenId,
+            "The security token included in the request is invalid",
+        ));
+    }
+    if alive {
         out.identity.clone_from(&loaded.identity);
         out.boundary.clone_from(&loaded.boundary);
         out.tags.clone_from(&loaded.tags);
@@ -191,6 +204,21 @@ pub(crate) async fn caller_policies(app: &App, p: &Principal) -> Result<CallerPo
         }
     }
     Ok(out)
+}
+
+/// Whether the user or role with this unique id still exists in `account`.
+async fn exists_by_id(
+    app: &App,
+    account: &str,
+    kind: EntityKind,
+    id: &str,
+) -> Result<bool, AwsError> {
+    Ok(app
+        .store()
+        .entity_by_id(kind, id)
+        .await
+        .map_err(store_failure)?
+        .is_some_and(|e| e.account_id == account))
 }
 
 /// Network facts of a request.

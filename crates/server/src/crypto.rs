@@ -136,7 +136,7 @@ pub fn load_or_create_master_key(path: &Path) -> Result<SealingKey, CryptoError>
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let (key, bytes) = SealingKey::generate();
             let dir = path.parent().unwrap_or_else(|| Path::new("."));
-            std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+            rolecall_store::create_private_dir(dir).map_err(|e| fail(e.to_string()))?;
             let tmp = dir.join(format!(".master.key.{}", std::process::id()));
             write_private(&tmp, BASE64.encode(&bytes).as_bytes())
                 .map_err(|e| fail(e.to_string()))?;

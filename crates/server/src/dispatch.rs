@@ -3,7 +3,9 @@
 use rolecall_wire::{AwsError, Validator};
 
 use crate::call::{Call, Reply};
-use crate::iam::{account, groups, mfa, owner_policies, policies, roles, simulate, users};
+use crate::iam::{
+    account, groups, mfa, owner_policies, policies, resource_tags, roles, simulate, users,
+};
 use crate::ops::Op;
 use crate::sts;
 
@@ -25,6 +27,7 @@ fn beyond_the_model(call: &Call<'_>, v: &mut Validator) -> Result<(), AwsError> 
             Ok(())
         }
         Op::SimulatePrincipalPolicy | Op::SimulateCustomPolicy => {
+            simulate::one_boundary_at_most(call, v)?;
             simulate::context_entries_name_their_keys(call, v)
         }
         _ => Ok(()),
@@ -37,6 +40,7 @@ pub(crate) async fn dispatch(call: &Call<'_>) -> Reply {
     let mut v = crate::input::validate(call.op, call.params)?;
     beyond_the_model(call, &mut v)?;
     v.finish()?;
+    crate::arn_params::check(call)?;
     match call.op {
         Op::AssumeRole => sts::assume_role(call).await,
         Op::GetCallerIdentity => sts::get_caller_identity(call),
@@ -127,5 +131,14 @@ pub(crate) async fn dispatch(call: &Call<'_>) -> Reply {
         Op::ListAccountAliases => account::list_account_aliases(call).await,
         Op::GetAccountSummary => account::get_account_summary(call).await,
         Op::SimulatePrincipalPolicy | Op::SimulateCustomPolicy => simulate::simulate(call).await,
+        Op::TagInstanceProfile
+        | Op::UntagInstanceProfile
+        | Op::ListInstanceProfileTags
+        | Op::TagPolicy
+        | Op::UntagPolicy
+        | Op::ListPolicyTags
+        | Op::TagMFADevice
+        | Op::UntagMFADevice
+        | Op::ListMFADeviceTags => resource_tags::tags(call).await,
     }
 }

@@ -3,11 +3,13 @@
 //! error, leaves [`handle`] through one exit, with its [`Outcome`].
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::{Body, Bytes, HttpBody, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +28,9 @@ use crate::principal::Principal;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// A client that has not sent its whole body by then is cut off.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long, and how much, of a refused body is read and dropped.
+const DISCARD_TIME: Duration = Duration::from_secs(5);
+const DISCARD_BYTES: usize = 4 * MAX_BODY_BYTES;
 
 /// The router serving IAM and STS at every path.
 pub fn router(app: App) -> Router {
@@ -107,19 +112,50 @@ async fn handle(
     xml_response(outcome.status(), body, &outcome.request_id)
 }
 
-/// Reads the body, bounded in size and time.
+/// Reads the body, bounded in size and time. A body whose declared length (`Content-Length`)
+/// is over the limit is refused at once, without waiting for it.
 async fn read_body(body: Body) -> Result<Bytes, AwsError> {
-    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY_BYTES)).await {
-        Ok(Ok(b)) => Ok(b),
-        Ok(Err(_)) => Err(AwsError::new(
+    let too_large = || {
+        AwsError::new(
             ErrorKind::RequestEntityTooLarge,
             format!("Request body must be no larger than {MAX_BODY_BYTES} bytes"),
-        )),
+        )
+    };
+    let declared = usize::try_from(HttpBody::size_hint(&body).lower()).unwrap_or(usize::MAX);
+    if declared > MAX_BODY_BYTES {
+        discard(body);
+        return Err(too_large());
+    }
+    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(_)) => Err(too_large()),
         Err(_) => Err(AwsError::new(
             ErrorKind::MalformedQueryString,
             "Timed out reading the request body",
         )),
     }
+}
+
+/// Reads and drops a refused body for a while, in the background, so that a client still
+/// sending it reads the answer instead of a reset connection.
+fn discard(mut body: Body) {
+    let mut left = DISCARD_BYTES;
+    let drain = std::future::poll_fn(move |cx| {
+        loop {
+            match Pin::new(&mut body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    let n = frame.data_ref().map_or(0, Bytes::len);
+                    if n >= left {
+                        return Poll::Ready(());
+                    }
+                    left -= n;
+                }
+                Poll::Ready(_) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    });
+    tokio::spawn(tokio::time::timeout(DISCARD_TIME, drain));
 }
 
 /// The pipeline of one request: parameters and operation, authentication, the caller's
@@ -263,20 +299,9 @@ fn scope_service(headers: &[(String, String)], query: &str) -> Service {
     }
 }
 
-/// Serves until `shutdown` resolves.
-///
-/// # Errors
-/// When the listener fails.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: App,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let router = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-}
+mod connections;
+
+pub use connections::{ConnectionLimits, serve};
 
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,7 @@
 //! `iam::*`), which authorizes on the resource AWS checks, then acts.
 
 mod app;
+mod arn_params;
 mod auth;
 mod authz;
 mod aws_policies;
@@ -28,5 +29,5 @@ pub mod totp;
 
 pub use app::{App, Enforcement};
 pub use bootstrap::{BootstrapOutput, bootstrap, bootstrap_root};
-pub use http::{MAX_BODY_BYTES, router, serve};
+pub use http::{ConnectionLimits, MAX_BODY_BYTES, router, serve};
 pub use ops::Op;

@@ -103,8 +103,11 @@ fn policy_arns(call: &Call<'_>) -> Result<Vec<String>, AwsError> {
 }
 
 /// Validates the session policy and computes the packed size (percent of the allowance).
+/// Managed session policies must be the session's `account`'s own or AWS managed: another
+/// account's is refused like a missing one, so its existence is never revealed.
 async fn check_session_policy(
     call: &Call<'_>,
+    account: &str,
     arns: &[String],
     tags: &[(String, String)],
 ) -> Result<Option<i64>, AwsError> {
@@ -114,13 +117,16 @@ async fn check_session_policy(
             .map_err(|e| AwsError::malformed_policy(e.message))?;
     }
     for arn in arns {
-        if call
-            .app
-            .store()
-            .get_managed_policy(arn)
-            .await
-            .map_err(store_failure)?
-            .is_none()
+        let owner = crate::arn_params::session_policy_arn(arn)?.account;
+        let reachable = owner == account || owner == rolecall_arn::AWS_MANAGED_ACCOUNT;
+        if !reachable
+            || call
+                .app
+                .store()
+                .get_managed_policy(arn)
+                .await
+                .map_err(store_failure)?
+                .is_none()
         {
             return Err(AwsError::new(
                 ErrorKind::InvalidParameterValue,
@@ -225,24 +231,49 @@ fn caller_session(call: &Call<'_>, kind: SessionKind, duration: Option<i64>) -> 
     }
 }
 
-/// Parses `arn:aws:iam::ACCT:role/path/name` into account, path and name.
-fn role_arn_parts(arn: &str) -> Option<(String, String, String)> {
-    let parsed = Arn::parse(arn).ok()?;
-    if parsed.service != "iam" || !rolecall_arn::is_account_id(&parsed.account) {
-        return None;
+/// Session tags (`Tags.member.N`), validated as STS does: two keys that differ only in case
+/// are an `InvalidParameterValue` there (IAM's tagging operations call it `InvalidInput`).
+fn session_tags(call: &Call<'_>) -> Result<Vec<(String, String)>, AwsError> {
+    call.tags().map_err(|e| {
+        if e.kind == ErrorKind::InvalidInput {
+            AwsError::new(ErrorKind::InvalidParameterValue, e.message)
+        } else {
+            e
+        }
+    })
+}
+
+/// The session tag rules of a role chain: each `TransitiveTagKeys` key must be one of the
+/// request's tags, and a tag key that the calling session carries as transitive cannot be set
+/// again, in any letter case.
+fn check_transitive_tags(
+    request_tags: &[(String, String)],
+    transitive: &[String],
+    inherited_transitive: &[String],
+) -> Result<(), AwsError> {
+    let invalid = |m: &str| Err(AwsError::new(ErrorKind::InvalidParameterValue, m));
+    if !transitive
+        .iter()
+        .all(|t| request_tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(t)))
+    {
+        return invalid("The specified transitive tag key must be included in the requested tags.");
     }
-    let rest = parsed.resource.strip_prefix("role/")?;
-    let (path, name) = match rest.rfind('/') {
-        Some(i) => (format!("/{}/", &rest[..i]), rest[i + 1..].to_owned()),
-        None => ("/".to_owned(), rest.to_owned()),
-    };
-    Some((parsed.account, path, name))
+    if request_tags.iter().any(|(k, _)| {
+        inherited_transitive
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(k))
+    }) {
+        return invalid(
+            "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.",
+        );
+    }
+    Ok(())
 }
 
 pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
     let duration = call.number("DurationSeconds");
     let arns = policy_arns(call)?;
-    let mut tags = call.tags()?;
+    let mut tags = session_tags(call)?;
     // The tags this request passes (inherited transitive tags are added to `tags` below).
     let request_tags = tags.clone();
     let transitive = call.params.string_list("TransitiveTagKeys")?;
@@ -250,6 +281,28 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
     let role_arn = call.req("RoleArn");
     let session_name = call.req("RoleSessionName");
     let p = call.p;
+    // A role session (role chaining): its transitive tags and source identity carry over.
+    let caller_session = p.session.as_ref().filter(|s| s.kind == SessionKind::Role);
+    check_transitive_tags(
+        &request_tags,
+        &transitive,
+        caller_session.map_or(&[][..], |s| s.transitive.as_slice()),
+    )?;
+    // A source identity, once set, cannot change along the chain.
+    let requested_source_identity = call.get("SourceIdentity");
+    let source_identity = match (
+        caller_session.and_then(|s| s.source_identity.as_deref()),
+        requested_source_identity,
+    ) {
+        (Some(set), Some(asked)) if set != asked => {
+            return Err(AwsError::new(
+                ErrorKind::InvalidParameterValue,
+                "The specified source identity can't be set because it conflicts with the source identity from the calling session.",
+            ));
+        }
+        (Some(set), _) => Some(set.to_owned()),
+        (None, asked) => asked.map(str::to_owned),
+    };
     let bare_denial =
         |action: &str| AwsError::access_denied(denied_message(p, action, role_arn, ""));
     if p.is_root() {
@@ -260,20 +313,26 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
     if p.caller.kind == PrincipalType::FederatedUser {
         return Err(bare_denial("sts:AssumeRole"));
     }
-    // A missing role is refused exactly like a denied one: existence is never revealed.
-    let parts = role_arn_parts(role_arn);
-    let cached = match &parts {
-        Some((account, _, name)) => cached_role(call.app, account, name).await?,
-        None => std::sync::Arc::new(None),
-    };
-    let Some(cached) = cached.as_ref().as_ref().filter(|c| {
-        parts
-            .as_ref()
-            .is_some_and(|(_, path, _)| c.role.entity.path == *path)
-    }) else {
+    // A missing role is refused exactly like a denied one: existence is never revealed. The
+    // role is looked up by name as IAM does (names are unique without regard to case), and
+    // from here on it is the stored role, under its own ARN, that is authorized.
+    let asked = crate::arn_params::role_arn(role_arn)?;
+    let cached = cached_role(call.app, &asked.account, &asked.name).await?;
+    let Some(cached) = cached
+        .as_ref()
+        .as_ref()
+        .filter(|c| c.role.entity.path == asked.path)
+    else {
         return Err(bare_denial("sts:AssumeRole"));
     };
     let role = &cached.role;
+    let canonical_arn = Arn::iam(
+        &role.entity.account_id,
+        "role",
+        &role.entity.path,
+        &role.entity.name,
+    )
+    .to_string();
     let mfa_at = verify_mfa(
         call,
         "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
@@ -281,29 +340,26 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
     )
     .await?;
 
-    // Transitive tags of a chained session carry over; they cannot be overridden.
-    let caller_session = p.session.as_ref().filter(|s| s.kind == SessionKind::Role);
+    // Transitive tags of a chained session carry over (none of them can be set again: checked
+    // above).
     let mut carried_transitive = Vec::new();
     if let Some(s) = caller_session {
         for key in &s.transitive {
             if let Some((k, val)) = s.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
-                tags.retain(|(nk, _)| !nk.eq_ignore_ascii_case(k));
                 tags.push((k.clone(), val.clone()));
                 carried_transitive.push(k.clone());
             }
         }
     }
-    let source_identity = caller_session
-        .and_then(|s| s.source_identity.clone())
-        .or_else(|| call.get("SourceIdentity").map(str::to_owned));
 
     let mut ctx = call.ctx.clone();
     ctx.set("sts:RoleSessionName", session_name);
     if let Some(e) = call.get("ExternalId") {
         ctx.set("sts:ExternalId", e);
     }
-    if let Some(si) = call.get("SourceIdentity") {
-        ctx.set("sts:SourceIdentity", si);
+    // The source identity the new session will carry: the calling session's, if it has one.
+    if let Some(si) = &source_identity {
+        ctx.set("sts:SourceIdentity", si.clone());
     }
     // The role's own tags are its resource tags for this decision.
     with_resource_tags(&mut ctx, &cached.tags);
@@ -319,15 +375,13 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
     if !request_tags.is_empty() || !transitive.is_empty() {
         actions.push("sts:TagSession");
     }
-    if call.get("SourceIdentity").is_some()
-        || caller_session.is_some_and(|s| s.source_identity.is_some())
-    {
+    if source_identity.is_some() {
         actions.push("sts:SetSourceIdentity");
     }
     let input = AssumeRoleInput {
         caller: &p.caller,
         caller_side: call.policies.side(),
-        role_arn,
+        role_arn: &canonical_arn,
         role_account: &role.entity.account_id,
         trust: &cached.trust,
         actions: &actions,
@@ -342,7 +396,11 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
         evaluate_assume_role(&input, explain)
     })?;
 
-    let chained = p.caller.kind == PrincipalType::AssumedRole;
+    // Role chaining, and a GetSessionToken session assuming a role, are held to an hour.
+    let chained = p.caller.kind == PrincipalType::AssumedRole
+        || p.session
+            .as_ref()
+            .is_some_and(|s| s.kind == SessionKind::User);
     let seconds = match duration {
         Some(d) if chained && d > CHAIN_LIMIT => {
             return Err(AwsError::validation(
@@ -357,7 +415,7 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
         Some(d) => d,
         None => 3600,
     };
-    let packed = check_session_policy(call, &arns, &request_tags).await?;
+    let packed = check_session_policy(call, &role.entity.account_id, &arns, &request_tags).await?;
 
     let account = role.entity.account_id.clone();
     let issued = call.now.unix_timestamp();
@@ -431,7 +489,7 @@ pub(crate) async fn get_session_token(call: &Call<'_>) -> Reply {
 pub(crate) async fn get_federation_token(call: &Call<'_>) -> Reply {
     let duration = call.number("DurationSeconds");
     let arns = policy_arns(call)?;
-    let tags = call.tags()?;
+    let tags = session_tags(call)?;
     let p = call.p;
     if p.session.is_some() {
         return Err(AwsError::access_denied(
@@ -443,7 +501,7 @@ pub(crate) async fn get_federation_token(call: &Call<'_>) -> Reply {
     call.authorize_with("sts:GetFederationToken", &fed_arn, &fed_arn, |ctx| {
         with_request_tags(ctx, &tags)
     })?;
-    let packed = check_session_policy(call, &arns, &tags).await?;
+    let packed = check_session_policy(call, p.account(), &arns, &tags).await?;
     let claims = SessionClaims {
         session_name: name.to_owned(),
         policy: call.get("Policy").map(str::to_owned),
@@ -456,9 +514,8 @@ pub(crate) async fn get_federation_token(call: &Call<'_>) -> Reply {
     w.elem("FederatedUserId", &format!("{}:{name}", p.account()));
     w.elem("Arn", &fed_arn);
     w.close("FederatedUser");
-    if let Some(size) = packed {
-        w.num("PackedPolicySize", size);
-    }
+    // GetFederationToken always reports it, 0 without a session policy or tags.
+    w.num("PackedPolicySize", packed.unwrap_or(0));
     Ok(Some(w))
 }
 

@@ -12,6 +12,7 @@ mod keys;
 mod mfa;
 mod migrate;
 mod policies;
+mod private;
 mod tags;
 
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub use mfa::MfaDevice;
 pub use policies::{
     MAX_ATTACHED_POLICIES, MAX_POLICY_VERSIONS, ManagedPolicy, PolicyScope, PolicyVersion,
 };
+pub use private::create_private_dir;
 pub use tags::{MAX_TAGS, Tag};
 
 /// Why a store operation failed.
@@ -149,14 +151,17 @@ pub(crate) fn opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
 }
 
 impl Store {
-    /// Opens the embedded SQLite database `rolecall.db` in `dir`, creating both as needed.
+    /// Opens the embedded SQLite database `rolecall.db` in `dir`, creating both as needed:
+    /// the directory 0700, the database and its WAL/SHM files 0600.
     ///
     /// # Errors
     /// When the directory or database cannot be created or migrated.
     pub async fn open_sqlite(dir: &std::path::Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)
+        create_private_dir(dir)
             .map_err(|e| StoreError::Migration(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("rolecall.db");
+        private::prepare_database_file(&path)
+            .map_err(|e| StoreError::Migration(format!("cannot create {}: {e}", path.display())))?;
         let url = format!("sqlite://{}?mode=rwc", path.display());
         Self::connect(&url).await
     }

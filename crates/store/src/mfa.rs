@@ -162,7 +162,7 @@ impl Store {
         crate::changed(&done)
     }
 
-    /// Deletes a device that is not enabled.
+    /// Deletes a device that is not enabled, and its tags.
     ///
     /// # Errors
     /// [`StoreError::NotFound`], or [`StoreError::Conflict`] while it is enabled.
@@ -173,10 +173,20 @@ impl Store {
         if d.user_lower.is_some() {
             return Err(StoreError::Conflict(crate::Conflict::MfaDevices));
         }
+        let mut tx = self.pool().begin().await?;
         sqlx::query("DELETE FROM mfa_devices WHERE serial = $1")
             .bind(serial)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
+        // A device created later under the same serial number starts without tags.
+        sqlx::query(
+            "DELETE FROM tags WHERE account_id = $1 AND owner_kind = 'mfa' AND owner_key = $2",
+        )
+        .bind(&d.account_id)
+        .bind(serial.to_lowercase())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -6,7 +6,10 @@ use sqlx::{AnyPool, Row};
 
 use crate::{Backend, Result, StoreError};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_events.sql")),
+];
 
 /// Splits a migration into statements: comment lines go first, then the text is cut at `;`
 /// (no statement in our migrations contains `;` inside a literal).

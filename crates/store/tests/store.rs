@@ -88,6 +88,7 @@ backend_tests! {
     mfa::mfa_devices_list_by_account_and_user,
     tags::tags_roundtrip,
     tags::tag_limit_refusal_rolls_back_the_whole_batch,
+    tags::resource_tags_go_with_their_resource,
     migrations::fresh_database_is_at_schema_version_1,
     migrations::reopen_keeps_data_and_applies_nothing_twice,
     migrations::concurrent_opens_of_a_fresh_database,

@@ -113,6 +113,7 @@ pub struct Server {
     /// The start line the server printed.
     pub start_line: String,
     extra_args: Vec<String>,
+    wrapper: Vec<String>,
 }
 
 impl Server {
@@ -131,6 +132,17 @@ impl Server {
     /// When the server does not start within ten seconds.
     #[must_use]
     pub fn start_with(bin: &Path, backend: Backend, extra: &[&str]) -> Self {
+        Self::start_wrapped(bin, backend, extra, &[])
+    }
+
+    /// Starts the server as the command of `wrapper`, a program that runs the rest of its
+    /// command line in its own process (`prlimit --as=536870912 --`), so that the server runs
+    /// under the wrapper's limits and is still the process this handle kills.
+    ///
+    /// # Panics
+    /// When the server does not start within ten seconds.
+    #[must_use]
+    pub fn start_wrapped(bin: &Path, backend: Backend, extra: &[&str], wrapper: &[&str]) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let mut s = Self {
             child: None,
@@ -140,6 +152,7 @@ impl Server {
             endpoint: String::new(),
             start_line: String::new(),
             extra_args: extra.iter().map(|a| (*a).to_owned()).collect(),
+            wrapper: wrapper.iter().map(|a| (*a).to_owned()).collect(),
         };
         s.launch("127.0.0.1:0");
         s
@@ -158,7 +171,14 @@ impl Server {
     }
 
     fn launch(&mut self, listen: &str) {
-        let mut cmd = Command::new(&self.bin);
+        let mut cmd = match self.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(&self.bin);
+                cmd
+            }
+            None => Command::new(&self.bin),
+        };
         cmd.arg("server")
             .arg("--listen")
             .arg(listen)

@@ -102,6 +102,18 @@ impl XmlWriter {
         self.close(name);
     }
 
+    /// The length of the document so far, in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// True before anything is written.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+
     /// The document so far.
     #[must_use]
     pub fn finish(self) -> String {

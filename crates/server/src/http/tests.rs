@@ -72,6 +72,8 @@ async fn server(enforcement: Enforcement) -> Server {
     }
 }
 
+mod identity;
+
 fn form(params: &[(&str, &str)]) -> String {
     params
         .iter()
@@ -543,4 +545,38 @@ async fn input_is_checked_against_the_model_with_ascii_word_classes() {
         )
         .await;
     assert_eq!(good.status, 200, "{}", good.body);
+}
+
+#[tokio::test]
+async fn a_long_term_key_with_a_security_token_is_refused() {
+    let s = server(Enforcement::Strict).await;
+    // A stale AWS_SESSION_TOKEN beside long-term keys: AWS refuses the request instead of
+    // ignoring the token, for a user's key and for the root's.
+    let bob = s.user("bob").await;
+    let session = s.sts(&s.admin, &[("Action", "GetSessionToken")]).await;
+    assert_eq!(session.status, 200, "{}", session.body);
+    let token = session.get("SessionToken").to_owned();
+    for key in [&s.admin, &bob] {
+        for stale in [token.as_str(), "not-a-token"] {
+            let with_token = Key {
+                token: Some(stale.to_owned()),
+                ..key.clone()
+            };
+            for answer in [
+                s.sts(&with_token, &[("Action", "GetCallerIdentity")]).await,
+                s.iam(&with_token, &[("Action", "ListUsers")]).await,
+            ] {
+                assert_eq!(
+                    answer.error(),
+                    (
+                        403,
+                        "InvalidClientTokenId",
+                        "The security token included in the request is invalid"
+                    )
+                );
+            }
+        }
+    }
+    let plain = s.sts(&bob, &[("Action", "GetCallerIdentity")]).await;
+    assert_eq!(plain.status, 200, "{}", plain.body);
 }

@@ -134,7 +134,7 @@ pub(crate) async fn create_virtual_mfa_device(call: &Call<'_>) -> Reply {
     Ok(Some(w))
 }
 
-async fn device_for(call: &Call<'_>, serial: &str) -> Result<MfaDevice, AwsError> {
+pub(crate) async fn device_for(call: &Call<'_>, serial: &str) -> Result<MfaDevice, AwsError> {
     call.app
         .store()
         .get_mfa_device(serial)

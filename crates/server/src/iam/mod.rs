@@ -7,6 +7,7 @@ pub(crate) mod listing;
 pub(crate) mod mfa;
 pub(crate) mod owner_policies;
 pub(crate) mod policies;
+pub(crate) mod resource_tags;
 pub(crate) mod roles;
 pub(crate) mod simulate;
 pub(crate) mod users;
@@ -84,15 +85,15 @@ pub(crate) async fn authorized_entity_with(
     entity.ok_or_else(|| no_such(noun, name))
 }
 
-/// The tags of a user or role, for `aws:ResourceTag/*` (other entities carry none in IAM's
-/// authorization context).
+/// The tags of a user, role or instance profile, for `aws:ResourceTag/*` (groups carry none
+/// in IAM's authorization context).
 pub(crate) async fn resource_tags(
     call: &Call<'_>,
     kind: EntityKind,
     entity: Option<&Entity>,
 ) -> Result<Vec<(String, String)>, AwsError> {
     match (kind, entity) {
-        (EntityKind::User | EntityKind::Role, Some(e)) => Ok(call
+        (EntityKind::User | EntityKind::Role | EntityKind::InstanceProfile, Some(e)) => Ok(call
             .app
             .store()
             .tags(call.account(), kind.owner_kind(), &e.name)

@@ -12,7 +12,10 @@ use crate::errors::{conflict, store_failure};
 const MANAGED_SIZE_LIMIT: usize = 6144;
 
 /// The managed policy an ARN names, if the caller's account can see it (its own or AWS's).
-async fn visible_policy(call: &Call<'_>, arn: &str) -> Result<Option<ManagedPolicy>, AwsError> {
+pub(crate) async fn visible_policy(
+    call: &Call<'_>,
+    arn: &str,
+) -> Result<Option<ManagedPolicy>, AwsError> {
     let p = call
         .app
         .store()
@@ -29,7 +32,9 @@ pub(crate) async fn require_policy(call: &Call<'_>, arn: &str) -> Result<Managed
     })
 }
 
-fn write_policy(w: &mut XmlWriter, p: &ManagedPolicy) {
+/// Writes a policy's members; `Description` only where AWS shows it (GetPolicy), not in
+/// CreatePolicy's or ListPolicies' answers.
+fn write_policy(w: &mut XmlWriter, p: &ManagedPolicy, with_description: bool) {
     w.elem("PolicyName", &p.name);
     w.elem("PolicyId", &p.id);
     w.elem("Arn", &p.arn);
@@ -38,7 +43,9 @@ fn write_policy(w: &mut XmlWriter, p: &ManagedPolicy) {
     w.num("AttachmentCount", p.attachment_count);
     w.num("PermissionsBoundaryUsageCount", p.boundary_usage_count);
     w.bool("IsAttachable", true);
-    w.opt("Description", p.description.as_deref());
+    if with_description {
+        w.opt("Description", p.description.as_deref());
+    }
     w.elem("CreateDate", &iso(p.created_at));
     w.elem("UpdateDate", &iso(p.updated_at));
 }
@@ -93,7 +100,7 @@ pub(crate) async fn create_policy(call: &Call<'_>) -> Reply {
     call.wrote();
     let mut w = XmlWriter::new();
     w.open("Policy");
-    write_policy(&mut w, &policy);
+    write_policy(&mut w, &policy, false);
     if !tags.is_empty() {
         write_tags(&mut w, &to_tags(&tags));
     }
@@ -120,7 +127,7 @@ pub(crate) async fn get_policy(call: &Call<'_>) -> Reply {
         .map_err(store_failure)?;
     let mut w = XmlWriter::new();
     w.open("Policy");
-    write_policy(&mut w, &p);
+    write_policy(&mut w, &p, true);
     if !tags.is_empty() {
         write_tags(&mut w, &tags);
     }
@@ -156,14 +163,14 @@ pub(crate) async fn list_policies(call: &Call<'_>) -> Reply {
                 .await
         },
         |_, w, p| {
-            write_policy(w, p);
+            write_policy(w, p, false);
             Box::pin(async { Ok(()) })
         },
     )
     .await
 }
 
-fn own_policy(call: &Call<'_>, p: &ManagedPolicy) -> Result<(), AwsError> {
+pub(crate) fn own_policy(call: &Call<'_>, p: &ManagedPolicy) -> Result<(), AwsError> {
     if p.account_id == call.account() {
         Ok(())
     } else {

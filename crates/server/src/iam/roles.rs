@@ -48,7 +48,9 @@ where
     Ok(value.to_string())
 }
 
-/// Validates a trust policy and rewrites user and role principals into unique ids.
+/// Validates a trust policy and rewrites user and role principals into unique ids. A principal
+/// resolves exactly or not at all: an ARN of another partition, or one whose user or role
+/// name differs from the stored one in letter case or path, is an invalid principal.
 pub(crate) async fn store_form_of_trust(call: &Call<'_>, doc: &str) -> Result<String, AwsError> {
     parse_policy(doc, PolicyKind::Trust).map_err(|e| AwsError::malformed_policy(e.message))?;
     if non_whitespace_len(doc) > TRUST_SIZE_LIMIT {
@@ -64,6 +66,14 @@ pub(crate) async fn store_form_of_trust(call: &Call<'_>, doc: &str) -> Result<St
             let Ok(arn) = Arn::parse(&value) else {
                 return Ok(value);
             };
+            let invalid = || {
+                AwsError::malformed_policy(format!(
+                    "Invalid principal in policy: \"AWS\":\"{value}\""
+                ))
+            };
+            if arn.partition != "aws" {
+                return Err(invalid());
+            }
             let (kind, _) = arn.resource_type_and_rest();
             let entity_kind = match (arn.service.as_str(), kind) {
                 ("iam", "user") => EntityKind::User,
@@ -72,10 +82,8 @@ pub(crate) async fn store_form_of_trust(call: &Call<'_>, doc: &str) -> Result<St
             };
             let (name, path) = (arn.name(), arn.path());
             match store.get_entity(entity_kind, &arn.account, name).await {
-                Ok(e) if e.path == path => Ok(e.id),
-                Ok(_) | Err(StoreError::NotFound) => Err(AwsError::malformed_policy(format!(
-                    "Invalid principal in policy: \"AWS\":\"{value}\""
-                ))),
+                Ok(e) if e.path == path && e.name == name => Ok(e.id),
+                Ok(_) | Err(StoreError::NotFound) => Err(invalid()),
                 Err(e) => Err(store_failure(e)),
             }
         }
@@ -114,27 +122,38 @@ pub(crate) async fn display_form_of_trust(
     .await
 }
 
+/// Which members of a role an answer shows, as AWS's answers differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoleView {
+    /// ListRoles and the roles inside an instance profile: no boundary, tags or last use.
+    Listed,
+    /// CreateRole and UpdateRoleDescription: boundary and tags, but neither
+    /// `MaxSessionDuration` nor `RoleLastUsed`.
+    Written,
+    /// GetRole: everything.
+    Full,
+}
+
 /// Writes a role as the element `element` (`Role`); see [`write_role_members`].
 async fn write_role(
     call: &Call<'_>,
     w: &mut XmlWriter,
     element: &str,
     role: &Role,
-    full: bool,
+    view: RoleView,
 ) -> Result<(), AwsError> {
     w.open(element);
-    write_role_members(call, w, role, full).await?;
+    write_role_members(call, w, role, view).await?;
     w.close(element);
     Ok(())
 }
 
-/// Writes the members of a role element. `full` adds what GetRole shows beyond ListRoles:
-/// boundary, tags and last use.
+/// Writes the members of a role element that `view` shows.
 async fn write_role_members(
     call: &Call<'_>,
     w: &mut XmlWriter,
     role: &Role,
-    full: bool,
+    view: RoleView,
 ) -> Result<(), AwsError> {
     write_entity(w, EntityKind::Role, &role.entity);
     w.elem(
@@ -142,8 +161,10 @@ async fn write_role_members(
         &url_encode(&display_form_of_trust(call, &role.trust_policy).await?),
     );
     w.opt("Description", role.description.as_deref());
-    w.num("MaxSessionDuration", role.max_session_duration);
-    if full {
+    if view != RoleView::Written {
+        w.num("MaxSessionDuration", role.max_session_duration);
+    }
+    if view != RoleView::Listed {
         write_boundary(w, role.entity.boundary_arn.as_deref());
         let tags = call
             .app
@@ -154,6 +175,8 @@ async fn write_role_members(
         if !tags.is_empty() {
             write_tags(w, &tags);
         }
+    }
+    if view == RoleView::Full {
         w.open("RoleLastUsed");
         if let Some(at) = role.last_used_at {
             w.elem("LastUsedDate", &iso(at));
@@ -203,7 +226,7 @@ pub(crate) async fn create_role(call: &Call<'_>) -> Reply {
     super::tag_new(call, "role", name, &tags).await?;
     call.wrote();
     let mut w = XmlWriter::new();
-    write_role(call, &mut w, "Role", &role, true).await?;
+    write_role(call, &mut w, "Role", &role, RoleView::Written).await?;
     Ok(Some(w))
 }
 
@@ -220,7 +243,7 @@ async fn authorized_role(call: &Call<'_>, action: &str) -> Result<Role, AwsError
 pub(crate) async fn get_role(call: &Call<'_>) -> Reply {
     let role = authorized_role(call, "iam:GetRole").await?;
     let mut w = XmlWriter::new();
-    write_role(call, &mut w, "Role", &role, true).await?;
+    write_role(call, &mut w, "Role", &role, RoleView::Full).await?;
     Ok(Some(w))
 }
 
@@ -236,7 +259,7 @@ pub(crate) async fn list_roles(call: &Call<'_>) -> Reply {
                 .list_roles(call.account(), &q.prefix, q.marker.as_deref(), q.max)
                 .await
         },
-        |call, w, role| Box::pin(write_role_members(call, w, role, false)),
+        |call, w, role| Box::pin(write_role_members(call, w, role, RoleView::Listed)),
     )
     .await
 }
@@ -268,7 +291,7 @@ pub(crate) async fn update_role(call: &Call<'_>) -> Reply {
             .await
             .map_err(on_entity(Noun::Role, &role.entity.name))?;
         let mut w = XmlWriter::new();
-        write_role(call, &mut w, "Role", &updated, true).await?;
+        write_role(call, &mut w, "Role", &updated, RoleView::Written).await?;
         return Ok(Some(w));
     }
     Ok(Some(XmlWriter::new()))
@@ -311,7 +334,7 @@ async fn write_instance_profile(
         .map_err(store_failure)?;
     w.open("Roles");
     for role in &roles {
-        write_role(call, w, "member", role, false).await?;
+        write_role(call, w, "member", role, RoleView::Listed).await?;
     }
     w.close("Roles");
     Ok(())
@@ -343,6 +366,9 @@ pub(crate) async fn create_instance_profile(call: &Call<'_>) -> Reply {
     let mut w = XmlWriter::new();
     w.open("InstanceProfile");
     write_instance_profile(call, &mut w, &profile).await?;
+    if !tags.is_empty() {
+        write_tags(&mut w, &super::to_tags(&tags));
+    }
     w.close("InstanceProfile");
     Ok(Some(w))
 }
@@ -356,9 +382,18 @@ pub(crate) async fn get_instance_profile(call: &Call<'_>) -> Reply {
         "iam:GetInstanceProfile",
     )
     .await?;
+    let tags = call
+        .app
+        .store()
+        .tags(call.account(), "instance-profile", &profile.name)
+        .await
+        .map_err(store_failure)?;
     let mut w = XmlWriter::new();
     w.open("InstanceProfile");
     write_instance_profile(call, &mut w, &profile).await?;
+    if !tags.is_empty() {
+        write_tags(&mut w, &tags);
+    }
     w.close("InstanceProfile");
     Ok(Some(w))
 }

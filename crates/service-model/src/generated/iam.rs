@@ -537,9 +537,40 @@ static OPERATIONS: &[Operation] = &[
         }),
     },
     Operation {
+        name: "TagPolicy",
+        cli_name: "tag-policy",
+        input: Some(ShapeId(142)),
+        output: None,
+        result_wrapper: None,
+        paginator: None,
+    },
+    Operation {
+        name: "UntagPolicy",
+        cli_name: "untag-policy",
+        input: Some(ShapeId(143)),
+        output: None,
+        result_wrapper: None,
+        paginator: None,
+    },
+    Operation {
+        name: "ListPolicyTags",
+        cli_name: "list-policy-tags",
+        input: Some(ShapeId(144)),
+        output: Some(ShapeId(145)),
+        result_wrapper: Some("ListPolicyTagsResult"),
+        paginator: Some(Paginator {
+            input_token: "Marker",
+            output_token: "Marker",
+            limit_key: Some("MaxItems"),
+            more_results: Some("IsTruncated"),
+            result_keys: &["Tags"],
+            non_aggregate_keys: &[],
+        }),
+    },
+    Operation {
         name: "AttachUserPolicy",
         cli_name: "attach-user-policy",
-        input: Some(ShapeId(142)),
+        input: Some(ShapeId(146)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -547,7 +578,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "DetachUserPolicy",
         cli_name: "detach-user-policy",
-        input: Some(ShapeId(143)),
+        input: Some(ShapeId(147)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -555,8 +586,8 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "ListAttachedUserPolicies",
         cli_name: "list-attached-user-policies",
-        input: Some(ShapeId(144)),
-        output: Some(ShapeId(145)),
+        input: Some(ShapeId(148)),
+        output: Some(ShapeId(149)),
         result_wrapper: Some("ListAttachedUserPoliciesResult"),
         paginator: Some(Paginator {
             input_token: "Marker",
@@ -570,7 +601,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "AttachGroupPolicy",
         cli_name: "attach-group-policy",
-        input: Some(ShapeId(148)),
+        input: Some(ShapeId(152)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -578,7 +609,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "DetachGroupPolicy",
         cli_name: "detach-group-policy",
-        input: Some(ShapeId(149)),
+        input: Some(ShapeId(153)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -586,8 +617,8 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "ListAttachedGroupPolicies",
         cli_name: "list-attached-group-policies",
-        input: Some(ShapeId(150)),
-        output: Some(ShapeId(151)),
+        input: Some(ShapeId(154)),
+        output: Some(ShapeId(155)),
         result_wrapper: Some("ListAttachedGroupPoliciesResult"),
         paginator: Some(Paginator {
             input_token: "Marker",
@@ -601,7 +632,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "AttachRolePolicy",
         cli_name: "attach-role-policy",
-        input: Some(ShapeId(152)),
+        input: Some(ShapeId(156)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -609,7 +640,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "DetachRolePolicy",
         cli_name: "detach-role-policy",
-        input: Some(ShapeId(153)),
+        input: Some(ShapeId(157)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -617,8 +648,8 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "ListAttachedRolePolicies",
         cli_name: "list-attached-role-policies",
-        input: Some(ShapeId(154)),
-        output: Some(ShapeId(155)),
+        input: Some(ShapeId(158)),
+        output: Some(ShapeId(159)),
         result_wrapper: Some("ListAttachedRolePoliciesResult"),
         paginator: Some(Paginator {
             input_token: "Marker",
@@ -632,7 +663,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "PutUserPermissionsBoundary",
         cli_name: "put-user-permissions-boundary",
-        input: Some(ShapeId(156)),
+        input: Some(ShapeId(160)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -640,7 +671,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "DeleteUserPermissionsBoundary",
         cli_name: "delete-user-permissions-boundary",
-        input: Some(ShapeId(157)),
+        input: Some(ShapeId(161)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -648,7 +679,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "PutRolePermissionsBoundary",
         cli_name: "put-role-permissions-boundary",
-        input: Some(ShapeId(158)),
+        input: Some(ShapeId(162)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -656,7 +687,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "DeleteRolePermissionsBoundary",
         cli_name: "delete-role-permissions-boundary",
-        input: Some(ShapeId(159)),
+        input: Some(ShapeId(163)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -664,24 +695,24 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "CreateInstanceProfile",
         cli_name: "create-instance-profile",
-        input: Some(ShapeId(160)),
-        output: Some(ShapeId(162)),
+        input: Some(ShapeId(164)),
+        output: Some(ShapeId(166)),
         result_wrapper: Some("CreateInstanceProfileResult"),
         paginator: None,
     },
     Operation {
         name: "GetInstanceProfile",
         cli_name: "get-instance-profile",
-        input: Some(ShapeId(164)),
-        output: Some(ShapeId(165)),
+        input: Some(ShapeId(168)),
+        output: Some(ShapeId(169)),
         result_wrapper: Some("GetInstanceProfileResult"),
         paginator: None,
     },
     Operation {
         name: "ListInstanceProfiles",
         cli_name: "list-instance-profiles",
-        input: Some(ShapeId(166)),
-        output: Some(ShapeId(167)),
+        input: Some(ShapeId(170)),
+        output: Some(ShapeId(171)),
         result_wrapper: Some("ListInstanceProfilesResult"),
         paginator: Some(Paginator {
             input_token: "Marker",
@@ -695,7 +726,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "DeleteInstanceProfile",
         cli_name: "delete-instance-profile",
-        input: Some(ShapeId(169)),
+        input: Some(ShapeId(173)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -703,7 +734,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "AddRoleToInstanceProfile",
         cli_name: "add-role-to-instance-profile",
-        input: Some(ShapeId(170)),
+        input: Some(ShapeId(174)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -711,7 +742,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "RemoveRoleFromInstanceProfile",
         cli_name: "remove-role-from-instance-profile",
-        input: Some(ShapeId(171)),
+        input: Some(ShapeId(175)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -719,8 +750,8 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "ListInstanceProfilesForRole",
         cli_name: "list-instance-profiles-for-role",
-        input: Some(ShapeId(172)),
-        output: Some(ShapeId(173)),
+        input: Some(ShapeId(176)),
+        output: Some(ShapeId(177)),
         result_wrapper: Some("ListInstanceProfilesForRoleResult"),
         paginator: Some(Paginator {
             input_token: "Marker",
@@ -732,17 +763,48 @@ static OPERATIONS: &[Operation] = &[
         }),
     },
     Operation {
+        name: "TagInstanceProfile",
+        cli_name: "tag-instance-profile",
+        input: Some(ShapeId(178)),
+        output: None,
+        result_wrapper: None,
+        paginator: None,
+    },
+    Operation {
+        name: "UntagInstanceProfile",
+        cli_name: "untag-instance-profile",
+        input: Some(ShapeId(179)),
+        output: None,
+        result_wrapper: None,
+        paginator: None,
+    },
+    Operation {
+        name: "ListInstanceProfileTags",
+        cli_name: "list-instance-profile-tags",
+        input: Some(ShapeId(180)),
+        output: Some(ShapeId(181)),
+        result_wrapper: Some("ListInstanceProfileTagsResult"),
+        paginator: Some(Paginator {
+            input_token: "Marker",
+            output_token: "Marker",
+            limit_key: Some("MaxItems"),
+            more_results: Some("IsTruncated"),
+            result_keys: &["Tags"],
+            non_aggregate_keys: &[],
+        }),
+    },
+    Operation {
         name: "CreateVirtualMFADevice",
         cli_name: "create-virtual-mfa-device",
-        input: Some(ShapeId(174)),
-        output: Some(ShapeId(176)),
+        input: Some(ShapeId(182)),
+        output: Some(ShapeId(184)),
         result_wrapper: Some("CreateVirtualMFADeviceResult"),
         paginator: None,
     },
     Operation {
         name: "EnableMFADevice",
         cli_name: "enable-mfa-device",
-        input: Some(ShapeId(180)),
+        input: Some(ShapeId(188)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -750,7 +812,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "DeactivateMFADevice",
         cli_name: "deactivate-mfa-device",
-        input: Some(ShapeId(182)),
+        input: Some(ShapeId(190)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -758,7 +820,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "DeleteVirtualMFADevice",
         cli_name: "delete-virtual-mfa-device",
-        input: Some(ShapeId(183)),
+        input: Some(ShapeId(191)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -766,8 +828,8 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "ListMFADevices",
         cli_name: "list-mfa-devices",
-        input: Some(ShapeId(184)),
-        output: Some(ShapeId(185)),
+        input: Some(ShapeId(192)),
+        output: Some(ShapeId(193)),
         result_wrapper: Some("ListMFADevicesResult"),
         paginator: Some(Paginator {
             input_token: "Marker",
@@ -781,8 +843,8 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "ListVirtualMFADevices",
         cli_name: "list-virtual-mfa-devices",
-        input: Some(ShapeId(188)),
-        output: Some(ShapeId(190)),
+        input: Some(ShapeId(196)),
+        output: Some(ShapeId(198)),
         result_wrapper: Some("ListVirtualMFADevicesResult"),
         paginator: Some(Paginator {
             input_token: "Marker",
@@ -796,15 +858,46 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "ResyncMFADevice",
         cli_name: "resync-mfa-device",
-        input: Some(ShapeId(192)),
+        input: Some(ShapeId(200)),
         output: None,
         result_wrapper: None,
         paginator: None,
     },
     Operation {
+        name: "TagMFADevice",
+        cli_name: "tag-mfa-device",
+        input: Some(ShapeId(201)),
+        output: None,
+        result_wrapper: None,
+        paginator: None,
+    },
+    Operation {
+        name: "UntagMFADevice",
+        cli_name: "untag-mfa-device",
+        input: Some(ShapeId(202)),
+        output: None,
+        result_wrapper: None,
+        paginator: None,
+    },
+    Operation {
+        name: "ListMFADeviceTags",
+        cli_name: "list-mfa-device-tags",
+        input: Some(ShapeId(203)),
+        output: Some(ShapeId(204)),
+        result_wrapper: Some("ListMFADeviceTagsResult"),
+        paginator: Some(Paginator {
+            input_token: "Marker",
+            output_token: "Marker",
+            limit_key: Some("MaxItems"),
+            more_results: Some("IsTruncated"),
+            result_keys: &["Tags"],
+            non_aggregate_keys: &[],
+        }),
+    },
+    Operation {
         name: "CreateAccountAlias",
         cli_name: "create-account-alias",
-        input: Some(ShapeId(193)),
+        input: Some(ShapeId(205)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -812,7 +905,7 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "DeleteAccountAlias",
         cli_name: "delete-account-alias",
-        input: Some(ShapeId(195)),
+        input: Some(ShapeId(207)),
         output: None,
         result_wrapper: None,
         paginator: None,
@@ -820,8 +913,8 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "ListAccountAliases",
         cli_name: "list-account-aliases",
-        input: Some(ShapeId(196)),
-        output: Some(ShapeId(197)),
+        input: Some(ShapeId(208)),
+        output: Some(ShapeId(209)),
         result_wrapper: Some("ListAccountAliasesResult"),
         paginator: Some(Paginator {
             input_token: "Marker",
@@ -836,15 +929,15 @@ static OPERATIONS: &[Operation] = &[
         name: "GetAccountSummary",
         cli_name: "get-account-summary",
         input: None,
-        output: Some(ShapeId(199)),
+        output: Some(ShapeId(211)),
         result_wrapper: Some("GetAccountSummaryResult"),
         paginator: None,
     },
     Operation {
         name: "SimulatePrincipalPolicy",
         cli_name: "simulate-principal-policy",
-        input: Some(ShapeId(203)),
-        output: Some(ShapeId(222)),
+        input: Some(ShapeId(215)),
+        output: Some(ShapeId(234)),
         result_wrapper: Some("SimulatePrincipalPolicyResult"),
         paginator: Some(Paginator {
             input_token: "Marker",
@@ -858,8 +951,8 @@ static OPERATIONS: &[Operation] = &[
     Operation {
         name: "SimulateCustomPolicy",
         cli_name: "simulate-custom-policy",
-        input: Some(ShapeId(240)),
-        output: Some(ShapeId(222)),
+        input: Some(ShapeId(252)),
+        output: Some(ShapeId(234)),
         result_wrapper: Some("SimulateCustomPolicyResult"),
         paginator: Some(Paginator {
             input_token: "Marker",
@@ -3334,6 +3427,88 @@ static SHAPES: &[Shape] = &[
         },
     },
     Shape {
+        name: "TagPolicyRequest",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "PolicyArn",
+                    cli_name: "policy-arn",
+                    shape: ShapeId(3),
+                },
+                Member {
+                    name: "Tags",
+                    cli_name: "tags",
+                    shape: ShapeId(4),
+                },
+            ],
+            required: &["PolicyArn", "Tags"],
+        },
+    },
+    Shape {
+        name: "UntagPolicyRequest",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "PolicyArn",
+                    cli_name: "policy-arn",
+                    shape: ShapeId(3),
+                },
+                Member {
+                    name: "TagKeys",
+                    cli_name: "tag-keys",
+                    shape: ShapeId(29),
+                },
+            ],
+            required: &["PolicyArn", "TagKeys"],
+        },
+    },
+    Shape {
+        name: "ListPolicyTagsRequest",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "PolicyArn",
+                    cli_name: "policy-arn",
+                    shape: ShapeId(3),
+                },
+                Member {
+                    name: "Marker",
+                    cli_name: "marker",
+                    shape: ShapeId(19),
+                },
+                Member {
+                    name: "MaxItems",
+                    cli_name: "max-items",
+                    shape: ShapeId(20),
+                },
+            ],
+            required: &["PolicyArn"],
+        },
+    },
+    Shape {
+        name: "ListPolicyTagsResponse",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "Tags",
+                    cli_name: "tags",
+                    shape: ShapeId(4),
+                },
+                Member {
+                    name: "IsTruncated",
+                    cli_name: "is-truncated",
+                    shape: ShapeId(23),
+                },
+                Member {
+                    name: "Marker",
+                    cli_name: "marker",
+                    shape: ShapeId(24),
+                },
+            ],
+            required: &["Tags"],
+        },
+    },
+    Shape {
         name: "AttachUserPolicyRequest",
         kind: Kind::Structure {
             members: &[
@@ -3404,7 +3579,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "AttachedPolicies",
                     cli_name: "attached-policies",
-                    shape: ShapeId(146),
+                    shape: ShapeId(150),
                 },
                 Member {
                     name: "IsTruncated",
@@ -3423,7 +3598,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "attachedPoliciesListType",
         kind: Kind::List {
-            member: ShapeId(147),
+            member: ShapeId(151),
             min: None,
             max: None,
         },
@@ -3517,7 +3692,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "AttachedPolicies",
                     cli_name: "attached-policies",
-                    shape: ShapeId(146),
+                    shape: ShapeId(150),
                 },
                 Member {
                     name: "IsTruncated",
@@ -3604,7 +3779,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "AttachedPolicies",
                     cli_name: "attached-policies",
-                    shape: ShapeId(146),
+                    shape: ShapeId(150),
                 },
                 Member {
                     name: "IsTruncated",
@@ -3685,7 +3860,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "InstanceProfileName",
                     cli_name: "instance-profile-name",
-                    shape: ShapeId(161),
+                    shape: ShapeId(165),
                 },
                 Member {
                     name: "Path",
@@ -3716,7 +3891,7 @@ static SHAPES: &[Shape] = &[
             members: &[Member {
                 name: "InstanceProfile",
                 cli_name: "instance-profile",
-                shape: ShapeId(163),
+                shape: ShapeId(167),
             }],
             required: &["InstanceProfile"],
         },
@@ -3733,7 +3908,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "InstanceProfileName",
                     cli_name: "instance-profile-name",
-                    shape: ShapeId(161),
+                    shape: ShapeId(165),
                 },
                 Member {
                     name: "InstanceProfileId",
@@ -3777,7 +3952,7 @@ static SHAPES: &[Shape] = &[
             members: &[Member {
                 name: "InstanceProfileName",
                 cli_name: "instance-profile-name",
-                shape: ShapeId(161),
+                shape: ShapeId(165),
             }],
             required: &["InstanceProfileName"],
         },
@@ -3788,7 +3963,7 @@ static SHAPES: &[Shape] = &[
             members: &[Member {
                 name: "InstanceProfile",
                 cli_name: "instance-profile",
-                shape: ShapeId(163),
+                shape: ShapeId(167),
             }],
             required: &["InstanceProfile"],
         },
@@ -3823,7 +3998,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "InstanceProfiles",
                     cli_name: "instance-profiles",
-                    shape: ShapeId(168),
+                    shape: ShapeId(172),
                 },
                 Member {
                     name: "IsTruncated",
@@ -3842,7 +4017,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "instanceProfileListType",
         kind: Kind::List {
-            member: ShapeId(163),
+            member: ShapeId(167),
             min: None,
             max: None,
         },
@@ -3853,7 +4028,7 @@ static SHAPES: &[Shape] = &[
             members: &[Member {
                 name: "InstanceProfileName",
                 cli_name: "instance-profile-name",
-                shape: ShapeId(161),
+                shape: ShapeId(165),
             }],
             required: &["InstanceProfileName"],
         },
@@ -3865,7 +4040,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "InstanceProfileName",
                     cli_name: "instance-profile-name",
-                    shape: ShapeId(161),
+                    shape: ShapeId(165),
                 },
                 Member {
                     name: "RoleName",
@@ -3883,7 +4058,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "InstanceProfileName",
                     cli_name: "instance-profile-name",
-                    shape: ShapeId(161),
+                    shape: ShapeId(165),
                 },
                 Member {
                     name: "RoleName",
@@ -3924,7 +4099,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "InstanceProfiles",
                     cli_name: "instance-profiles",
-                    shape: ShapeId(168),
+                    shape: ShapeId(172),
                 },
                 Member {
                     name: "IsTruncated",
@@ -3941,6 +4116,88 @@ static SHAPES: &[Shape] = &[
         },
     },
     Shape {
+        name: "TagInstanceProfileRequest",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "InstanceProfileName",
+                    cli_name: "instance-profile-name",
+                    shape: ShapeId(165),
+                },
+                Member {
+                    name: "Tags",
+                    cli_name: "tags",
+                    shape: ShapeId(4),
+                },
+            ],
+            required: &["InstanceProfileName", "Tags"],
+        },
+    },
+    Shape {
+        name: "UntagInstanceProfileRequest",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "InstanceProfileName",
+                    cli_name: "instance-profile-name",
+                    shape: ShapeId(165),
+                },
+                Member {
+                    name: "TagKeys",
+                    cli_name: "tag-keys",
+                    shape: ShapeId(29),
+                },
+            ],
+            required: &["InstanceProfileName", "TagKeys"],
+        },
+    },
+    Shape {
+        name: "ListInstanceProfileTagsRequest",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "InstanceProfileName",
+                    cli_name: "instance-profile-name",
+                    shape: ShapeId(165),
+                },
+                Member {
+                    name: "Marker",
+                    cli_name: "marker",
+                    shape: ShapeId(19),
+                },
+                Member {
+                    name: "MaxItems",
+                    cli_name: "max-items",
+                    shape: ShapeId(20),
+                },
+            ],
+            required: &["InstanceProfileName"],
+        },
+    },
+    Shape {
+        name: "ListInstanceProfileTagsResponse",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "Tags",
+                    cli_name: "tags",
+                    shape: ShapeId(4),
+                },
+                Member {
+                    name: "IsTruncated",
+                    cli_name: "is-truncated",
+                    shape: ShapeId(23),
+                },
+                Member {
+                    name: "Marker",
+                    cli_name: "marker",
+                    shape: ShapeId(24),
+                },
+            ],
+            required: &["Tags"],
+        },
+    },
+    Shape {
         name: "CreateVirtualMFADeviceRequest",
         kind: Kind::Structure {
             members: &[
@@ -3952,7 +4209,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "VirtualMFADeviceName",
                     cli_name: "virtual-mfa-device-name",
-                    shape: ShapeId(175),
+                    shape: ShapeId(183),
                 },
                 Member {
                     name: "Tags",
@@ -3978,7 +4235,7 @@ static SHAPES: &[Shape] = &[
             members: &[Member {
                 name: "VirtualMFADevice",
                 cli_name: "virtual-mfa-device",
-                shape: ShapeId(177),
+                shape: ShapeId(185),
             }],
             required: &["VirtualMFADevice"],
         },
@@ -3990,17 +4247,17 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "SerialNumber",
                     cli_name: "serial-number",
-                    shape: ShapeId(178),
+                    shape: ShapeId(186),
                 },
                 Member {
                     name: "Base32StringSeed",
                     cli_name: "base32-string-seed",
-                    shape: ShapeId(179),
+                    shape: ShapeId(187),
                 },
                 Member {
                     name: "QRCodePNG",
                     cli_name: "qr-code-png",
-                    shape: ShapeId(179),
+                    shape: ShapeId(187),
                 },
                 Member {
                     name: "User",
@@ -4046,17 +4303,17 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "SerialNumber",
                     cli_name: "serial-number",
-                    shape: ShapeId(178),
+                    shape: ShapeId(186),
                 },
                 Member {
                     name: "AuthenticationCode1",
                     cli_name: "authentication-code1",
-                    shape: ShapeId(181),
+                    shape: ShapeId(189),
                 },
                 Member {
                     name: "AuthenticationCode2",
                     cli_name: "authentication-code2",
-                    shape: ShapeId(181),
+                    shape: ShapeId(189),
                 },
             ],
             required: &[
@@ -4088,7 +4345,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "SerialNumber",
                     cli_name: "serial-number",
-                    shape: ShapeId(178),
+                    shape: ShapeId(186),
                 },
             ],
             required: &["SerialNumber"],
@@ -4100,7 +4357,7 @@ static SHAPES: &[Shape] = &[
             members: &[Member {
                 name: "SerialNumber",
                 cli_name: "serial-number",
-                shape: ShapeId(178),
+                shape: ShapeId(186),
             }],
             required: &["SerialNumber"],
         },
@@ -4135,7 +4392,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "MFADevices",
                     cli_name: "mfa-devices",
-                    shape: ShapeId(186),
+                    shape: ShapeId(194),
                 },
                 Member {
                     name: "IsTruncated",
@@ -4154,7 +4411,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "mfaDeviceListType",
         kind: Kind::List {
-            member: ShapeId(187),
+            member: ShapeId(195),
             min: None,
             max: None,
         },
@@ -4171,7 +4428,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "SerialNumber",
                     cli_name: "serial-number",
-                    shape: ShapeId(178),
+                    shape: ShapeId(186),
                 },
                 Member {
                     name: "EnableDate",
@@ -4189,7 +4446,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "AssignmentStatus",
                     cli_name: "assignment-status",
-                    shape: ShapeId(189),
+                    shape: ShapeId(197),
                 },
                 Member {
                     name: "Marker",
@@ -4221,7 +4478,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "VirtualMFADevices",
                     cli_name: "virtual-mfa-devices",
-                    shape: ShapeId(191),
+                    shape: ShapeId(199),
                 },
                 Member {
                     name: "IsTruncated",
@@ -4240,7 +4497,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "virtualMFADeviceListType",
         kind: Kind::List {
-            member: ShapeId(177),
+            member: ShapeId(185),
             min: None,
             max: None,
         },
@@ -4257,17 +4514,17 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "SerialNumber",
                     cli_name: "serial-number",
-                    shape: ShapeId(178),
+                    shape: ShapeId(186),
                 },
                 Member {
                     name: "AuthenticationCode1",
                     cli_name: "authentication-code1",
-                    shape: ShapeId(181),
+                    shape: ShapeId(189),
                 },
                 Member {
                     name: "AuthenticationCode2",
                     cli_name: "authentication-code2",
-                    shape: ShapeId(181),
+                    shape: ShapeId(189),
                 },
             ],
             required: &[
@@ -4279,12 +4536,94 @@ static SHAPES: &[Shape] = &[
         },
     },
     Shape {
+        name: "TagMFADeviceRequest",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "SerialNumber",
+                    cli_name: "serial-number",
+                    shape: ShapeId(186),
+                },
+                Member {
+                    name: "Tags",
+                    cli_name: "tags",
+                    shape: ShapeId(4),
+                },
+            ],
+            required: &["SerialNumber", "Tags"],
+        },
+    },
+    Shape {
+        name: "UntagMFADeviceRequest",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "SerialNumber",
+                    cli_name: "serial-number",
+                    shape: ShapeId(186),
+                },
+                Member {
+                    name: "TagKeys",
+                    cli_name: "tag-keys",
+                    shape: ShapeId(29),
+                },
+            ],
+            required: &["SerialNumber", "TagKeys"],
+        },
+    },
+    Shape {
+        name: "ListMFADeviceTagsRequest",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "SerialNumber",
+                    cli_name: "serial-number",
+                    shape: ShapeId(186),
+                },
+                Member {
+                    name: "Marker",
+                    cli_name: "marker",
+                    shape: ShapeId(19),
+                },
+                Member {
+                    name: "MaxItems",
+                    cli_name: "max-items",
+                    shape: ShapeId(20),
+                },
+            ],
+            required: &["SerialNumber"],
+        },
+    },
+    Shape {
+        name: "ListMFADeviceTagsResponse",
+        kind: Kind::Structure {
+            members: &[
+                Member {
+                    name: "Tags",
+                    cli_name: "tags",
+                    shape: ShapeId(4),
+                },
+                Member {
+                    name: "IsTruncated",
+                    cli_name: "is-truncated",
+                    shape: ShapeId(23),
+                },
+                Member {
+                    name: "Marker",
+                    cli_name: "marker",
+                    shape: ShapeId(24),
+                },
+            ],
+            required: &["Tags"],
+        },
+    },
+    Shape {
         name: "CreateAccountAliasRequest",
         kind: Kind::Structure {
             members: &[Member {
                 name: "AccountAlias",
                 cli_name: "account-alias",
-                shape: ShapeId(194),
+                shape: ShapeId(206),
             }],
             required: &["AccountAlias"],
         },
@@ -4304,7 +4643,7 @@ static SHAPES: &[Shape] = &[
             members: &[Member {
                 name: "AccountAlias",
                 cli_name: "account-alias",
-                shape: ShapeId(194),
+                shape: ShapeId(206),
             }],
             required: &["AccountAlias"],
         },
@@ -4334,7 +4673,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "AccountAliases",
                     cli_name: "account-aliases",
-                    shape: ShapeId(198),
+                    shape: ShapeId(210),
                 },
                 Member {
                     name: "IsTruncated",
@@ -4353,7 +4692,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "accountAliasListType",
         kind: Kind::List {
-            member: ShapeId(194),
+            member: ShapeId(206),
             min: None,
             max: None,
         },
@@ -4364,7 +4703,7 @@ static SHAPES: &[Shape] = &[
             members: &[Member {
                 name: "SummaryMap",
                 cli_name: "summary-map",
-                shape: ShapeId(200),
+                shape: ShapeId(212),
             }],
             required: &[],
         },
@@ -4372,8 +4711,8 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "summaryMapType",
         kind: Kind::Map {
-            key: ShapeId(201),
-            value: ShapeId(202),
+            key: ShapeId(213),
+            value: ShapeId(214),
         },
     },
     Shape {
@@ -4439,27 +4778,27 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "PolicyInputList",
                     cli_name: "policy-input-list",
-                    shape: ShapeId(204),
+                    shape: ShapeId(216),
                 },
                 Member {
                     name: "PermissionsBoundaryPolicyInputList",
                     cli_name: "permissions-boundary-policy-input-list",
-                    shape: ShapeId(204),
+                    shape: ShapeId(216),
                 },
                 Member {
                     name: "PolicyExclusionList",
                     cli_name: "policy-exclusion-list",
-                    shape: ShapeId(205),
+                    shape: ShapeId(217),
                 },
                 Member {
                     name: "ActionNames",
                     cli_name: "action-names",
-                    shape: ShapeId(211),
+                    shape: ShapeId(223),
                 },
                 Member {
                     name: "ResourceArns",
                     cli_name: "resource-arns",
-                    shape: ShapeId(213),
+                    shape: ShapeId(225),
                 },
                 Member {
                     name: "ResourcePolicy",
@@ -4469,22 +4808,22 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "ResourceOwner",
                     cli_name: "resource-owner",
-                    shape: ShapeId(214),
+                    shape: ShapeId(226),
                 },
                 Member {
                     name: "CallerArn",
                     cli_name: "caller-arn",
-                    shape: ShapeId(214),
+                    shape: ShapeId(226),
                 },
                 Member {
                     name: "ContextEntries",
                     cli_name: "context-entries",
-                    shape: ShapeId(215),
+                    shape: ShapeId(227),
                 },
                 Member {
                     name: "ResourceHandlingOption",
                     cli_name: "resource-handling-option",
-                    shape: ShapeId(221),
+                    shape: ShapeId(233),
                 },
                 Member {
                     name: "MaxItems",
@@ -4511,7 +4850,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "PolicyExclusionsListType",
         kind: Kind::List {
-            member: ShapeId(206),
+            member: ShapeId(218),
             min: None,
             max: Some(256),
         },
@@ -4523,7 +4862,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "PolicyType",
                     cli_name: "policy-type",
-                    shape: ShapeId(207),
+                    shape: ShapeId(219),
                 },
                 Member {
                     name: "PolicyArn",
@@ -4533,7 +4872,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "InlinePolicyIdentifier",
                     cli_name: "inline-policy-identifier",
-                    shape: ShapeId(208),
+                    shape: ShapeId(220),
                 },
             ],
             required: &[],
@@ -4567,12 +4906,12 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "AttachmentType",
                     cli_name: "attachment-type",
-                    shape: ShapeId(209),
+                    shape: ShapeId(221),
                 },
                 Member {
                     name: "AttachmentName",
                     cli_name: "attachment-name",
-                    shape: ShapeId(210),
+                    shape: ShapeId(222),
                 },
             ],
             required: &["PolicyName", "AttachmentType", "AttachmentName"],
@@ -4599,7 +4938,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "ActionNameListType",
         kind: Kind::List {
-            member: ShapeId(212),
+            member: ShapeId(224),
             min: None,
             max: None,
         },
@@ -4616,7 +4955,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "ResourceNameListType",
         kind: Kind::List {
-            member: ShapeId(214),
+            member: ShapeId(226),
             min: None,
             max: None,
         },
@@ -4633,7 +4972,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "ContextEntryListType",
         kind: Kind::List {
-            member: ShapeId(216),
+            member: ShapeId(228),
             min: None,
             max: None,
         },
@@ -4645,17 +4984,17 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "ContextKeyName",
                     cli_name: "context-key-name",
-                    shape: ShapeId(217),
+                    shape: ShapeId(229),
                 },
                 Member {
                     name: "ContextKeyValues",
                     cli_name: "context-key-values",
-                    shape: ShapeId(218),
+                    shape: ShapeId(230),
                 },
                 Member {
                     name: "ContextKeyType",
                     cli_name: "context-key-type",
-                    shape: ShapeId(220),
+                    shape: ShapeId(232),
                 },
             ],
             required: &[],
@@ -4673,7 +5012,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "ContextKeyValueListType",
         kind: Kind::List {
-            member: ShapeId(219),
+            member: ShapeId(231),
             min: None,
             max: None,
         },
@@ -4725,7 +5064,7 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "EvaluationResults",
                     cli_name: "evaluation-results",
-                    shape: ShapeId(223),
+                    shape: ShapeId(235),
                 },
                 Member {
                     name: "IsTruncated",
@@ -4744,7 +5083,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "EvaluationResultsListType",
         kind: Kind::List {
-            member: ShapeId(224),
+            member: ShapeId(236),
             min: None,
             max: None,
         },
@@ -4756,47 +5095,47 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "EvalActionName",
                     cli_name: "eval-action-name",
-                    shape: ShapeId(212),
+                    shape: ShapeId(224),
                 },
                 Member {
                     name: "EvalResourceName",
                     cli_name: "eval-resource-name",
-                    shape: ShapeId(214),
+                    shape: ShapeId(226),
                 },
                 Member {
                     name: "EvalDecision",
                     cli_name: "eval-decision",
-                    shape: ShapeId(225),
+                    shape: ShapeId(237),
                 },
                 Member {
                     name: "MatchedStatements",
                     cli_name: "matched-statements",
-                    shape: ShapeId(226),
+                    shape: ShapeId(238),
                 },
                 Member {
                     name: "MissingContextValues",
                     cli_name: "missing-context-values",
-                    shape: ShapeId(233),
+                    shape: ShapeId(245),
                 },
                 Member {
                     name: "OrganizationsDecisionDetail",
                     cli_name: "organizations-decision-detail",
-                    shape: ShapeId(234),
+                    shape: ShapeId(246),
                 },
                 Member {
                     name: "PermissionsBoundaryDecisionDetail",
                     cli_name: "permissions-boundary-decision-detail",
-                    shape: ShapeId(235),
+                    shape: ShapeId(247),
                 },
                 Member {
                     name: "EvalDecisionDetails",
                     cli_name: "eval-decision-details",
-                    shape: ShapeId(236),
+                    shape: ShapeId(248),
                 },
                 Member {
                     name: "ResourceSpecificResults",
                     cli_name: "resource-specific-results",
-                    shape: ShapeId(238),
+                    shape: ShapeId(250),
                 },
             ],
             required: &["EvalActionName", "EvalDecision"],
@@ -4814,7 +5153,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "StatementListType",
         kind: Kind::List {
-            member: ShapeId(227),
+            member: ShapeId(239),
             min: None,
             max: None,
         },
@@ -4826,22 +5165,22 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "SourcePolicyId",
                     cli_name: "source-policy-id",
-                    shape: ShapeId(228),
+                    shape: ShapeId(240),
                 },
                 Member {
                     name: "SourcePolicyType",
                     cli_name: "source-policy-type",
-                    shape: ShapeId(229),
+                    shape: ShapeId(241),
                 },
                 Member {
                     name: "StartPosition",
                     cli_name: "start-position",
-                    shape: ShapeId(230),
+                    shape: ShapeId(242),
                 },
                 Member {
                     name: "EndPosition",
                     cli_name: "end-position",
-                    shape: ShapeId(230),
+                    shape: ShapeId(242),
                 },
             ],
             required: &[],
@@ -4880,12 +5219,12 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "Line",
                     cli_name: "line",
-                    shape: ShapeId(231),
+                    shape: ShapeId(243),
                 },
                 Member {
                     name: "Column",
                     cli_name: "column",
-                    shape: ShapeId(232),
+                    shape: ShapeId(244),
                 },
             ],
             required: &[],
@@ -4908,7 +5247,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "ContextKeyNamesResultListType",
         kind: Kind::List {
-            member: ShapeId(217),
+            member: ShapeId(229),
             min: None,
             max: None,
         },
@@ -4938,8 +5277,8 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "EvalDecisionDetailsType",
         kind: Kind::Map {
-            key: ShapeId(237),
-            value: ShapeId(225),
+            key: ShapeId(249),
+            value: ShapeId(237),
         },
     },
     Shape {
@@ -4954,7 +5293,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "ResourceSpecificResultListType",
         kind: Kind::List {
-            member: ShapeId(239),
+            member: ShapeId(251),
             min: None,
             max: None,
         },
@@ -4966,32 +5305,32 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "EvalResourceName",
                     cli_name: "eval-resource-name",
-                    shape: ShapeId(214),
+                    shape: ShapeId(226),
                 },
                 Member {
                     name: "EvalResourceDecision",
                     cli_name: "eval-resource-decision",
-                    shape: ShapeId(225),
+                    shape: ShapeId(237),
                 },
                 Member {
                     name: "MatchedStatements",
                     cli_name: "matched-statements",
-                    shape: ShapeId(226),
+                    shape: ShapeId(238),
                 },
                 Member {
                     name: "MissingContextValues",
                     cli_name: "missing-context-values",
-                    shape: ShapeId(233),
+                    shape: ShapeId(245),
                 },
                 Member {
                     name: "EvalDecisionDetails",
                     cli_name: "eval-decision-details",
-                    shape: ShapeId(236),
+                    shape: ShapeId(248),
                 },
                 Member {
                     name: "PermissionsBoundaryDecisionDetail",
                     cli_name: "permissions-boundary-decision-detail",
-                    shape: ShapeId(235),
+                    shape: ShapeId(247),
                 },
             ],
             required: &["EvalResourceName", "EvalResourceDecision"],
@@ -5004,27 +5343,27 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "PolicyInputList",
                     cli_name: "policy-input-list",
-                    shape: ShapeId(204),
+                    shape: ShapeId(216),
                 },
                 Member {
                     name: "PermissionsBoundaryPolicyInputList",
                     cli_name: "permissions-boundary-policy-input-list",
-                    shape: ShapeId(204),
+                    shape: ShapeId(216),
                 },
                 Member {
                     name: "OrderedOrganizationPolicyInputList",
                     cli_name: "ordered-organization-policy-input-list",
-                    shape: ShapeId(241),
+                    shape: ShapeId(253),
                 },
                 Member {
                     name: "ActionNames",
                     cli_name: "action-names",
-                    shape: ShapeId(211),
+                    shape: ShapeId(223),
                 },
                 Member {
                     name: "ResourceArns",
                     cli_name: "resource-arns",
-                    shape: ShapeId(213),
+                    shape: ShapeId(225),
                 },
                 Member {
                     name: "ResourcePolicy",
@@ -5034,22 +5373,22 @@ static SHAPES: &[Shape] = &[
                 Member {
                     name: "ResourceOwner",
                     cli_name: "resource-owner",
-                    shape: ShapeId(214),
+                    shape: ShapeId(226),
                 },
                 Member {
                     name: "CallerArn",
                     cli_name: "caller-arn",
-                    shape: ShapeId(214),
+                    shape: ShapeId(226),
                 },
                 Member {
                     name: "ContextEntries",
                     cli_name: "context-entries",
-                    shape: ShapeId(215),
+                    shape: ShapeId(227),
                 },
                 Member {
                     name: "ResourceHandlingOption",
                     cli_name: "resource-handling-option",
-                    shape: ShapeId(221),
+                    shape: ShapeId(233),
                 },
                 Member {
                     name: "MaxItems",
@@ -5068,7 +5407,7 @@ static SHAPES: &[Shape] = &[
     Shape {
         name: "OrganizationPolicyListType",
         kind: Kind::List {
-            member: ShapeId(242),
+            member: ShapeId(254),
             min: None,
             max: Some(7),
         },
@@ -5079,7 +5418,7 @@ static SHAPES: &[Shape] = &[
             members: &[Member {
                 name: "ServiceControlPolicyInputList",
                 cli_name: "service-control-policy-input-list",
-                shape: ShapeId(204),
+                shape: ShapeId(216),
             }],
             required: &[],
         },

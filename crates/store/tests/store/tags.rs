@@ -1,8 +1,8 @@
 //! Tags: case-insensitive keys, replacement, removal, the fifty-tag limit.
 
-use rolecall_store::{MAX_TAGS, StoreError, Tag};
+use rolecall_store::{EntityKind, MAX_TAGS, StoreError, Tag};
 
-use crate::harness::{ACCOUNT, Db, OTHER_ACCOUNT, assert_err};
+use crate::harness::{ACCOUNT, Db, OTHER_ACCOUNT, assert_err, doc, entity, mfa_device, policy};
 
 fn tag(key: &str, value: &str) -> Tag {
     Tag {
@@ -146,4 +146,52 @@ pub(crate) async fn tag_limit_refusal_rolls_back_the_whole_batch(db: Db) {
     s.tag(ACCOUNT, "role", "other", &[tag("one-more", "x")])
         .await
         .unwrap();
+}
+
+/// Instance profiles, managed policies and virtual MFA devices keep tags under their own
+/// keys, and lose them with the resource: a new resource under the same name starts bare.
+pub(crate) async fn resource_tags_go_with_their_resource(db: Db) {
+    let s = &db.store;
+    let profile = entity(EntityKind::InstanceProfile, ACCOUNT, "web", "/");
+    s.create_entity(EntityKind::InstanceProfile, &profile)
+        .await
+        .unwrap();
+    let managed = policy("tagged");
+    s.create_managed_policy(&managed, &doc("iam:GetUser"))
+        .await
+        .unwrap();
+    let device = mfa_device(ACCOUNT, "phone", "sealed");
+    s.create_mfa_device(&device).await.unwrap();
+    let owners = [
+        ("instance-profile", profile.name.as_str()),
+        ("policy", managed.arn.as_str()),
+        ("mfa", device.serial.as_str()),
+    ];
+    for (kind, key) in owners {
+        s.tag(ACCOUNT, kind, key, &[tag("team", kind)])
+            .await
+            .unwrap();
+        assert_eq!(
+            s.tags(ACCOUNT, kind, &key.to_uppercase()).await.unwrap(),
+            vec![tag("team", kind)]
+        );
+    }
+    s.delete_entity(EntityKind::InstanceProfile, ACCOUNT, "web")
+        .await
+        .unwrap();
+    s.delete_managed_policy(&managed.arn).await.unwrap();
+    s.delete_mfa_device(&device.serial).await.unwrap();
+    s.create_entity(EntityKind::InstanceProfile, &profile)
+        .await
+        .unwrap();
+    s.create_managed_policy(&managed, &doc("iam:GetUser"))
+        .await
+        .unwrap();
+    s.create_mfa_device(&device).await.unwrap();
+    for (kind, key) in owners {
+        assert!(
+            s.tags(ACCOUNT, kind, key).await.unwrap().is_empty(),
+            "{kind} {key} kept its tags"
+        );
+    }
 }
