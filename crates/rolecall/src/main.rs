@@ -27,6 +27,8 @@ enum Command {
     Iam(ServiceArgs),
     /// AWS Security Token Service.
     Sts(ServiceArgs),
+    /// AWS CloudTrail: LookupEvents, the audit trail's events.
+    Cloudtrail(ServiceArgs),
     /// Configure credentials and settings, read profiles, export credentials.
     Configure(ConfigureArgs),
     /// Run a command with a profile's (or a role's) credentials in its environment.
@@ -128,6 +130,9 @@ fn main() -> ExitCode {
         }
         Command::Iam(ServiceArgs { mut global, args }) => {
             service(&rolecall_service_model::IAM, &mut global, &args)
+        }
+        Command::Cloudtrail(ServiceArgs { mut global, args }) => {
+            service(&rolecall_service_model::CLOUDTRAIL, &mut global, &args)
         }
         Command::Sts(ServiceArgs { mut global, args }) => {
             service(&rolecall_service_model::STS, &mut global, &args)

@@ -61,6 +61,13 @@ struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = LIMITS.max_connections,
         value_parser = clap::value_parser!(u32).range(1..=65536))]
     max_connections: u32,
+    /// Record nothing in the audit trail (for benchmarking).
+    #[arg(long)]
+    no_audit: bool,
+    /// Days the audit trail keeps events.
+    #[arg(long, value_name = "DAYS", default_value_t = 90,
+        value_parser = clap::value_parser!(u32).range(1..=36500))]
+    audit_retention_days: u32,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -160,7 +167,14 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
     init_tracing();
     let (store, master) = args.store.open().await?;
     let accounts = store.list_accounts().await?;
-    let app = App::new(store.clone(), master, args.enforcement).await?;
+    let (trail, writer) = if args.no_audit {
+        (rolecall_server::Trail::disabled(), None)
+    } else {
+        let (trail, writer) =
+            rolecall_server::Trail::start(store.clone(), args.audit_retention_days);
+        (trail, Some(writer))
+    };
+    let app = App::recording(store.clone(), master, args.enforcement, trail).await?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -181,6 +195,10 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
     }
     println!("{line}");
     rolecall_server::serve(listener, app, args.limits(), shutdown_signal()).await?;
+    // Every request has been answered and the app dropped: commit what the trail holds.
+    if let Some(writer) = writer {
+        writer.finish().await;
+    }
     store.close().await;
     Ok(())
 }

@@ -56,6 +56,8 @@ struct Inner {
     tokens: TokenKeys,
     enforcement: Enforcement,
     cache: AuthCache,
+    /// Where every answered call is recorded.
+    trail: crate::audit::Trail,
     /// When each role or access key was last recorded as used, so the store is written at
     /// most once a minute per entity instead of on every request.
     last_recorded: std::sync::Mutex<std::collections::HashMap<String, i64>>,
@@ -71,6 +73,19 @@ impl App {
         master: SealingKey,
         enforcement: Enforcement,
     ) -> anyhow::Result<Self> {
+        Self::recording(store, master, enforcement, crate::audit::Trail::disabled()).await
+    }
+
+    /// As [`App::new`], recording every answered call in `trail`.
+    ///
+    /// # Errors
+    /// When the store fails or the master key does not match the store.
+    pub async fn recording(
+        store: Store,
+        master: SealingKey,
+        enforcement: Enforcement,
+        trail: crate::audit::Trail,
+    ) -> anyhow::Result<Self> {
         let tokens = TokenKeys::load(store.clone(), master.clone()).await?;
         crate::aws_policies::seed(&store).await?;
         Ok(Self {
@@ -80,9 +95,15 @@ impl App {
                 tokens,
                 enforcement,
                 cache: AuthCache::new(),
+                trail,
                 last_recorded: std::sync::Mutex::default(),
             }),
         })
+    }
+
+    /// The audit trail.
+    pub(crate) fn trail(&self) -> &crate::audit::Trail {
+        &self.inner.trail
     }
 
     /// The store.

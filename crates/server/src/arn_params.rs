@@ -6,11 +6,12 @@
 //! entity up as IAM does and authorizes against the stored entity's own ARN.
 
 use rolecall_arn::{AWS_MANAGED_ACCOUNT, Arn};
+use rolecall_store::EntityKind;
 use rolecall_wire::AwsError;
 
 use crate::call::Call;
 
-/// AWS's answer to a managed policy ARN it cannot parse (two spaces, as AWS writes it).
+/// IAM's answer to an ARN it cannot parse (two spaces, as AWS writes it).
 const POLICY_ARN_INVALID: &str = "Invalid ARN:  Could not be parsed!";
 
 /// An IAM entity as an ARN parameter names it.
@@ -100,6 +101,25 @@ pub(crate) fn session_policy_arn(text: &str) -> Result<IamArn, AwsError> {
         .ok_or_else(|| AwsError::validation(format!("{text} is invalid")))
 }
 
+/// The kinds of IAM principal whose policies can be simulated (`PolicySourceArn`).
+const PRINCIPAL_KINDS: [(&str, EntityKind); 3] = [
+    ("user", EntityKind::User),
+    ("group", EntityKind::Group),
+    ("role", EntityKind::Role),
+];
+
+/// SimulatePrincipalPolicy's `PolicySourceArn`: a user, group or role of IAM.
+///
+/// # Errors
+/// `ValidationError` `Invalid ARN:  Could not be parsed!`, IAM's answer to an ARN it cannot
+/// read.
+pub(crate) fn principal_arn(text: &str) -> Result<(EntityKind, IamArn), AwsError> {
+    PRINCIPAL_KINDS
+        .iter()
+        .find_map(|(kind, entity)| parse_iam(text, kind, false).map(|arn| (*entity, arn)))
+        .ok_or_else(|| AwsError::validation(POLICY_ARN_INVALID))
+}
+
 /// Checks every ARN parameter of the request, by the parameter's name, after the model's
 /// checks and before the handler authorizes anything.
 ///
@@ -108,6 +128,9 @@ pub(crate) fn session_policy_arn(text: &str) -> Result<IamArn, AwsError> {
 pub(crate) fn check(call: &Call<'_>) -> Result<(), AwsError> {
     if let Some(text) = call.get("RoleArn") {
         role_arn(text)?;
+    }
+    if let Some(text) = call.get("PolicySourceArn") {
+        principal_arn(text)?;
     }
     for name in ["PolicyArn", "PermissionsBoundary"] {
         if let Some(text) = call.get(name) {

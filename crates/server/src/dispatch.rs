@@ -42,6 +42,11 @@ pub(crate) async fn dispatch(call: &Call<'_>) -> Reply {
     v.finish()?;
     crate::arn_params::check(call)?;
     match call.op {
+        // CloudTrail speaks the JSON protocol: `http` answers it before dispatch.
+        Op::LookupEvents => Err(AwsError::new(
+            rolecall_wire::ErrorKind::InvalidAction,
+            "LookupEvents is served over the AWS JSON 1.1 protocol",
+        )),
         Op::AssumeRole => sts::assume_role(call).await,
         Op::GetCallerIdentity => sts::get_caller_identity(call),
         Op::GetSessionToken => sts::get_session_token(call).await,

@@ -1,6 +1,8 @@
-//! The HTTP face: one endpoint for IAM and STS, POST forms and GET query strings, a bounded
-//! body, and every failure rendered as AWS's XML error envelope. Every response, success or
-//! error, leaves [`handle`] through one exit, with its [`Outcome`].
+//! The HTTP face: one endpoint for IAM and STS (the Query protocol: POST forms and GET query
+//! strings, XML answers) and CloudTrail (the AWS JSON 1.1 protocol, the operation named by
+//! `X-Amz-Target`), a bounded body, and every failure rendered as AWS's error for the
+//! protocol. Every response, success or error, leaves [`handle`] through one exit, with its
+//! [`Outcome`], where the audit trail records it.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -51,16 +53,34 @@ pub(crate) struct Outcome {
     pub(crate) principal: Option<Arc<Principal>>,
     /// Why the request failed, if it did.
     pub(crate) error: Option<AwsError>,
+    /// Whether the request spoke the AWS JSON protocol (its answer is JSON).
+    pub(crate) json: bool,
+    /// The request's parameters (Query protocol), kept for the audit trail when it records.
+    pub(crate) params: Option<Params>,
+    /// The request's JSON body (JSON protocol), kept for the audit trail when it records.
+    pub(crate) json_request: Option<serde_json::Value>,
+    /// The caller's address.
+    pub(crate) source_ip: String,
+    /// `User-Agent`.
+    pub(crate) user_agent: Option<String>,
+    /// The region the request was signed for.
+    pub(crate) region: String,
 }
 
 impl Outcome {
-    fn new() -> Self {
+    fn new(peer: SocketAddr) -> Self {
         Self {
             request_id: uuid::Uuid::new_v4().to_string(),
             service: Service::Sts,
             op: None,
             principal: None,
             error: None,
+            json: false,
+            params: None,
+            json_request: None,
+            source_ip: peer.ip().to_string(),
+            user_agent: None,
+            region: String::new(),
         }
     }
 
@@ -72,10 +92,15 @@ impl Outcome {
     }
 }
 
-fn xml_response(status: StatusCode, body: String, request_id: &str) -> Response {
+fn response(status: StatusCode, body: String, request_id: &str, json: bool) -> Response {
     let mut r = (status, body).into_response();
+    let content_type = if json {
+        "application/x-amz-json-1.1"
+    } else {
+        "text/xml"
+    };
     r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         r.headers_mut().insert("x-amzn-RequestId", v);
     }
@@ -89,16 +114,21 @@ async fn handle(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
-    let mut outcome = Outcome::new();
-    let body = match run(&app, peer, req, &mut outcome).await {
+    let mut outcome = Outcome::new(peer);
+    let body = match run(&app, req, &mut outcome).await {
         Ok(body) => body,
         Err(e) => {
-            let body = e.to_xml(outcome.service, &outcome.request_id);
+            let body = if outcome.json {
+                e.to_json()
+            } else {
+                e.to_xml(outcome.service, &outcome.request_id)
+            };
             outcome.error = Some(e);
             body
         }
     };
     // The single exit: every response, success or error, passes here with its outcome.
+    record(&app, &outcome, &body).await;
     let error = outcome.error.as_ref();
     tracing::debug!(
         request_id = %outcome.request_id,
@@ -109,7 +139,60 @@ async fn handle(
         message = error.map(|e| e.message.as_str()),
         "request finished"
     );
-    xml_response(outcome.status(), body, &outcome.request_id)
+    response(outcome.status(), body, &outcome.request_id, outcome.json)
+}
+
+/// Records the answered call in the audit trail; a request that failed before its caller was
+/// known is counted instead. Calls that change IAM or issue credentials wait until their
+/// event is committed.
+async fn record(app: &App, o: &Outcome, body: &str) {
+    use crate::audit;
+    let trail = app.trail();
+    if !trail.is_recording() {
+        return;
+    }
+    let (Some(p), Some(op)) = (&o.principal, o.op) else {
+        if let Some(e) = &o.error {
+            trail.unattributed(e.kind.code());
+        }
+        return;
+    };
+    let empty = Params::default();
+    let params = o.params.as_ref().unwrap_or(&empty);
+    let read_only = audit::is_read_only(op.name());
+    let (resources, assumed_role) = audit::resources(params);
+    let request_parameters = match &o.json_request {
+        Some(v) => audit::camel_case(v),
+        None => audit::request_parameters(op, params),
+    };
+    let response_elements = if o.error.is_none() && !o.json {
+        audit::response_elements(op, body)
+    } else {
+        serde_json::Value::Null
+    };
+    let answered = audit::Answered {
+        request_id: &o.request_id,
+        service: o.service,
+        event_name: op.name(),
+        principal: p,
+        error: o.error.as_ref(),
+        request_parameters,
+        response_elements,
+        read_only,
+        resources,
+        assumed_role,
+        source_ip: &o.source_ip,
+        user_agent: o.user_agent.as_deref(),
+        region: &o.region,
+        now: OffsetDateTime::now_utc(),
+    };
+    let durable = o.error.is_none()
+        && (!read_only
+            || matches!(
+                op,
+                Op::AssumeRole | Op::GetSessionToken | Op::GetFederationToken
+            ));
+    trail.record(audit::records(&answered), durable).await;
 }
 
 /// Reads the body, bounded in size and time. A body whose declared length (`Content-Length`)
@@ -161,12 +244,7 @@ fn discard(mut body: Body) {
 /// The pipeline of one request: parameters and operation, authentication, the caller's
 /// policies, the handler. Records in `outcome` what it learns on the way; returns the body of
 /// the successful response.
-async fn run(
-    app: &App,
-    peer: SocketAddr,
-    req: Request,
-    outcome: &mut Outcome,
-) -> Result<String, AwsError> {
+async fn run(app: &App, req: Request, outcome: &mut Outcome) -> Result<String, AwsError> {
     let (parts, body) = req.into_parts();
     let bytes = read_body(body).await?;
     let headers: Vec<(String, String)> = parts
@@ -179,6 +257,16 @@ async fn run(
             )
         })
         .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    outcome.user_agent = header("user-agent");
+    if let Some(target) = header("x-amz-target") {
+        return run_json(app, &parts, &headers, &bytes, &target, outcome).await;
+    }
     let query = parts.uri.query().unwrap_or("");
     let method = parts.method.as_str();
     let is_form = parts
@@ -209,7 +297,7 @@ async fn run(
             format!("Method {method} is not supported"),
         ));
     }
-    let Some(op) = op else {
+    let Some(op) = op.filter(|op| op.service() != Service::CloudTrail) else {
         return Err(match params.get("Action") {
             None => AwsError::new(ErrorKind::MissingAction, "Missing Action"),
             Some(a) => AwsError::new(
@@ -237,41 +325,11 @@ async fn run(
         headers: &headers,
         body: &bytes,
     };
-    let (principal, region) = authenticate(app, &raw, service, now).await?;
-    let principal = Arc::new(principal);
-    outcome.principal = Some(Arc::clone(&principal));
-    crate::auth::check_session_scope(&principal, op)?;
-    if rolecall_arn::access_key_kind(&principal.access_key_id)
-        == Some(rolecall_arn::IdKind::AccessKey)
-    {
-        app.note_key_use(
-            &principal.access_key_id,
-            service.signing_name(),
-            &region,
-            now.unix_timestamp(),
-        )
-        .await;
+    let principal = caller(app, &raw, op, now, outcome).await?;
+    if app.trail().is_recording() {
+        outcome.params = Some(params.clone());
     }
-    let user_agent = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
-        .map(|(_, v)| v.clone());
-    let net = Network {
-        source_ip: peer.ip().to_string(),
-        user_agent,
-        region,
-    };
-    let policies = caller_policies(app, &principal).await?;
-    let ctx = base_context(&principal, &policies.tags, &net, now);
-    let call = Call {
-        app,
-        p: &principal,
-        params: &params,
-        op,
-        now,
-        ctx,
-        policies,
-    };
+    let call = call_for(app, &principal, &params, op, now, outcome).await?;
     let result = crate::dispatch::dispatch(&call).await?;
     let name = op.name();
     let mut body = format!("<{name}Response xmlns=\"{}\">", service.namespace());
@@ -283,6 +341,115 @@ async fn run(
         outcome.request_id
     ));
     Ok(body)
+}
+
+/// Authenticates the request and checks what its session may reach; records the caller and
+/// the signing region in `outcome`.
+async fn caller(
+    app: &App,
+    raw: &RawRequest<'_>,
+    op: Op,
+    now: OffsetDateTime,
+    outcome: &mut Outcome,
+) -> Result<Arc<Principal>, AwsError> {
+    let service = op.service();
+    let (principal, region) = authenticate(app, raw, service, now).await?;
+    let principal = Arc::new(principal);
+    outcome.principal = Some(Arc::clone(&principal));
+    outcome.region = region;
+    crate::auth::check_session_scope(&principal, op)?;
+    if rolecall_arn::access_key_kind(&principal.access_key_id)
+        == Some(rolecall_arn::IdKind::AccessKey)
+    {
+        app.note_key_use(
+            &principal.access_key_id,
+            service.signing_name(),
+            &outcome.region,
+            now.unix_timestamp(),
+        )
+        .await;
+    }
+    Ok(principal)
+}
+
+/// The call a handler answers: the caller's policies and the request context.
+async fn call_for<'a>(
+    app: &'a App,
+    principal: &'a Principal,
+    params: &'a Params,
+    op: Op,
+    now: OffsetDateTime,
+    outcome: &Outcome,
+) -> Result<Call<'a>, AwsError> {
+    let net = Network {
+        source_ip: outcome.source_ip.clone(),
+        user_agent: outcome.user_agent.clone(),
+        region: outcome.region.clone(),
+    };
+    let policies = caller_policies(app, principal).await?;
+    let ctx = base_context(principal, &policies.tags, &net, now);
+    Ok(Call {
+        app,
+        p: principal,
+        params,
+        op,
+        now,
+        ctx,
+        policies,
+    })
+}
+
+/// The AWS JSON 1.1 protocol: the operation named by `X-Amz-Target`
+/// (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`, or without the
+/// namespace), the input in the body.
+async fn run_json(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    headers: &[(String, String)],
+    body: &[u8],
+    target: &str,
+    outcome: &mut Outcome,
+) -> Result<String, AwsError> {
+    outcome.json = true;
+    outcome.service = Service::CloudTrail;
+    let service = &rolecall_service_model::CLOUDTRAIL;
+    let prefix = service.target_prefix.unwrap_or_default();
+    let short = prefix.rsplit('.').next().unwrap_or(prefix);
+    let name = target
+        .strip_prefix(prefix)
+        .or_else(|| target.strip_prefix(short))
+        .and_then(|rest| rest.strip_prefix('.'));
+    let op = name
+        .and_then(Op::from_action)
+        .filter(|op| op.service() == Service::CloudTrail);
+    let Some(op) = op else {
+        return Err(AwsError::new(
+            ErrorKind::UnknownOperation,
+            format!("The operation {target} is not supported."),
+        ));
+    };
+    outcome.op = Some(op);
+    if parts.method != axum::http::Method::POST {
+        return Err(AwsError::new(
+            ErrorKind::UnknownOperation,
+            format!("Method {} is not supported", parts.method),
+        ));
+    }
+    let now = OffsetDateTime::now_utc();
+    let raw = RawRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers,
+        body,
+    };
+    let principal = caller(app, &raw, op, now, outcome).await?;
+    if app.trail().is_recording() {
+        outcome.json_request = serde_json::from_slice(body).ok();
+    }
+    let params = Params::default();
+    let call = call_for(app, &principal, &params, op, now, outcome).await?;
+    crate::audit::lookup::lookup_events(&call, body).await
 }
 
 /// The service named by the signature's scope, for errors before an operation is known.

@@ -8,6 +8,7 @@
 
 mod app;
 mod arn_params;
+pub mod audit;
 mod auth;
 mod authz;
 mod aws_policies;
@@ -28,6 +29,7 @@ mod token;
 pub mod totp;
 
 pub use app::{App, Enforcement};
+pub use audit::{Trail, TrailWriter};
 pub use bootstrap::{BootstrapOutput, bootstrap, bootstrap_root};
 pub use http::{ConnectionLimits, MAX_BODY_BYTES, router, serve};
 pub use ops::Op;

@@ -11,7 +11,7 @@
 
 mod generated;
 
-pub use generated::{iam::SERVICE as IAM, ops::Op, sts::SERVICE as STS};
+pub use generated::{cloudtrail::SERVICE as CLOUDTRAIL, iam::SERVICE as IAM, ops::Op, sts::SERVICE as STS};
 
 impl Op {
     /// The service it belongs to.
@@ -26,6 +26,7 @@ impl Op {
         match self.service() {
             rolecall_wire::Service::Iam => &IAM,
             rolecall_wire::Service::Sts => &STS,
+            rolecall_wire::Service::CloudTrail => &CLOUDTRAIL,
         }
     }
 
@@ -41,6 +42,15 @@ impl Op {
 pub struct ShapeId(pub u16);
 
 /// One service: its operations and the shapes they use.
+/// How a service's requests and responses are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// AWS Query: form-encoded requests, XML responses (IAM, STS).
+    Query,
+    /// AWS JSON 1.1: JSON bodies, the operation in `X-Amz-Target` (CloudTrail).
+    Json,
+}
+
 #[derive(Debug)]
 pub struct Service {
     /// The name on the command line (`iam`, `sts`).
@@ -51,6 +61,10 @@ pub struct Service {
     pub api_version: &'static str,
     /// The service's full name.
     pub full_name: &'static str,
+    /// The wire protocol.
+    pub protocol: Protocol,
+    /// For the JSON protocol: the `X-Amz-Target` prefix (`CloudTrail_20131101`).
+    pub target_prefix: Option<&'static str>,
     /// The operations, in the server's order.
     pub operations: &'static [Operation],
     /// Every shape reachable from an operation's input or output.
@@ -78,8 +92,8 @@ impl Service {
 
     /// Every service rolecall speaks.
     #[must_use]
-    pub fn all() -> [&'static Service; 2] {
-        [&IAM, &STS]
+    pub fn all() -> [&'static Service; 3] {
+        [&IAM, &STS, &CLOUDTRAIL]
     }
 
     /// The service named `name` on the command line.

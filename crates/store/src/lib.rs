@@ -8,6 +8,7 @@
 mod accounts;
 mod admin;
 mod entities;
+mod events;
 mod keys;
 mod mfa;
 mod migrate;
@@ -22,6 +23,7 @@ use sqlx::{AnyPool, Executor, Row};
 
 pub use admin::create_database;
 pub use entities::{Entity, EntityKind, Role};
+pub use events::{EventQuery, EventRow, LookupAttribute, MAX_LOOKUP_RESULTS};
 pub use keys::{AccessKey, MAX_ACCESS_KEYS_PER_USER, ServerKey};
 pub use mfa::MfaDevice;
 pub use policies::{

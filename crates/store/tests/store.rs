@@ -13,6 +13,8 @@ mod accounts;
 mod atomicity;
 #[path = "store/entities.rs"]
 mod entities;
+#[path = "store/events.rs"]
+mod events;
 #[path = "store/keys.rs"]
 mod keys;
 #[path = "store/listing.rs"]
@@ -89,7 +91,16 @@ backend_tests! {
     tags::tags_roundtrip,
     tags::tag_limit_refusal_rolls_back_the_whole_batch,
     tags::resource_tags_go_with_their_resource,
-    migrations::fresh_database_is_at_schema_version_1,
+    events::events_roundtrip_every_field,
+    events::a_batch_with_a_repeated_event_id_writes_nothing,
+    events::each_lookup_attribute_filters,
+    events::time_range_is_inclusive_at_both_ends,
+    events::newest_first_with_ties_broken_by_event_id,
+    events::cursor_pages_return_every_row_exactly_once,
+    events::lookups_see_only_their_own_account,
+    events::prune_removes_only_older_events_and_their_resources,
+    events::empty_lookup_returns_no_cursor,
+    migrations::fresh_database_has_every_migration_applied,
     migrations::reopen_keeps_data_and_applies_nothing_twice,
     migrations::concurrent_opens_of_a_fresh_database,
     atomicity::failed_policy_creation_leaves_no_policy,

@@ -84,6 +84,39 @@ impl Client {
         })
     }
 
+    /// Calls a JSON 1.1 operation (`target` is the whole `X-Amz-Target`), retrying as
+    /// [`Client::call_query`] does.
+    ///
+    /// # Errors
+    /// As [`Client::call_query`].
+    pub fn call_json(
+        &self,
+        operation: &str,
+        target: &str,
+        body: &str,
+        credentials: &Credentials,
+    ) -> Result<RawResponse, TransportError> {
+        self.with_retries(|| {
+            let raw = self.send_once(
+                operation,
+                crate::json::CONTENT_TYPE,
+                &[("x-amz-target", target)],
+                body,
+                credentials,
+            )?;
+            if raw.status >= 300 {
+                return Err(crate::json::read_error(
+                    operation,
+                    raw.status,
+                    &raw.headers,
+                    &raw.body,
+                )
+                .into());
+            }
+            Ok(raw)
+        })
+    }
+
     fn with_retries(
         &self,
         mut attempt_once: impl FnMut() -> Result<RawResponse, TransportError>,

@@ -4,8 +4,8 @@
 //! - [`HttpOptions`]: trust roots, verification, timeouts, attempts, as the AWS CLI reads them;
 //! - [`Client`]: SigV4-signed calls to one service endpoint, with the AWS CLI's standard retry
 //!   mode on an injectable [`Sleeper`] and [`Clock`];
-//! - protocols as modules ([`query`] now), so that another protocol is added beside it without
-//!   touching callers;
+//! - protocols as modules ([`query`] for IAM and STS, [`json`] for CloudTrail), each beside
+//!   the other, callers choosing by the service model;
 //! - typed failures: [`ServiceError`] carries the code read into `rolecall-wire`'s table, the
 //!   message, the request id and the attempts made;
 //! - [`plain`]: unsigned requests to the local credential endpoints (IMDS, containers).
@@ -15,6 +15,7 @@
 mod client;
 mod credentials;
 mod error;
+pub mod json;
 mod options;
 pub mod plain;
 pub mod query;

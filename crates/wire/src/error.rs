@@ -60,6 +60,20 @@ pub enum ErrorKind {
     InternalFailure,
     /// 503 `ServiceUnavailable`.
     ServiceUnavailable,
+    /// 400 `InvalidLookupAttributesException` (CloudTrail).
+    InvalidLookupAttributes,
+    /// 400 `InvalidTimeRangeException` (CloudTrail).
+    InvalidTimeRange,
+    /// 400 `InvalidMaxResultsException` (CloudTrail).
+    InvalidMaxResults,
+    /// 400 `InvalidNextTokenException` (CloudTrail).
+    InvalidNextToken,
+    /// 400 `InvalidEventCategoryException` (CloudTrail).
+    InvalidEventCategory,
+    /// 400 `SerializationException`: a JSON-protocol body that is not the operation's JSON.
+    Serialization,
+    /// 400 `UnknownOperationException`: an `X-Amz-Target` naming no operation.
+    UnknownOperation,
 }
 
 impl ErrorKind {
@@ -92,6 +106,13 @@ impl ErrorKind {
         Self::ConcurrentModification,
         Self::InternalFailure,
         Self::ServiceUnavailable,
+        Self::InvalidLookupAttributes,
+        Self::InvalidTimeRange,
+        Self::InvalidMaxResults,
+        Self::InvalidNextToken,
+        Self::InvalidEventCategory,
+        Self::Serialization,
+        Self::UnknownOperation,
     ];
 
     /// The kind whose code is `code` (`ServiceFailure`, IAM's name for an internal failure,
@@ -135,6 +156,27 @@ impl ErrorKind {
             Self::ConcurrentModification => "ConcurrentModification",
             Self::InternalFailure => "InternalFailure",
             Self::ServiceUnavailable => "ServiceUnavailable",
+            Self::InvalidLookupAttributes => "InvalidLookupAttributesException",
+            Self::InvalidTimeRange => "InvalidTimeRangeException",
+            Self::InvalidMaxResults => "InvalidMaxResultsException",
+            Self::InvalidNextToken => "InvalidNextTokenException",
+            Self::InvalidEventCategory => "InvalidEventCategoryException",
+            Self::Serialization => "SerializationException",
+            Self::UnknownOperation => "UnknownOperationException",
+        }
+    }
+
+    /// The code as services of the AWS JSON protocol name it (`AccessDeniedException`, …).
+    #[must_use]
+    pub fn json_code(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "AccessDeniedException",
+            Self::InvalidClientTokenId | Self::ExpiredToken => "UnrecognizedClientException",
+            Self::SignatureDoesNotMatch => "InvalidSignatureException",
+            Self::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            Self::ValidationError => "ValidationException",
+            Self::InternalFailure => "InternalFailure",
+            other => other.code(),
         }
     }
 
@@ -226,6 +268,17 @@ impl AwsError {
         }
     }
 
+    /// The error body of the AWS JSON protocol: `{"__type": code, "message": text}`.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{\"__type\":");
+        json_string(self.kind.json_code(), &mut out);
+        out.push_str(",\"message\":");
+        json_string(&self.message, &mut out);
+        out.push('}');
+        out
+    }
+
     /// The `ErrorResponse` document.
     #[must_use]
     pub fn to_xml(&self, service: Service, request_id: &str) -> String {
@@ -240,6 +293,20 @@ impl AwsError {
         w.close("ErrorResponse");
         w.finish()
     }
+}
+
+/// Writes `s` as a JSON string.
+fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// An error code read from a response: one of the codes rolecall writes, or another AWS code

@@ -1,12 +1,14 @@
-//! The two services rolecall serves, with their API versions and XML namespaces.
+//! The services rolecall serves, with their API versions and XML namespaces.
 
-/// IAM or STS.
+/// IAM, STS or CloudTrail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Service {
     /// IAM, API version 2010-05-08.
     Iam,
     /// STS, API version 2011-06-15.
     Sts,
+    /// CloudTrail (LookupEvents), API version 2013-11-01, over AWS JSON 1.1.
+    CloudTrail,
 }
 
 impl Service {
@@ -16,6 +18,7 @@ impl Service {
         match self {
             Self::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
             Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
+            Self::CloudTrail => "http://cloudtrail.amazonaws.com/doc/2013-11-01/",
         }
     }
 
@@ -25,6 +28,7 @@ impl Service {
         match self {
             Self::Iam => "2010-05-08",
             Self::Sts => "2011-06-15",
+            Self::CloudTrail => "2013-11-01",
         }
     }
 
@@ -34,6 +38,7 @@ impl Service {
         match self {
             Self::Iam => "iam",
             Self::Sts => "sts",
+            Self::CloudTrail => "cloudtrail",
         }
     }
 
@@ -43,6 +48,7 @@ impl Service {
         match name {
             "iam" => Some(Self::Iam),
             "sts" => Some(Self::Sts),
+            "cloudtrail" => Some(Self::CloudTrail),
             _ => None,
         }
     }

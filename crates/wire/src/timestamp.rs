@@ -62,6 +62,33 @@ pub fn parse(text: &str) -> Option<OffsetDateTime> {
         .or_else(|| OffsetDateTime::parse(&format!("{text}Z"), &Rfc3339).ok())
 }
 
+/// Parses a timestamp as a user writes one on the command line and botocore accepts it:
+/// epoch seconds (`1700000000`, `1700000000.5`), ISO 8601 with or without an offset (UTC when
+/// none), with `T` or a space, or a date alone (midnight UTC).
+#[must_use]
+pub fn parse_input(text: &str) -> Option<OffsetDateTime> {
+    let text = text.trim();
+    if let Ok(n) = text.parse::<f64>() {
+        if !n.is_finite() || n.abs() > 1e12 {
+            return None;
+        }
+        // In range (checked above): the casts are exact up to the float's own precision.
+        #[allow(clippy::cast_possible_truncation)]
+        let nanos = i128::from(n.trunc() as i64) * 1_000_000_000
+            + i128::from((n.fract() * 1e9).round() as i64);
+        return OffsetDateTime::from_unix_timestamp_nanos(nanos).ok();
+    }
+    if let Some(t) = parse(text).or_else(|| parse(&text.replacen(' ', "T", 1))) {
+        return Some(t);
+    }
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+    .map(|d| d.midnight().assume_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +106,11 @@ mod tests {
         assert!(parse("2026-11-23T20:55:32+00:00").is_some());
         assert!(parse("2026-11-23T20:55:32").is_some());
         assert_eq!(iso8601_from_epoch(0), "1970-01-01T00:00:00Z");
+        let at = |t: &str| parse_input(t).map(OffsetDateTime::unix_timestamp);
+        assert_eq!(at("1700000000"), Some(1_700_000_000));
+        assert_eq!(at("2015-01-27"), Some(1_422_316_800));
+        assert_eq!(at("2015-01-27T13:16:00Z"), Some(1_422_364_560));
+        assert_eq!(at("2015-01-27 13:16:00"), Some(1_422_364_560));
+        assert_eq!(at("soon"), None);
     }
 }

@@ -5,12 +5,13 @@
 
 pub(crate) mod args;
 pub(crate) mod help;
+mod json;
 pub(crate) mod paginate;
 pub(crate) mod shapes;
 pub(crate) mod shorthand;
 
 use clap::{Args as _, FromArgMatches as _};
-use rolecall_service_model::{Operation, Paginator, Service};
+use rolecall_service_model::{Operation, Paginator, Protocol, Service};
 use rolecall_transport::Client;
 use rolecall_wire::xml_read as xml;
 use serde_json::{Map, Value};
@@ -172,6 +173,21 @@ pub(crate) fn run(
         &session.http_options()?,
     )?;
     let call = |input: &Value| -> Result<Value, CliError> {
+        if service.protocol == Protocol::Json {
+            let body = op.input.map_or_else(
+                || Value::Object(Map::new()),
+                |id| json::to_wire(service, id, input),
+            );
+            let target = format!("{}.{}", service.target_prefix.unwrap_or_default(), op.name);
+            let raw = client.call_json(op.name, &target, &body.to_string(), &credentials)?;
+            let v: Value = serde_json::from_str(&raw.body).map_err(|e| {
+                CliError::Other(format!("\nthe {} response is not JSON: {e}", op.name))
+            })?;
+            return Ok(op.output.map_or_else(
+                || Value::Object(Map::new()),
+                |id| json::from_wire(service, id, &v, ts),
+            ));
+        }
         let mut params = Vec::new();
         if let Some(id) = op.input {
             shapes::to_params(service, id, input, "", &mut params);

@@ -258,7 +258,7 @@ impl Connection {
             );
             let body = error.to_xml(service, &request_id);
             let answer: Response<Body> =
-                super::xml_response(StatusCode::SERVICE_UNAVAILABLE, body, &request_id);
+                super::response(StatusCode::SERVICE_UNAVAILABLE, body, &request_id, false);
             async move { Ok::<_, Infallible>(answer) }
         });
         let mut builder = http1::Builder::new();

@@ -222,53 +222,61 @@ fn parse_inputs(
 /// Refuses to simulate a principal of another account: IAM holds no resource-based policy
 /// that could grant it, whatever the caller's own policies allow, and nothing about the other
 /// account (not even whether the principal exists) is looked at.
-fn same_account(call: &Call<'_>, arn: &str) -> Result<(), AwsError> {
-    match rolecall_arn::Arn::parse(arn) {
-        Ok(a) if a.account != call.account() => {}
-        // The caller's own account, or no ARN at all (refused when it is read).
-        _ => return Ok(()),
-    }
+fn other_account(call: &Call<'_>, typed: &str) -> AwsError {
     let action = "iam:SimulatePrincipalPolicy";
-    Err(AwsError::access_denied(crate::errors::denied_message(
+    AwsError::access_denied(crate::errors::denied_message(
         call.p,
         action,
-        arn,
+        typed,
         &format!("because no resource-based policy allows the {action} action"),
-    )))
+    ))
+}
+
+/// Resolves `PolicySourceArn` to the stored principal, authorized under its own ARN.
+///
+/// The ARN is parsed strictly (before the handler runs), the principal looked up as IAM does
+/// (names without regard to case, paths exactly), and the action authorized on the stored
+/// principal's canonical ARN, so that no other spelling escapes a Deny on it. A denial shows
+/// the ARN as typed, so that it reveals nothing about the principal. A principal that does
+/// not exist is authorized as typed, then refused as missing.
+async fn authorized_principal(
+    call: &Call<'_>,
+    typed: &str,
+) -> Result<(EntityKind, rolecall_store::Entity), AwsError> {
+    let action = "iam:SimulatePrincipalPolicy";
+    let (kind, asked) = crate::arn_params::principal_arn(typed)?;
+    if asked.account != call.account() {
+        call.authorize(action, typed, typed)?;
+        return Err(other_account(call, typed));
+    }
+    let entity = super::find(call, kind, &asked.name)
+        .await?
+        .filter(|e| e.path == asked.path);
+    let resource = entity.as_ref().map_or_else(
+        || typed.to_owned(),
+        |e| rolecall_arn::Arn::iam(call.account(), kind.owner_kind(), &e.path, &e.name).to_string(),
+    );
+    call.authorize(action, &resource, typed)?;
+    let entity = entity
+        .ok_or_else(|| AwsError::no_such_entity(format!("Entity {typed} does not exist.")))?;
+    Ok((kind, entity))
 }
 
 /// The identity policies (inline and attached, with the groups' of a user) and the
-/// boundary of the principal an ARN names, in the caller's account.
+/// boundary of a principal of the caller's account.
 async fn principal_sources(
     call: &Call<'_>,
-    arn: &str,
+    kind: EntityKind,
+    entity: &rolecall_store::Entity,
     first_key: usize,
 ) -> Result<(Vec<Source>, Option<Source>), AwsError> {
-    let parsed = rolecall_arn::Arn::parse(arn)
-        .map_err(|_| AwsError::new(ErrorKind::InvalidInput, format!("Invalid ARN: {arn}")))?;
-    let (kind, _) = parsed.resource_type_and_rest();
-    let kind = match kind {
-        "user" => EntityKind::User,
-        "group" => EntityKind::Group,
-        "role" => EntityKind::Role,
-        _ => {
-            return Err(AwsError::new(
-                ErrorKind::InvalidInput,
-                format!("Invalid ARN: {arn}"),
-            ));
-        }
-    };
-    let name = parsed.name().to_owned();
+    let account = call.account();
     let store = call.app.store();
-    let entity = store
-        .get_entity(kind, &parsed.account, &name)
-        .await
-        .map_err(|_| AwsError::no_such_entity(format!("Entity {arn} does not exist.")))?;
     let mut owners = vec![(kind, entity.name.clone())];
     if kind == EntityKind::User {
         owners.extend(
             store
-                .groups_for_user(&parsed.account, &name)
+                .groups_for_user(account, &entity.name)
                 .await
                 .map_err(store_failure)?
                 .into_iter()
@@ -278,7 +286,7 @@ async fn principal_sources(
     let mut sources = Vec::new();
     for (k, owner) in owners {
         for (pname, doc) in store
-            .inline_policies(&parsed.account, k, &owner)
+            .inline_policies(account, k, &owner)
             .await
             .map_err(store_failure)?
         {
@@ -288,7 +296,7 @@ async fn principal_sources(
             sources.push(Source::new(key, pname, &doc, policy, IDENTITY_POLICY));
         }
         for (_, parn, _) in store
-            .attached_policies(&parsed.account, k, &owner)
+            .attached_policies(account, k, &owner)
             .await
             .map_err(store_failure)?
         {
@@ -491,10 +499,8 @@ pub(crate) async fn simulate(call: &Call<'_>) -> Reply {
     let mut identity = Vec::new();
     let mut boundary = None;
     if principal {
-        let arn = call.req("PolicySourceArn");
-        call.authorize("iam:SimulatePrincipalPolicy", arn, arn)?;
-        same_account(call, arn)?;
-        let (sources, b) = principal_sources(call, arn, 0).await?;
+        let (kind, entity) = authorized_principal(call, call.req("PolicySourceArn")).await?;
+        let (sources, b) = principal_sources(call, kind, &entity, 0).await?;
         identity = sources;
         boundary = b;
     } else {

@@ -206,6 +206,14 @@ pub enum Op {
     SimulatePrincipalPolicy,
     /// `iam:SimulateCustomPolicy`.
     SimulateCustomPolicy,
+    /// `iam:CreateServiceLinkedRole`.
+    CreateServiceLinkedRole,
+    /// `iam:DeleteServiceLinkedRole`.
+    DeleteServiceLinkedRole,
+    /// `iam:GetServiceLinkedRoleDeletionStatus`.
+    GetServiceLinkedRoleDeletionStatus,
+    /// `cloudtrail:LookupEvents`.
+    LookupEvents,
 }
 
 impl Op {
@@ -311,6 +319,10 @@ impl Op {
         Self::GetAccountSummary,
         Self::SimulatePrincipalPolicy,
         Self::SimulateCustomPolicy,
+        Self::CreateServiceLinkedRole,
+        Self::DeleteServiceLinkedRole,
+        Self::GetServiceLinkedRoleDeletionStatus,
+        Self::LookupEvents,
     ];
 
     /// The `Action` name (`AssumeRole`).
@@ -417,6 +429,10 @@ impl Op {
             Self::GetAccountSummary => "GetAccountSummary",
             Self::SimulatePrincipalPolicy => "SimulatePrincipalPolicy",
             Self::SimulateCustomPolicy => "SimulateCustomPolicy",
+            Self::CreateServiceLinkedRole => "CreateServiceLinkedRole",
+            Self::DeleteServiceLinkedRole => "DeleteServiceLinkedRole",
+            Self::GetServiceLinkedRoleDeletionStatus => "GetServiceLinkedRoleDeletionStatus",
+            Self::LookupEvents => "LookupEvents",
         }
     }
 
@@ -524,6 +540,10 @@ impl Op {
             "GetAccountSummary" => Some(Self::GetAccountSummary),
             "SimulatePrincipalPolicy" => Some(Self::SimulatePrincipalPolicy),
             "SimulateCustomPolicy" => Some(Self::SimulateCustomPolicy),
+            "CreateServiceLinkedRole" => Some(Self::CreateServiceLinkedRole),
+            "DeleteServiceLinkedRole" => Some(Self::DeleteServiceLinkedRole),
+            "GetServiceLinkedRoleDeletionStatus" => Some(Self::GetServiceLinkedRoleDeletionStatus),
+            "LookupEvents" => Some(Self::LookupEvents),
             _ => None,
         }
     }
@@ -632,6 +652,10 @@ impl Op {
             Self::GetAccountSummary => "iam:GetAccountSummary",
             Self::SimulatePrincipalPolicy => "iam:SimulatePrincipalPolicy",
             Self::SimulateCustomPolicy => "iam:SimulateCustomPolicy",
+            Self::CreateServiceLinkedRole => "iam:CreateServiceLinkedRole",
+            Self::DeleteServiceLinkedRole => "iam:DeleteServiceLinkedRole",
+            Self::GetServiceLinkedRoleDeletionStatus => "iam:GetServiceLinkedRoleDeletionStatus",
+            Self::LookupEvents => "cloudtrail:LookupEvents",
         }
     }
 
@@ -738,6 +762,10 @@ impl Op {
             Self::GetAccountSummary => (Service::Iam, 92),
             Self::SimulatePrincipalPolicy => (Service::Iam, 93),
             Self::SimulateCustomPolicy => (Service::Iam, 94),
+            Self::CreateServiceLinkedRole => (Service::Iam, 95),
+            Self::DeleteServiceLinkedRole => (Service::Iam, 96),
+            Self::GetServiceLinkedRoleDeletionStatus => (Service::Iam, 97),
+            Self::LookupEvents => (Service::CloudTrail, 0),
         }
     }
 }

@@ -24,7 +24,12 @@ const TABLES: &[&str] = &[
     "attachments",
     "tags",
     "mfa_devices",
+    "events",
+    "event_resources",
 ];
+
+/// The version of every migration, in order.
+const VERSIONS: &[i64] = &[1, 2];
 
 /// `(version, applied_at)` of every applied migration.
 async fn applied(raw: &AnyPool) -> Vec<(i64, i64)> {
@@ -37,7 +42,7 @@ async fn applied(raw: &AnyPool) -> Vec<(i64, i64)> {
         .collect()
 }
 
-pub(crate) async fn fresh_database_is_at_schema_version_1(db: Db) {
+pub(crate) async fn fresh_database_has_every_migration_applied(db: Db) {
     let s = &db.store;
     assert_eq!(s.backend(), db.location.backend());
     let described = match db.location.backend() {
@@ -48,14 +53,15 @@ pub(crate) async fn fresh_database_is_at_schema_version_1(db: Db) {
 
     let raw = db.location.raw().await;
     let migrations = applied(&raw).await;
-    assert_eq!(migrations.len(), 1);
-    assert_eq!(migrations[0].0, 1);
+    let versions: Vec<i64> = migrations.iter().map(|m| m.0).collect();
+    assert_eq!(versions, VERSIONS);
     let now = rolecall_store::now_epoch();
-    assert!(
-        (now - 600..=now + 1).contains(&migrations[0].1),
-        "applied_at {} is now ({now})",
-        migrations[0].1
-    );
+    for (version, at) in &migrations {
+        assert!(
+            (now - 600..=now + 1).contains(at),
+            "migration {version}: applied_at {at} is now ({now})"
+        );
+    }
 
     // Every table of the schema is there, and empty.
     for table in TABLES {
@@ -89,7 +95,7 @@ pub(crate) async fn reopen_keeps_data_and_applies_nothing_twice(db: Db) {
     s.create_managed_policy(&p, &doc("s3:*")).await.unwrap();
     let raw = db.location.raw().await;
     let before = applied(&raw).await;
-    assert_eq!(before.len(), 1);
+    assert_eq!(before.len(), VERSIONS.len());
 
     // Another node opens the same database while the first is running.
     let second = db.location.open().await.expect("open a second time");
@@ -158,8 +164,8 @@ pub(crate) async fn concurrent_opens_of_a_fresh_database(db: Db) {
     }
     let raw = fresh.raw().await;
     let migrations = applied(&raw).await;
-    assert_eq!(migrations.len(), 1);
-    assert_eq!(migrations[0].0, 1);
+    let versions: Vec<i64> = migrations.iter().map(|m| m.0).collect();
+    assert_eq!(versions, VERSIONS);
     raw.close().await;
     for store in stores {
         store.close().await;

@@ -139,13 +139,16 @@ fn role_arn(account: &str, name: &str) -> String {
 }
 
 /// mallory may assume any role but RtAdmin, in either account; RtAdmin and Ops trust
-/// mallory's account in both.
+/// mallory's account in both. mallory may simulate any principal's policies but victim's
+/// (a user in both accounts).
 async fn guarded_roles() -> (Two, Key) {
     let t = two_accounts().await;
     let s = &t.s;
     let mallory = s.user("mallory").await;
     let denied_here = role_arn(ACCOUNT, "RtAdmin");
     let denied_there = role_arn(OTHER, "RtAdmin");
+    let victim_here = format!("arn:aws:iam::{ACCOUNT}:user/victim");
+    let victim_there = format!("arn:aws:iam::{OTHER}:user/victim");
     put_user_policy(
         s,
         &s.admin,
@@ -156,6 +159,9 @@ async fn guarded_roles() -> (Two, Key) {
             ("Deny", "sts:AssumeRole", &denied_here),
             ("Deny", "sts:AssumeRole", &denied_there),
             ("Deny", "iam:GetRole", &denied_here),
+            ("Allow", "iam:SimulatePrincipalPolicy", "*"),
+            ("Deny", "iam:SimulatePrincipalPolicy", &victim_here),
+            ("Deny", "iam:SimulatePrincipalPolicy", &victim_there),
             (
                 "Deny",
                 "iam:GetPolicy",
@@ -168,6 +174,8 @@ async fn guarded_roles() -> (Two, Key) {
     for key in [&s.admin, &t.other_admin] {
         make_role(s, key, "RtAdmin", &trust_us).await;
         make_role(s, key, "Ops", &trust_us).await;
+        ok_iam(s, key, &[("Action", "CreateUser"), ("UserName", "victim")]).await;
+        put_user_policy(s, key, "victim", &statements(&[("Allow", "s3:*", "*")])).await;
     }
     (t, mallory)
 }
@@ -305,6 +313,69 @@ async fn policy_arn_parameters_are_parsed_before_authorization() {
     );
 }
 
+#[tokio::test]
+async fn simulate_principal_policy_authorizes_the_stored_principal_not_its_spelling() {
+    let (t, mallory) = guarded_roles().await;
+    let s = &t.s;
+    let simulate = |arn: String| {
+        let mallory = mallory.clone();
+        async move {
+            let answer = s
+                .iam(
+                    &mallory,
+                    &[
+                        ("Action", "SimulatePrincipalPolicy"),
+                        ("PolicySourceArn", &arn),
+                        ("ActionNames.member.1", "s3:GetObject"),
+                    ],
+                )
+                .await;
+            (arn, answer)
+        }
+    };
+    // Every letter case of victim is victim, and victim's decisions stay unread.
+    for name in ["victim", "VICTIM", "Victim", "vIcTiM"] {
+        let (arn, answer) = simulate(format!("arn:aws:iam::{ACCOUNT}:user/{name}")).await;
+        let expected = format!(
+            "User: arn:aws:iam::{ACCOUNT}:user/mallory is not authorized to perform: iam:SimulatePrincipalPolicy on resource: {arn} with an explicit deny in an identity-based policy"
+        );
+        assert_eq!(
+            answer.error(),
+            (403, "AccessDenied", expected.as_str()),
+            "{arn}"
+        );
+    }
+    // Other spellings are not ARNs of a principal at all.
+    for arn in [
+        format!("arn:aws-cn:iam::{ACCOUNT}:user/victim"),
+        format!("arn:rolecall:iam::{ACCOUNT}:user/victim"),
+        format!("arn:aws:iam:us-east-1:{ACCOUNT}:user/victim"),
+        format!("arn:aws:sts::{ACCOUNT}:user/victim"),
+        format!("arn:aws:iam::{ACCOUNT}:user//victim"),
+        format!("arn:aws:iam::{ACCOUNT}:policy/victim"),
+        "nothing-valid-in-here".to_owned(),
+    ] {
+        let (arn, answer) = simulate(arn).await;
+        assert_eq!(
+            answer.error(),
+            (400, "ValidationError", "Invalid ARN:  Could not be parsed!"),
+            "{arn}"
+        );
+    }
+    // Another path names another principal, which does not exist.
+    let (arn, answer) = simulate(format!("arn:aws:iam::{ACCOUNT}:user/x/victim")).await;
+    let expected = format!("Entity {arn} does not exist.");
+    assert_eq!(answer.error(), (404, "NoSuchEntity", expected.as_str()));
+    // Principals mallory may simulate are found in any letter case, under their own names.
+    for arn in [
+        format!("arn:aws:iam::{ACCOUNT}:role/OPS"),
+        format!("arn:aws:iam::{ACCOUNT}:user/MALLORY"),
+    ] {
+        let (arn, answer) = simulate(arn).await;
+        assert_eq!(answer.status, 200, "{arn}: {}", answer.body);
+    }
+}
+
 mod spellings {
     use proptest::prelude::*;
 
@@ -313,6 +384,15 @@ mod spellings {
     /// An ARN of RtAdmin as someone might spell it: any partition, service, region, path
     /// and letter case, in either account.
     fn spelling() -> impl Strategy<Value = (String, String)> {
+        spelling_of("role", "RtAdmin")
+    }
+
+    /// An ARN of the IAM entity `kind/name` as someone might spell it, with the name as
+    /// spelt.
+    fn spelling_of(
+        kind: &'static str,
+        real_name: &'static str,
+    ) -> impl Strategy<Value = (String, String)> {
         let partition = prop_oneof![
             Just("aws"),
             Just("aws-cn"),
@@ -324,10 +404,10 @@ mod spellings {
         let region = prop_oneof![Just(""), Just("us-east-1")];
         let account = prop_oneof![Just(ACCOUNT), Just(OTHER)];
         let path = prop_oneof![Just(""), Just("/"), Just("x/")];
-        let case = proptest::collection::vec(any::<bool>(), 7);
+        let case = proptest::collection::vec(any::<bool>(), real_name.len());
         (partition, service, region, account, path, case).prop_map(
-            |(partition, service, region, account, path, case)| {
-                let name: String = "RtAdmin"
+            move |(partition, service, region, account, path, case)| {
+                let name: String = real_name
                     .chars()
                     .zip(case)
                     .map(|(c, flip)| {
@@ -343,7 +423,7 @@ mod spellings {
                     })
                     .collect();
                 (
-                    format!("arn:{partition}:{service}:{region}:{account}:role/{path}{name}"),
+                    format!("arn:{partition}:{service}:{region}:{account}:{kind}/{path}{name}"),
                     name,
                 )
             },
@@ -392,7 +472,11 @@ mod spellings {
             cases: 96,
             ..ProptestConfig::default()
         };
-        proptest!(config, |((arn, name) in spelling(), policy in policy_spelling())| {
+        proptest!(config, |(
+            (arn, name) in spelling(),
+            policy in policy_spelling(),
+            (victim, _) in spelling_of("user", "victim"),
+        )| {
             let assumed = rt.block_on(assume(&t.s, &mallory, &arn, &[]));
             let invalid = format!("{arn} is invalid");
             prop_assert!(
@@ -411,6 +495,21 @@ mod spellings {
                 refused(&read, "Invalid ARN:  Could not be parsed!", true),
                 "GetPolicy {policy}: {}",
                 read.body
+            );
+            let simulated = rt.block_on(t.s.iam(
+                &mallory,
+                &[
+                    ("Action", "SimulatePrincipalPolicy"),
+                    ("PolicySourceArn", &victim),
+                    ("ActionNames.member.1", "s3:GetObject"),
+                ],
+            ));
+            // A path names another user than victim, who is at the root path.
+            let elsewhere = victim.contains(":user/x/");
+            prop_assert!(
+                refused(&simulated, "Invalid ARN:  Could not be parsed!", elsewhere),
+                "SimulatePrincipalPolicy {victim}: {}",
+                simulated.body
             );
         });
     }

@@ -1,0 +1,622 @@
+//! The audit trail: events written in batches, looked up by one attribute within an account
+//! and a time range, newest first, paged by keyset cursor, and pruned by age.
+
+use std::collections::BTreeSet;
+
+use rolecall_store::{EventQuery, EventRow, LookupAttribute, StoreError};
+use sqlx::Row;
+
+use crate::harness::{ACCOUNT, Db, OTHER_ACCOUNT, T0, assert_err};
+
+/// An IAM `ListUsers` by `alice` in [`ACCOUNT`] at `time`, without resources.
+fn event(id: &str, time: i64) -> EventRow {
+    EventRow {
+        event_id: id.to_owned(),
+        account_id: ACCOUNT.to_owned(),
+        event_time: time,
+        event_name: "ListUsers".to_owned(),
+        event_source: "iam.amazonaws.com".to_owned(),
+        read_only: true,
+        username: Some("alice".to_owned()),
+        access_key_id: Some("AKIAALICE00000000001".to_owned()),
+        resources: Vec::new(),
+        record: format!(r#"{{"eventID":"{id}","eventTime":{time}}}"#),
+    }
+}
+
+fn resource(kind: &str, name: &str) -> (String, String) {
+    (kind.to_owned(), name.to_owned())
+}
+
+/// A query of [`ACCOUNT`]'s whole trail, fifty to a page.
+fn query() -> EventQuery {
+    EventQuery {
+        account_id: ACCOUNT.to_owned(),
+        attribute: None,
+        start: None,
+        end: None,
+        limit: 50,
+        after: None,
+    }
+}
+
+fn by(attribute: LookupAttribute, value: &str) -> EventQuery {
+    EventQuery {
+        attribute: Some((attribute, value.to_owned())),
+        ..query()
+    }
+}
+
+fn ids(rows: &[EventRow]) -> Vec<&str> {
+    rows.iter().map(|e| e.event_id.as_str()).collect()
+}
+
+/// Every row the query matches, page by page, checking that only the last page has no cursor.
+async fn all_pages(db: &Db, mut q: EventQuery) -> Vec<EventRow> {
+    let mut out = Vec::new();
+    for _ in 0..1000 {
+        let (rows, next) = db.store.lookup_events(&q).await.unwrap();
+        assert!(rows.len() <= q.limit as usize);
+        out.extend(rows);
+        match next {
+            Some(cursor) => q.after = Some(cursor),
+            None => return out,
+        }
+    }
+    panic!("paging did not end");
+}
+
+/// `(event_resources rows, events rows)` of the whole database.
+async fn raw_counts(db: &Db) -> (i64, i64) {
+    let raw = db.location.raw().await;
+    let count = |table: &'static str| {
+        let raw = raw.clone();
+        async move {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) AS n FROM {table}"
+            )))
+            .fetch_one(&raw)
+            .await
+            .unwrap()
+            .get::<i64, _>("n")
+        }
+    };
+    let counts = (count("event_resources").await, count("events").await);
+    raw.close().await;
+    counts
+}
+
+pub(crate) async fn events_roundtrip_every_field(db: Db) {
+    let s = &db.store;
+    let assume = EventRow {
+        event_id: "5f3c1a9e-0b7d-4c1e-9a3f-2d8e7b6c5a41".to_owned(),
+        account_id: ACCOUNT.to_owned(),
+        event_time: T0,
+        event_name: "AssumeRole".to_owned(),
+        event_source: "sts.amazonaws.com".to_owned(),
+        read_only: true,
+        username: Some("alice".to_owned()),
+        access_key_id: Some("AKIAALICE00000000001".to_owned()),
+        resources: vec![
+            resource("AWS::IAM::AccessKey", "ASIASESSION000000001"),
+            resource("AWS::STS::AssumedRole", "AWS-CLI-session-1700000000"),
+            resource(
+                "AWS::STS::AssumedRole",
+                "AROATEST0000000000001:AWS-CLI-session-1700000000",
+            ),
+            resource(
+                "AWS::IAM::Role",
+                &format!("arn:aws:iam::{ACCOUNT}:role/admin"),
+            ),
+        ],
+        record: r#"{"eventVersion":"1.11","userIdentity":{"type":"IAMUser","userName":"alice"},"eventName":"AssumeRole","requestParameters":{"roleSessionName":"AWS-CLI-session-1700000000","note":"quotes \" and 'ünïcödé'"}}"#.to_owned(),
+    };
+    // A service's call: no user, no key, no resources, a write.
+    let service = EventRow {
+        event_id: "0a1b2c3d-0000-4000-8000-000000000002".to_owned(),
+        event_time: T0 + 1,
+        event_name: "CreateServiceLinkedRole".to_owned(),
+        event_source: "iam.amazonaws.com".to_owned(),
+        read_only: false,
+        username: None,
+        access_key_id: None,
+        resources: Vec::new(),
+        ..event("unused", T0)
+    };
+    s.insert_events(&[assume.clone(), service.clone()])
+        .await
+        .unwrap();
+    s.insert_events(&[]).await.unwrap();
+
+    let (rows, next) = s.lookup_events(&query()).await.unwrap();
+    assert_eq!(rows, vec![service.clone(), assume.clone()]);
+    assert_eq!(next, None);
+    let (rows, _) = s
+        .lookup_events(&by(LookupAttribute::EventId, &assume.event_id))
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![assume.clone()]);
+    assert_eq!(s.count_events(ACCOUNT).await.unwrap(), 2);
+    assert_eq!(s.count_events(OTHER_ACCOUNT).await.unwrap(), 0);
+
+    // The record's text never reaches Debug output.
+    let shown = format!("{assume:?}");
+    assert!(shown.contains("AssumeRole") && !shown.contains("eventVersion"));
+}
+
+pub(crate) async fn a_batch_with_a_repeated_event_id_writes_nothing(db: Db) {
+    let s = &db.store;
+    s.insert_events(&[event("kept", T0)]).await.unwrap();
+    let mut fresh = event("fresh", T0 + 1);
+    fresh.resources = vec![resource("AWS::IAM::User", "bob")];
+    assert_err!(
+        s.insert_events(&[fresh.clone(), event("kept", T0 + 2)])
+            .await,
+        StoreError::AlreadyExists
+    );
+    assert_err!(
+        s.insert_events(&[fresh.clone(), fresh.clone()]).await,
+        StoreError::AlreadyExists
+    );
+    let (rows, _) = s.lookup_events(&query()).await.unwrap();
+    assert_eq!(ids(&rows), ["kept"]);
+    assert_eq!(raw_counts(&db).await, (0, 1));
+}
+
+pub(crate) async fn each_lookup_attribute_filters(db: Db) {
+    let s = &db.store;
+    let mut alice = event("e1", T0);
+    alice.resources = vec![resource("AWS::IAM::User", "carol")];
+    let mut session = event("e2", T0 + 1);
+    session.event_name = "CreateUser".to_owned();
+    session.read_only = false;
+    session.username = Some("AWS-CLI-session-1700000000".to_owned());
+    session.access_key_id = Some("ASIASESSION000000001".to_owned());
+    session.resources = vec![resource("AWS::IAM::User", "dave")];
+    let mut assume = event("e3", T0 + 2);
+    assume.event_name = "AssumeRole".to_owned();
+    assume.event_source = "sts.amazonaws.com".to_owned();
+    assume.resources = vec![
+        resource("AWS::IAM::AccessKey", "ASIASESSION000000001"),
+        resource("AWS::STS::AssumedRole", "AWS-CLI-session-1700000000"),
+        resource(
+            "AWS::STS::AssumedRole",
+            "AROATEST0000000000001:AWS-CLI-session-1700000000",
+        ),
+    ];
+    let mut service = event("e4", T0 + 3);
+    service.username = None;
+    service.access_key_id = None;
+    service.read_only = false;
+    service.event_name = "CreateServiceLinkedRole".to_owned();
+    let mut upper = event("e5", T0 + 4);
+    upper.username = Some("Alice".to_owned());
+    s.insert_events(&[alice, session, assume, service, upper])
+        .await
+        .unwrap();
+
+    let cases: &[(LookupAttribute, &str, &[&str])] = &[
+        (LookupAttribute::EventId, "e2", &["e2"]),
+        (LookupAttribute::EventId, "E2", &[]),
+        (LookupAttribute::EventName, "CreateUser", &["e2"]),
+        (LookupAttribute::EventName, "ListUsers", &["e5", "e1"]),
+        (LookupAttribute::EventName, "createuser", &[]),
+        (LookupAttribute::ReadOnly, "true", &["e5", "e3", "e1"]),
+        (LookupAttribute::ReadOnly, "false", &["e4", "e2"]),
+        (LookupAttribute::ReadOnly, "TRUE", &[]),
+        (LookupAttribute::ReadOnly, "1", &[]),
+        (LookupAttribute::Username, "alice", &["e3", "e1"]),
+        (LookupAttribute::Username, "Alice", &["e5"]),
+        (
+            LookupAttribute::Username,
+            "AWS-CLI-session-1700000000",
+            &["e2"],
+        ),
+        (
+            LookupAttribute::ResourceType,
+            "AWS::IAM::User",
+            &["e2", "e1"],
+        ),
+        // Two resources of the type: the event once.
+        (
+            LookupAttribute::ResourceType,
+            "AWS::STS::AssumedRole",
+            &["e3"],
+        ),
+        (LookupAttribute::ResourceType, "AWS::IAM::Role", &[]),
+        (LookupAttribute::ResourceName, "carol", &["e1"]),
+        (
+            LookupAttribute::ResourceName,
+            "AWS-CLI-session-1700000000",
+            &["e3"],
+        ),
+        // Exact names only: no substrings.
+        (LookupAttribute::ResourceName, "AWS-CLI-session", &[]),
+        (
+            LookupAttribute::ResourceName,
+            "ASIASESSION000000001",
+            &["e3"],
+        ),
+        (LookupAttribute::EventSource, "sts.amazonaws.com", &["e3"]),
+        (
+            LookupAttribute::EventSource,
+            "iam.amazonaws.com",
+            &["e5", "e4", "e2", "e1"],
+        ),
+        (
+            LookupAttribute::AccessKeyId,
+            "ASIASESSION000000001",
+            &["e2"],
+        ),
+        (
+            LookupAttribute::AccessKeyId,
+            "AKIAALICE00000000001",
+            &["e5", "e3", "e1"],
+        ),
+    ];
+    for (attribute, value, expected) in cases {
+        let (rows, next) = s.lookup_events(&by(*attribute, value)).await.unwrap();
+        assert_eq!(ids(&rows), *expected, "{attribute:?} = {value:?}");
+        assert_eq!(next, None);
+    }
+    // Every attribute was exercised, and the wire names read back.
+    let seen: BTreeSet<&str> = cases.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(seen.len(), LookupAttribute::ALL.len());
+    for attribute in LookupAttribute::ALL {
+        assert_eq!(LookupAttribute::parse(attribute.as_str()), Some(attribute));
+    }
+    assert_eq!(LookupAttribute::parse("username"), None);
+    // A matching row carries all its resources, in order, not just the matched one.
+    let (rows, _) = s
+        .lookup_events(&by(LookupAttribute::ResourceName, "ASIASESSION000000001"))
+        .await
+        .unwrap();
+    assert_eq!(rows[0].resources.len(), 3);
+    assert_eq!(rows[0].resources[0].0, "AWS::IAM::AccessKey");
+    assert_eq!(
+        rows[0].resources[2].1,
+        "AROATEST0000000000001:AWS-CLI-session-1700000000"
+    );
+}
+
+pub(crate) async fn time_range_is_inclusive_at_both_ends(db: Db) {
+    let s = &db.store;
+    let events: Vec<EventRow> = (0..10)
+        .map(|i| {
+            let mut e = event(&format!("t{i}"), T0 + i * 10);
+            e.resources = vec![resource("AWS::IAM::User", "bob")];
+            e
+        })
+        .collect();
+    s.insert_events(&events).await.unwrap();
+    let window = |mut q: EventQuery, start: Option<i64>, end: Option<i64>| {
+        q.start = start;
+        q.end = end;
+        q
+    };
+    for base in [
+        query(),
+        by(LookupAttribute::Username, "alice"),
+        by(LookupAttribute::ResourceName, "bob"),
+    ] {
+        let cases: &[(Option<i64>, Option<i64>, &[&str])] = &[
+            (Some(T0 + 20), Some(T0 + 50), &["t5", "t4", "t3", "t2"]),
+            (Some(T0 + 21), Some(T0 + 49), &["t4", "t3"]),
+            (Some(T0 + 30), Some(T0 + 30), &["t3"]),
+            (Some(T0 + 31), Some(T0 + 39), &[]),
+            (None, Some(T0 + 10), &["t1", "t0"]),
+            (Some(T0 + 80), None, &["t9", "t8"]),
+            // A start after the end matches nothing.
+            (Some(T0 + 50), Some(T0 + 20), &[]),
+        ];
+        for (start, end, expected) in cases {
+            let (rows, next) = s
+                .lookup_events(&window(base.clone(), *start, *end))
+                .await
+                .unwrap();
+            assert_eq!(ids(&rows), *expected, "{base:?} from {start:?} to {end:?}");
+            assert_eq!(next, None);
+        }
+    }
+}
+
+pub(crate) async fn newest_first_with_ties_broken_by_event_id(db: Db) {
+    let s = &db.store;
+    // Inserted in an order that is neither time nor id order.
+    let events = vec![
+        event("b", T0 + 5),
+        event("a", T0 + 9),
+        event("d", T0 + 5),
+        event("c", T0 + 5),
+        event("z", T0),
+        event("y", T0 + 9),
+    ];
+    s.insert_events(&events).await.unwrap();
+    let (rows, _) = s.lookup_events(&query()).await.unwrap();
+    assert_eq!(ids(&rows), ["y", "a", "d", "c", "b", "z"]);
+    let times: Vec<i64> = rows.iter().map(|e| e.event_time).collect();
+    assert_eq!(times, [T0 + 9, T0 + 9, T0 + 5, T0 + 5, T0 + 5, T0]);
+
+    // Paging two at a time walks the same order through the ties.
+    let (page, next) = s
+        .lookup_events(&EventQuery {
+            limit: 2,
+            ..query()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&page), ["y", "a"]);
+    assert_eq!(next, Some((T0 + 9, "a".to_owned())));
+    let rest = all_pages(
+        &db,
+        EventQuery {
+            limit: 2,
+            after: next,
+            ..query()
+        },
+    )
+    .await;
+    assert_eq!(ids(&rest), ["d", "c", "b", "z"]);
+}
+
+pub(crate) async fn cursor_pages_return_every_row_exactly_once(db: Db) {
+    let s = &db.store;
+    // 137 events, seven to a second (many ties), half of them bob's, each with a resource.
+    let events: Vec<EventRow> = (0..137)
+        .map(|i| {
+            let mut e = event(&format!("p{i:04}"), T0 + i / 7);
+            if i % 2 == 0 {
+                e.username = Some("bob".to_owned());
+            }
+            e.resources = vec![
+                resource("AWS::IAM::User", "carol"),
+                resource("AWS::IAM::User", "dave"),
+            ];
+            e
+        })
+        .collect();
+    // In batches, as the server writes them.
+    for batch in events.chunks(40) {
+        s.insert_events(batch).await.unwrap();
+    }
+    let mut newest_first = events.clone();
+    newest_first.sort_by(|x, y| (y.event_time, &y.event_id).cmp(&(x.event_time, &x.event_id)));
+    let expected = |keep: &dyn Fn(&EventRow) -> bool| -> Vec<String> {
+        newest_first
+            .iter()
+            .filter(|e| keep(e))
+            .map(|e| e.event_id.clone())
+            .collect()
+    };
+    let all = expected(&|_| true);
+    let bobs = expected(&|e| e.username.as_deref() == Some("bob"));
+    let cases = [
+        (query(), all.clone()),
+        (by(LookupAttribute::Username, "bob"), bobs),
+        (
+            by(LookupAttribute::ResourceType, "AWS::IAM::User"),
+            all.clone(),
+        ),
+        (by(LookupAttribute::ResourceName, "dave"), all.clone()),
+        (
+            EventQuery {
+                limit: 7,
+                ..query()
+            },
+            all.clone(),
+        ),
+        (
+            EventQuery {
+                limit: 1,
+                start: Some(T0 + 10),
+                end: Some(T0 + 12),
+                ..query()
+            },
+            expected(&|e| (T0 + 10..=T0 + 12).contains(&e.event_time)),
+        ),
+    ];
+    for (q, want) in cases {
+        let got = all_pages(&db, q.clone()).await;
+        let got: Vec<String> = got.into_iter().map(|e| e.event_id).collect();
+        assert_eq!(got, want, "{q:?}");
+    }
+    // Fifty a page: 50, 50, 37; the first page's rows carry their resources.
+    let (first, next) = s.lookup_events(&query()).await.unwrap();
+    assert_eq!(first.len(), 50);
+    assert_eq!(first[0], newest_first[0]);
+    let (second, next) = s
+        .lookup_events(&EventQuery {
+            after: next,
+            ..query()
+        })
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 50);
+    let (third, next) = s
+        .lookup_events(&EventQuery {
+            after: next,
+            ..query()
+        })
+        .await
+        .unwrap();
+    assert_eq!(third.len(), 37);
+    assert_eq!(next, None);
+
+    // A page that ends exactly at the last row says there is no more.
+    let (page, next) = s
+        .lookup_events(&EventQuery {
+            limit: 37,
+            after: Some((second[49].event_time, second[49].event_id.clone())),
+            ..query()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 37);
+    assert_eq!(next, None);
+
+    // Limits outside 1..=50 are brought inside.
+    let (page, _) = s
+        .lookup_events(&EventQuery {
+            limit: 500,
+            ..query()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 50);
+    let (page, _) = s
+        .lookup_events(&EventQuery {
+            limit: 0,
+            ..query()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+}
+
+pub(crate) async fn lookups_see_only_their_own_account(db: Db) {
+    let s = &db.store;
+    // The two copies of a cross-account AssumeRole: one per account, each its own id.
+    let mut caller = event("caller-copy", T0);
+    caller.event_name = "AssumeRole".to_owned();
+    caller.resources = vec![resource(
+        "AWS::IAM::Role",
+        "arn:aws:iam::444455556666:role/x",
+    )];
+    let mut owner = caller.clone();
+    owner.event_id = "owner-copy".to_owned();
+    owner.account_id = OTHER_ACCOUNT.to_owned();
+    s.insert_events(&[caller, owner]).await.unwrap();
+    s.insert_events(&[event("mine", T0 + 1)]).await.unwrap();
+
+    let other = |mut q: EventQuery| {
+        q.account_id = OTHER_ACCOUNT.to_owned();
+        q
+    };
+    let cases: &[(EventQuery, &[&str], &[&str])] = &[
+        (query(), &["mine", "caller-copy"], &["owner-copy"]),
+        (
+            by(LookupAttribute::Username, "alice"),
+            &["mine", "caller-copy"],
+            &["owner-copy"],
+        ),
+        (
+            by(LookupAttribute::EventId, "owner-copy"),
+            &[],
+            &["owner-copy"],
+        ),
+        (by(LookupAttribute::EventId, "mine"), &["mine"], &[]),
+        (
+            by(LookupAttribute::ResourceType, "AWS::IAM::Role"),
+            &["caller-copy"],
+            &["owner-copy"],
+        ),
+        (
+            by(
+                LookupAttribute::ResourceName,
+                "arn:aws:iam::444455556666:role/x",
+            ),
+            &["caller-copy"],
+            &["owner-copy"],
+        ),
+    ];
+    for (q, mine, theirs) in cases {
+        let (rows, _) = s.lookup_events(q).await.unwrap();
+        assert_eq!(ids(&rows), *mine, "{q:?}");
+        let (rows, _) = s.lookup_events(&other(q.clone())).await.unwrap();
+        assert_eq!(ids(&rows), *theirs, "{q:?} in the other account");
+    }
+    let (rows, _) = s
+        .lookup_events(&EventQuery {
+            account_id: "999999999999".to_owned(),
+            ..query()
+        })
+        .await
+        .unwrap();
+    assert!(rows.is_empty());
+    assert_eq!(s.count_events(ACCOUNT).await.unwrap(), 2);
+    assert_eq!(s.count_events(OTHER_ACCOUNT).await.unwrap(), 1);
+}
+
+pub(crate) async fn prune_removes_only_older_events_and_their_resources(db: Db) {
+    let s = &db.store;
+    let cutoff = T0 + 10_000;
+    // More old events than one pruning batch, in both accounts, each with two resources.
+    let mut events: Vec<EventRow> = (0..1203)
+        .map(|i| {
+            let mut e = event(&format!("old{i:05}"), T0 + i);
+            if i % 3 == 0 {
+                e.account_id = OTHER_ACCOUNT.to_owned();
+            }
+            e.resources = vec![
+                resource("AWS::IAM::User", &format!("u{i}")),
+                resource("AWS::IAM::Role", "r"),
+            ];
+            e
+        })
+        .collect();
+    let mut at_cutoff = event("at-cutoff", cutoff);
+    at_cutoff.resources = vec![resource("AWS::IAM::Role", "r")];
+    let mut newer = event("newer", cutoff + 1);
+    newer.account_id = OTHER_ACCOUNT.to_owned();
+    newer.resources = vec![resource("AWS::IAM::Role", "r")];
+    events.push(at_cutoff);
+    events.push(newer);
+    for batch in events.chunks(300) {
+        s.insert_events(batch).await.unwrap();
+    }
+    assert_eq!(raw_counts(&db).await, (1203 * 2 + 2, 1205));
+
+    assert_eq!(s.prune_events(cutoff).await.unwrap(), 1203);
+    assert_eq!(raw_counts(&db).await, (2, 2));
+    let (rows, _) = s.lookup_events(&query()).await.unwrap();
+    assert_eq!(ids(&rows), ["at-cutoff"]);
+    assert_eq!(rows[0].resources, vec![resource("AWS::IAM::Role", "r")]);
+    let (rows, _) = s
+        .lookup_events(&EventQuery {
+            account_id: OTHER_ACCOUNT.to_owned(),
+            ..by(LookupAttribute::ResourceName, "r")
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&rows), ["newer"]);
+    let (rows, _) = s
+        .lookup_events(&by(LookupAttribute::ResourceName, "u3"))
+        .await
+        .unwrap();
+    assert!(rows.is_empty());
+
+    // Nothing left to prune; the same id can be written again once pruned.
+    assert_eq!(s.prune_events(cutoff).await.unwrap(), 0);
+    s.insert_events(&[event("old00001", T0 + 1)]).await.unwrap();
+    assert_eq!(s.count_events(ACCOUNT).await.unwrap(), 2);
+}
+
+pub(crate) async fn empty_lookup_returns_no_cursor(db: Db) {
+    let s = &db.store;
+    for attribute in LookupAttribute::ALL {
+        let (rows, next) = s.lookup_events(&by(attribute, "anything")).await.unwrap();
+        assert!(rows.is_empty());
+        assert_eq!(next, None);
+    }
+    s.insert_events(&[event("only", T0)]).await.unwrap();
+    let cases = [
+        query(),
+        EventQuery {
+            start: Some(T0 + 1),
+            ..query()
+        },
+        EventQuery {
+            after: Some((T0, "only".to_owned())),
+            ..query()
+        },
+        by(LookupAttribute::Username, "nobody"),
+    ];
+    let (rows, next) = s.lookup_events(&cases[0]).await.unwrap();
+    assert_eq!(ids(&rows), ["only"]);
+    assert_eq!(next, None);
+    for q in &cases[1..] {
+        let (rows, next) = s.lookup_events(q).await.unwrap();
+        assert!(rows.is_empty(), "{q:?}");
+        assert_eq!(next, None, "{q:?}");
+    }
+}
