@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # rolecall's main job on its embedded default: start the IAM + STS server on a fresh SQLite
-# store, bootstrap an administrator, and walk through switching to a role with the AWS CLI,
-# all in a temporary directory (your own ~/.aws is never read or written).
+# store, bootstrap an administrator, switch to a role with rolecall's own client (and with the
+# AWS CLI beside it, to show they share files and cache), act, be refused, and find the role's
+# actions by its session name in the audit trail; all in a temporary directory (your own
+# ~/.aws is never read or written).
 # Set ROLECALL_DEMO_EXIT=1 to stop the server at the end instead of leaving it running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +53,7 @@ region = us-east-1
 CONF
 
 run() { printf '\n$ aws %s\n' "$*"; "$aws" "$@"; }
+rc() { printf '\n$ rolecall %s\n' "$*"; "$rolecall" "$@"; }
 echo
 echo "== the files (in $work, not ~/.aws)"
 cat "$AWS_CONFIG_FILE"
@@ -59,12 +62,22 @@ run iam create-role --role-name ReadOnly --query Role.Arn --output text \
   --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}'
 run iam attach-role-policy --role-name ReadOnly --policy-arn arn:aws:iam::aws:policy/IAMReadOnlyAccess
 echo
-echo "== switching to the role: --profile readonly makes the CLI call AssumeRole"
-run sts get-caller-identity --profile readonly
-run iam list-users --profile readonly --query 'Users[].UserName' --output text
+echo "== switching to the role: --profile readonly calls AssumeRole and caches the session"
+rc sts get-caller-identity --profile readonly
+rc iam list-users --profile readonly --query 'Users[].UserName' --output text
+echo
+echo "== the AWS CLI reuses the same cached role session (same files, same cache)"
+run sts get-caller-identity --profile readonly --query Arn --output text
 echo
 echo "== permissions are the role's only: creating a user is refused"
-run iam create-user --user-name mallory --profile readonly || echo "(refused, as AWS would)"
+rc iam create-user --user-name mallory --profile readonly || echo "(refused, as AWS would)"
+echo
+session=$("$rolecall" sts get-caller-identity --profile readonly --query Arn --output text | cut -d/ -f3)
+echo "== the audit trail: everything session $session did, found by its name"
+sleep 1
+rc audit --session "$session"
+rc cloudtrail lookup-events --lookup-attributes "AttributeKey=Username,AttributeValue=$session" \
+  --query 'Events[].[EventTime,EventName,Username]' --output table
 
 echo
 if [ "${ROLECALL_DEMO_EXIT:-0}" = 1 ]; then

@@ -5,6 +5,7 @@
 //! environment and the profile once.
 
 mod api;
+pub mod audit;
 pub mod configure;
 pub mod exec;
 mod output;

@@ -33,6 +33,8 @@ enum Command {
     Configure(ConfigureArgs),
     /// Run a command with a profile's (or a role's) credentials in its environment.
     Exec(rolecall_cli::exec::ExecArgs),
+    /// The audit trail, one line per event: a role session's, a role's or a user's calls.
+    Audit(rolecall_cli::audit::AuditArgs),
     /// Serve a profile's credentials to other programs (ECS container or IMDSv2 shape).
     CredentialServer(rolecall_cli::serve::CredentialServerArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -138,6 +140,7 @@ fn main() -> ExitCode {
             service(&rolecall_service_model::STS, &mut global, &args)
         }
         Command::Configure(c) => client(c.global().clone(), |s| rolecall_cli::run_configure(&c, s)),
+        Command::Audit(a) => client(a.global().clone(), |s| rolecall_cli::audit::run(&a, s)),
         Command::Exec(a) => {
             if a.global().debug {
                 init_debug();

@@ -122,7 +122,8 @@ fn row(
     shared_event_id: Option<&str>,
     username: Option<String>,
 ) -> EventRow {
-    let event_id = uuid::Uuid::new_v4().to_string();
+    // Time-ordered ids (UUIDv7): events of the same second list newest first too.
+    let event_id = uuid::Uuid::now_v7().to_string();
     let region = match a.service {
         Service::Iam => "us-east-1",
         _ => a.region,
