@@ -64,6 +64,10 @@ struct RunArgs {
     /// Record nothing in the audit trail (for benchmarking).
     #[arg(long)]
     no_audit: bool,
+    /// Also deliver the trail as CloudTrail trail files (gzip JSON under DIR/AWSLogs/…),
+    /// every few minutes and on stop.
+    #[arg(long, value_name = "DIR")]
+    audit_dir: Option<PathBuf>,
     /// Days the audit trail keeps events.
     #[arg(long, value_name = "DAYS", default_value_t = 90,
         value_parser = clap::value_parser!(u32).range(1..=36500))]
@@ -170,8 +174,11 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
     let (trail, writer) = if args.no_audit {
         (rolecall_server::Trail::disabled(), None)
     } else {
-        let (trail, writer) =
-            rolecall_server::Trail::start(store.clone(), args.audit_retention_days);
+        let (trail, writer) = rolecall_server::Trail::start(
+            store.clone(),
+            args.audit_retention_days,
+            args.audit_dir.clone(),
+        );
         (trail, Some(writer))
     };
     let app = App::recording(store.clone(), master, args.enforcement, trail).await?;

@@ -284,6 +284,32 @@ impl Server {
     pub fn data_dir(&self) -> &Path {
         self.data.path()
     }
+
+    /// Stops the server as a clean stop does (SIGTERM) and waits, at most ten seconds, for it
+    /// to exit; returns whether it exited successfully.
+    ///
+    /// # Panics
+    /// When the server does not exit in time.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return false;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.success();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the server did not stop within ten seconds of SIGTERM");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Server {

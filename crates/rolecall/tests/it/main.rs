@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `rolecall` binary driven by clients nobody here wrote
 //! (boto3, awscli, aws-sdk-sts) and by raw HTTP for malformed input.
 
+mod audit_view;
 mod bad_input;
 mod cache_locks;
 mod client_home;
@@ -13,6 +14,7 @@ mod peers;
 mod private_data;
 mod profile_keys;
 mod sdk;
+mod trail_files;
 
 use std::path::{Path, PathBuf};
 

@@ -53,15 +53,18 @@ fn seconds(v: &Value, name: &str) -> Result<i64, AwsError> {
         })
 }
 
-/// The query a token continues, in a form that compares equal only for the same parameters.
-fn query_key(q: &EventQuery) -> String {
-    let (k, v) = q
-        .attribute
-        .as_ref()
-        .map_or((String::new(), String::new()), |(k, v)| {
-            (format!("{k:?}"), v.clone())
-        });
-    json!([k, v, q.start, q.end]).to_string()
+/// The query a token continues, in a form that compares equal only for the same parameters:
+/// the attribute and the times as the request gave them (not the defaults and the 90-day
+/// bound, which move with the clock while a client pages).
+fn query_key(
+    attribute: Option<&(LookupAttribute, String)>,
+    start: Option<i64>,
+    end: Option<i64>,
+) -> String {
+    let (k, v) = attribute.map_or((String::new(), String::new()), |(k, v)| {
+        (format!("{k:?}"), v.clone())
+    });
+    json!([k, v, start, end]).to_string()
 }
 
 fn encode_token(after: &(i64, String), key: &str) -> String {
@@ -164,18 +167,23 @@ pub(crate) async fn lookup_events(call: &Call<'_>, body: &[u8]) -> Result<String
             q.attribute = Some((attr, value.to_owned()));
         }
     }
-    if let Some(v) = request.get("StartTime") {
-        q.start = Some(seconds(v, "StartTime")?.max(now - WINDOW_SECONDS));
-    }
-    if let Some(v) = request.get("EndTime") {
-        q.end = Some(seconds(v, "EndTime")?);
-    }
-    if q.start > q.end {
+    let given_start = match request.get("StartTime") {
+        Some(v) => Some(seconds(v, "StartTime")?),
+        None => None,
+    };
+    let given_end = match request.get("EndTime") {
+        Some(v) => Some(seconds(v, "EndTime")?),
+        None => None,
+    };
+    if given_start.unwrap_or(now - WINDOW_SECONDS) > given_end.unwrap_or(now) {
         return Err(error(
             ErrorKind::InvalidTimeRange,
             "Start time must be before end time.",
         ));
     }
+    // Nothing older than the window is returned; a range wholly before it is empty.
+    q.start = Some(given_start.map_or(now - WINDOW_SECONDS, |s| s.max(now - WINDOW_SECONDS)));
+    q.end = Some(given_end.unwrap_or(now));
     if let Some(v) = request.get("MaxResults") {
         let n = v.as_i64().unwrap_or(0);
         if !(1..=MAX_RESULTS).contains(&n) {
@@ -198,7 +206,7 @@ pub(crate) async fn lookup_events(call: &Call<'_>, body: &[u8]) -> Result<String
             ));
         }
     };
-    let key = query_key(&q);
+    let key = query_key(q.attribute.as_ref(), given_start, given_end);
     if let Some(token) = request.get("NextToken") {
         let token = token.as_str().unwrap_or_default();
         q.after = Some(decode_token(token, &key)?);
@@ -267,10 +275,13 @@ mod tests {
             limit: 50,
             after: None,
         };
-        let key = super::query_key(&q("alice"));
-        let token = super::encode_token(&(5, "e".into()), &key);
-        assert_eq!(super::decode_token(&token, &key).unwrap(), (5, "e".into()));
-        assert!(super::decode_token(&token, &super::query_key(&q("bob"))).is_err());
+        let key = |v: &str, start, end| super::query_key(q(v).attribute.as_ref(), start, end);
+        let alice = key("alice", None, None);
+        let token = super::encode_token(&(5, "e".into()), &alice);
+        assert_eq!(super::decode_token(&token, &alice).unwrap(), (5, "e".into()));
+        assert!(super::decode_token(&token, &key("bob", None, None)).is_err());
+        assert!(super::decode_token(&token, &key("alice", Some(1), None)).is_err());
+        assert!(super::decode_token(&token, &key("alice", None, Some(2))).is_err());
         assert!(super::decode_token("garbage!", &key).is_err());
     }
 }

@@ -7,6 +7,7 @@
 //! lose the last batch of those, and a clean stop flushes them.
 
 mod elements;
+mod files;
 mod identity;
 pub(crate) mod lookup;
 mod record;
@@ -77,7 +78,12 @@ impl Trail {
     /// A trail writing to `store`, keeping events for `retention_days` (pruned hourly in
     /// the background), and the handle that flushes it on stop.
     #[must_use]
-    pub fn start(store: Store, retention_days: u32) -> (Self, TrailWriter) {
+    pub fn start(
+        store: Store,
+        retention_days: u32,
+        trail_dir: Option<std::path::PathBuf>,
+    ) -> (Self, TrailWriter) {
+        let mut files = trail_dir.map(files::TrailFiles::new);
         let pruned = store.clone();
         let pruner = tokio::spawn(async move {
             let retention = i64::from(retention_days) * 24 * 3600;
@@ -97,6 +103,7 @@ impl Trail {
         let (stop, mut stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let mut stopping = false;
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
             loop {
                 let first = if stopping {
                     // Stopping: commit what is queued, then end.
@@ -114,6 +121,12 @@ impl Trail {
                             stopping = true;
                             continue;
                         }
+                        _ = tick.tick() => {
+                            if let Some(f) = files.as_mut().filter(|f| f.due()) {
+                                f.deliver(time::OffsetDateTime::now_utc());
+                            }
+                            continue;
+                        }
                     }
                 };
                 let mut batches = vec![first];
@@ -127,6 +140,9 @@ impl Trail {
                     .iter_mut()
                     .flat_map(|b| std::mem::take(&mut b.rows))
                     .collect();
+                if let Some(f) = files.as_mut() {
+                    f.add(&rows);
+                }
                 if let Err(e) = store.insert_events(&rows).await {
                     // The waiting calls are answered all the same: failing them would turn a
                     // storage fault into a refusal the client cannot act on. It is logged.
@@ -137,6 +153,10 @@ impl Trail {
                         let _ = done.send(());
                     }
                 }
+            }
+            // A clean stop delivers what is queued.
+            if let Some(mut f) = files {
+                f.deliver(time::OffsetDateTime::now_utc());
             }
         });
         (

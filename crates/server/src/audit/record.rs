@@ -143,7 +143,14 @@ fn row(
         r.insert("userAgent".into(), json!(cut(ua)));
     }
     if let Some(e) = a.error {
-        r.insert("errorCode".into(), json!(cut(e.kind.code())));
+        // The code exactly as the client received it: AWS JSON services (CloudTrail) name
+        // their errors differently (`AccessDeniedException`).
+        let code = if a.service == Service::CloudTrail {
+            e.kind.json_code()
+        } else {
+            e.kind.code()
+        };
+        r.insert("errorCode".into(), json!(cut(code)));
         r.insert("errorMessage".into(), json!(cut(&e.message)));
     }
     r.insert("requestParameters".into(), a.request_parameters.clone());

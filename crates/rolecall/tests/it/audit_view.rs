@@ -1,0 +1,106 @@
+//! `rolecall audit`: a role session's calls found by its name (or by the profile in use), a
+//! role's sessions and the AssumeRole that made them, a user's calls — one line each.
+
+use rolecall_test_support::{Backend, Server};
+
+use crate::bin;
+use crate::client_home::ClientHome;
+
+const ACCOUNT: &str = "123456789012";
+
+#[test]
+fn audit_lines_find_a_session_by_its_name() {
+    let server = Server::start(bin(), Backend::Sqlite);
+    let admin = server.bootstrap(ACCOUNT, "admin");
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/Ops");
+    let home = ClientHome::new(
+        &server,
+        &admin,
+        &format!(
+            "[default]\nregion = us-east-1\n\n[profile ops]\nrole_arn = {role}\nsource_profile = default\n"
+        ),
+    );
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    home.ok(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "Ops",
+        "--assume-role-policy-document",
+        &trust,
+    ]);
+    home.ok(&[
+        "iam",
+        "attach-role-policy",
+        "--role-name",
+        "Ops",
+        "--policy-arn",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ]);
+    let arn = home.ok(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "ops",
+        "--query",
+        "Arn",
+        "--output",
+        "text",
+    ]);
+    let session = arn.rsplit('/').next().unwrap().to_owned();
+    assert!(session.starts_with("AWS-CLI-session-"), "{arn}");
+    let refused = home.rolecall(
+        &[
+            "iam",
+            "create-user",
+            "--user-name",
+            "mallory",
+            "--profile",
+            "ops",
+        ],
+        &[],
+    );
+    assert_eq!(refused.status.code(), Some(254));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+
+    let by_name = home.ok(&["audit", "--session", &session]);
+    let lines: Vec<&str> = by_name.lines().collect();
+    assert_eq!(lines.len(), 2, "{by_name}");
+    assert!(
+        lines[0].contains(&format!("assumed-role/Ops/{session}"))
+            && lines[0].contains("iam:CreateUser")
+            && lines[0].ends_with("AccessDenied"),
+        "{by_name}"
+    );
+    assert!(
+        lines[1].contains("sts:GetCallerIdentity") && lines[1].ends_with("ok"),
+        "{by_name}"
+    );
+
+    // The profile's own session, looked up with its own (read-only) credentials.
+    let own = home.ok(&["audit", "--profile", "ops", "--session"]);
+    assert!(
+        own.contains("iam:CreateUser") && own.contains("AccessDenied"),
+        "{own}"
+    );
+
+    // The role: who assumed it, and what its sessions did.
+    let by_role = home.ok(&["audit", "--role", &role]);
+    assert!(
+        by_role.contains("user/admin") && by_role.contains("sts:AssumeRole"),
+        "{by_role}"
+    );
+    assert!(by_role.contains("iam:CreateUser"), "{by_role}");
+
+    // A user: the administrator's calls, not the session's.
+    let by_user = home.ok(&["audit", "--user", "admin", "--since", "10m"]);
+    assert!(
+        by_user.contains("iam:CreateRole") && !by_user.contains("iam:CreateUser"),
+        "{by_user}"
+    );
+
+    let bad = home.rolecall(&["audit", "--since", "soon"], &[]);
+    assert_eq!(bad.status.code(), Some(252));
+}
