@@ -256,6 +256,10 @@ fn list(session: &Session) -> Result<String, CliError> {
             Source::AssumeRole(_) => ("assume-role", Some(resolved(session, &out)?)),
             Source::SessionToken(_) => ("mfa-session", Some(resolved(session, &out)?)),
             Source::Process { .. } => ("custom-process", Some(resolved(session, &out)?)),
+            // Reached by the default chain: no instance role means no credentials, not an error.
+            Source::InstanceMetadata { implicit: true, .. } => session
+                .credentials()
+                .map_or(("None", None), |c| ("iam-role", Some(c))),
             Source::InstanceMetadata { .. } => ("iam-role", Some(resolved(session, &out)?)),
             Source::Container { .. } => ("container-role", Some(resolved(session, &out)?)),
         },

@@ -50,7 +50,17 @@ pub fn execute(
         Source::AssumeRole(step) => assume_role(step, cache, prompt, http, now),
         Source::SessionToken(step) => session_token(step, cache, prompt, http, now),
         Source::Process { command, .. } => process(command, cache, now),
-        Source::InstanceMetadata { endpoint } => crate::metadata::instance_metadata(endpoint),
+        Source::InstanceMetadata { endpoint, implicit } => crate::metadata::instance_metadata(
+            endpoint,
+        )
+        .map_err(|e| {
+            if *implicit {
+                tracing::debug!(error = %e, "no credentials from the instance metadata service");
+                CredentialsError::NoCredentials
+            } else {
+                e
+            }
+        }),
         Source::Container {
             relative_uri,
             full_uri,

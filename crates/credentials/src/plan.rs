@@ -21,10 +21,14 @@ pub enum Source {
     AssumeRole(Box<RoleStep>),
     /// `mfa_serial` on a profile with static keys: GetSessionToken with MFA.
     SessionToken(Box<SessionStep>),
-    /// `credential_source = Ec2InstanceMetadata`: the instance's role from IMDS.
+    /// `credential_source = Ec2InstanceMetadata`, or the end of the default chain: the
+    /// instance's role from IMDS.
     InstanceMetadata {
         /// `AWS_EC2_METADATA_SERVICE_ENDPOINT`, `ec2_metadata_service_endpoint`, or the default.
         endpoint: String,
+        /// Reached by the default chain rather than configured: when the service answers
+        /// nothing, there simply are no credentials ("Unable to locate credentials").
+        implicit: bool,
     },
     /// `credential_source = EcsContainer`: the task's role from the container endpoint.
     Container {
@@ -213,13 +217,55 @@ pub fn resolve(
         return if named.is_some() {
             Err(CredentialsError::ProfileNotFound(name.to_owned()))
         } else {
-            Err(CredentialsError::NoCredentials)
+            Ok(Plan {
+                profile: None,
+                source: default_chain(env, None)?,
+            })
         };
     };
-    let source = resolve_profile(env, profiles, &profile, &mut Vec::new())?;
+    // As botocore: a profile that configures no credentials leaves the chain to go on to the
+    // container endpoint and the instance metadata service.
+    let source = match resolve_profile(env, profiles, &profile, &mut Vec::new()) {
+        Err(CredentialsError::NoCredentials) => default_chain(env, Some(&profile))?,
+        other => other?,
+    };
     Ok(Plan {
         profile: Some(name.to_owned()),
         source,
+    })
+}
+
+/// The end of botocore's default chain, after the environment and the files: the container
+/// endpoint when its variables are set (EKS Pod Identity's token file included), else the
+/// instance metadata service unless `AWS_EC2_METADATA_DISABLED=true`.
+fn default_chain(env: &Env, profile: Option<&Profile>) -> Result<Source, CredentialsError> {
+    let relative_uri = env.var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    let full_uri = env.var("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    if relative_uri.is_some() || full_uri.is_some() {
+        return Ok(Source::Container {
+            relative_uri: relative_uri.map(str::to_owned),
+            full_uri: full_uri.map(str::to_owned),
+            token: env
+                .var("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+                .map(str::to_owned),
+            token_file: env
+                .var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+                .map(str::to_owned),
+        });
+    }
+    if env
+        .var("AWS_EC2_METADATA_DISABLED")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        return Err(CredentialsError::NoCredentials);
+    }
+    Ok(Source::InstanceMetadata {
+        endpoint: env
+            .var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+            .or_else(|| profile.and_then(|p| p.get("ec2_metadata_service_endpoint")))
+            .unwrap_or("http://169.254.169.254")
+            .to_owned(),
+        implicit: true,
     })
 }
 
@@ -343,6 +389,7 @@ fn resolve_profile(
                     .or_else(|| p.get("ec2_metadata_service_endpoint"))
                     .unwrap_or("http://169.254.169.254")
                     .to_owned(),
+                implicit: false,
             },
             (None, Some("EcsContainer")) => Source::Container {
                 relative_uri: env.var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").map(str::to_owned),
@@ -460,6 +507,36 @@ mod tests {
             (profile.as_str(), credentials.access_key_id.as_str()),
             ("keyed", "AKIAKEYED")
         );
+    }
+
+    #[test]
+    fn with_nothing_configured_the_chain_goes_on_to_the_container_then_imds() {
+        let none = profiles("[profile regional]\nregion = eu-west-1\n", "");
+        let env = Env::from_vars(&[
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "http://127.0.0.1:9/creds",
+            ),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "t"),
+        ]);
+        assert!(matches!(
+            resolve(&env, &none, None).unwrap().source,
+            Source::Container { .. }
+        ));
+        let env = Env::from_vars(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")]);
+        let plan = resolve(&env, &none, Some("regional")).unwrap();
+        assert_eq!(
+            plan.source,
+            Source::InstanceMetadata {
+                endpoint: "http://127.0.0.1:9".into(),
+                implicit: true
+            }
+        );
+        let env = Env::from_vars(&[("AWS_EC2_METADATA_DISABLED", "true")]);
+        assert!(matches!(
+            resolve(&env, &none, None),
+            Err(CredentialsError::NoCredentials)
+        ));
     }
 
     #[test]

@@ -148,6 +148,41 @@ fn role_credentials_are_served_to_sdks_and_refreshed() {
         let refused = py(&python, &["-c", FETCH, url, "GET", bad], &[]);
         assert_eq!(refused, r#"403 {"Message":"invalid Authorization token"}"#);
     }
+    // With nothing configured, the client's own default chain reaches the container endpoint.
+    let bare = tempfile::tempdir().unwrap();
+    let unconfigured = |extra: &[(&str, &str)]| {
+        let out = Command::new(bin())
+            .args([
+                "sts",
+                "get-caller-identity",
+                "--query",
+                "Arn",
+                "--output",
+                "text",
+            ])
+            .env("HOME", bare.path())
+            .env("AWS_ENDPOINT_URL", &server.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_CONFIG_FILE")
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+            .env_remove("AWS_EC2_METADATA_DISABLED")
+            .envs(extra.iter().copied())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let role_session = format!("arn:aws:sts::{ACCOUNT}:assumed-role/Ops/served");
+    assert_eq!(
+        unconfigured(&[
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", url.as_str()),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token.as_str()),
+        ]),
+        role_session
+    );
     drop(ecs);
 
     // credential-server, IMDSv2 shape.
@@ -170,6 +205,11 @@ fn role_credentials_are_served_to_sdks_and_refreshed() {
     let token = token.strip_prefix("200 ").unwrap();
     let with = format!(r#"{{"X-aws-ec2-metadata-token": "{token}"}}"#);
     assert!(py(&python, &["-c", FETCH, &credentials, "GET", &with], &[]).starts_with("200 ASIA"));
+    // …and, with no container endpoint either, the instance metadata service.
+    assert_eq!(
+        unconfigured(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", base)]),
+        role_session
+    );
     let no_ttl = py(
         &python,
         &[

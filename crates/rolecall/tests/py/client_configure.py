@@ -19,7 +19,7 @@ def home():
 
 
 def run(tool, h, args, answers=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k == "AWS_EC2_METADATA_DISABLED"}
     env["HOME"] = h
     p = subprocess.run([tool, *args], input=answers, env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, (tool, args, p.stdout, p.stderr)
@@ -58,7 +58,7 @@ env_keys = {"AWS_ACCESS_KEY_ID": "AKIAENVEXAMPLE000009", "AWS_SECRET_ACCESS_KEY"
 
 
 def run_env(tool, h):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k == "AWS_EC2_METADATA_DISABLED"}
     env.update({"HOME": h, **env_keys})
     return subprocess.run([tool, "configure", "list"], env=env, capture_output=True, text=True, timeout=60).stdout
 
@@ -76,7 +76,7 @@ with open(f"{quirky}/.aws/config", "w") as f:
 
 
 def get(tool, args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k == "AWS_EC2_METADATA_DISABLED"}
     env["HOME"] = quirky
     p = subprocess.run([tool, "configure", "get", *args], env=env, capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout

@@ -20,7 +20,7 @@ iam = admin("iam")
 
 home = tempfile.mkdtemp()
 os.makedirs(f"{home}/.aws")
-env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k == "AWS_EC2_METADATA_DISABLED"}
 env.update({"HOME": home, "AWS_ENDPOINT_URL": ENDPOINT, "COLUMNS": "80"})
 with open(f"{home}/.aws/credentials", "w") as f:
     f.write(f"[default]\naws_access_key_id = {ADMINS[0]['AccessKeyId']}\naws_secret_access_key = {ADMINS[0]['SecretAccessKey']}\n")

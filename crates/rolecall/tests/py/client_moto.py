@@ -30,7 +30,7 @@ try:
         f.write("[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
     with open(f"{home}/.aws/config", "w") as f:
         f.write("[default]\nregion = us-east-1\n\n[profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/deploy\nsource_profile = default\nrole_session_name = ci-run\nduration_seconds = 1800\nexternal_id = ext-1\nregion = us-east-1\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k == "AWS_EC2_METADATA_DISABLED"}
     env.update({"HOME": home, "AWS_ENDPOINT_URL": endpoint})
 
     def run(*args):

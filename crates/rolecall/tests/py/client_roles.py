@@ -19,7 +19,7 @@ iam = admin("iam")
 
 home = tempfile.mkdtemp()
 os.makedirs(f"{home}/.aws")
-env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k == "AWS_EC2_METADATA_DISABLED"}
 env.update({"HOME": home, "AWS_ENDPOINT_URL": ENDPOINT})
 
 trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"})

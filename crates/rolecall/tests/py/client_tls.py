@@ -67,7 +67,7 @@ home = tempfile.mkdtemp()
 os.makedirs(f"{home}/.aws")
 with open(f"{home}/.aws/credentials", "w") as f:
     f.write(f"[default]\naws_access_key_id = {ADMINS[0]['AccessKeyId']}\naws_secret_access_key = {ADMINS[0]['SecretAccessKey']}\n")
-base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k == "AWS_EC2_METADATA_DISABLED"}
 base.update({"HOME": home, "AWS_ENDPOINT_URL": f"https://127.0.0.1:{port}", "AWS_DEFAULT_REGION": "us-east-1", "AWS_MAX_ATTEMPTS": "1"})
 
 
