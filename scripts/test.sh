@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests need (the Python peers
-# from PyPI into .venv, PostgreSQL from Debian when missing), starts a PostgreSQL server in a
-# temporary directory as a non-root user, runs the checks and tests, and stops what it started.
+# from PyPI into .venv, PostgreSQL and Chromium from Debian when missing), starts a PostgreSQL
+# server in a temporary directory as a non-root user, runs the checks and tests, and stops what
+# it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -19,6 +20,11 @@ export ROLECALL_TEST_PYTHON="$root/.venv/bin/python"
 
 # --- openssl (the HTTPS client test makes a private CA with it).
 command -v openssl >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }
+
+# --- Chromium and its WebDriver (the console sign-in test drives a real headless browser).
+if ! command -v chromedriver >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 
 # --- PostgreSQL: Debian's server binaries, a cluster in a temp dir owned by a non-root user.
 say "PostgreSQL"

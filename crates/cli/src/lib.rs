@@ -8,6 +8,7 @@ mod api;
 pub mod audit;
 pub mod configure;
 pub mod exec;
+pub mod login;
 mod output;
 pub mod serve;
 mod settings;

@@ -146,8 +146,18 @@ impl Session {
     /// The endpoint of `service` for this command: `--endpoint-url`, then the configured
     /// endpoints, then AWS's.
     pub(crate) fn endpoint(&self, service: &str, region: &str) -> String {
+        self.configured_endpoint(service)
+            .unwrap_or_else(|| match service {
+                "iam" => "https://iam.amazonaws.com".to_owned(),
+                _ => format!("https://{service}.{region}.amazonaws.com"),
+            })
+    }
+
+    /// The endpoint of `service` when it is not AWS's: `--endpoint-url`, then the configured
+    /// endpoints.
+    pub(crate) fn configured_endpoint(&self, service: &str) -> Option<String> {
         if let Some(url) = &self.global.endpoint_url {
-            return url.clone();
+            return Some(url.clone());
         }
         let profile = self.profiles.profile(&self.settings.profile);
         rolecall_credentials::configured_endpoint(
@@ -156,10 +166,6 @@ impl Session {
             profile.as_ref(),
             service,
         )
-        .unwrap_or_else(|| match service {
-            "iam" => "https://iam.amazonaws.com".to_owned(),
-            _ => format!("https://{service}.{region}.amazonaws.com"),
-        })
     }
 
     /// The output format.

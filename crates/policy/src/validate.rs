@@ -22,6 +22,10 @@ pub enum PolicyKind {
     Trust,
     /// A session policy passed to AssumeRole or GetFederationToken.
     Session,
+    /// A version of an AWS managed policy: AWS's own document, checked like a managed
+    /// policy's except for the format of its resource ARNs, which IAM does not hold AWS's
+    /// documents to (several name `arn:*:…` resources, or S3 access points with a region).
+    AwsManaged,
 }
 
 /// Why a document was refused: the `MalformedPolicyDocument` message.
@@ -416,7 +420,9 @@ fn check_trust_principal(value: &str) -> Result<(), PolicyError> {
 /// [`PolicyError`] with the message IAM gives for the first failing check.
 pub fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
     let (version, id, raws) = parse_shape(text, kind)?;
-    if kind == PolicyKind::Managed && version != Version::V2012_10_17 {
+    if matches!(kind, PolicyKind::Managed | PolicyKind::AwsManaged)
+        && version != Version::V2012_10_17
+    {
         return err("Policy document must be version 2012-10-17 or greater.");
     }
     for raw in &raws {
@@ -456,7 +462,7 @@ pub fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError>
     if kind == PolicyKind::Trust {
         check_trust(&raws)?;
     } else {
-        check_identity(&raws)?;
+        check_identity(&raws, kind != PolicyKind::AwsManaged)?;
     }
     Ok(Policy {
         version,
@@ -465,7 +471,7 @@ pub fn parse_policy(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError>
     })
 }
 
-fn check_identity(raws: &[Raw]) -> Result<(), PolicyError> {
+fn check_identity(raws: &[Raw], resource_formats: bool) -> Result<(), PolicyError> {
     if raws.iter().any(|r| r.principal.is_some()) {
         return err("Policy document should not specify a principal.");
     }
@@ -474,7 +480,7 @@ fn check_identity(raws: &[Raw]) -> Result<(), PolicyError> {
             return err("Policy statement must contain resources.");
         }
     }
-    for raw in raws {
+    for raw in raws.iter().filter(|_| resource_formats) {
         if let Some((_, resources)) = &raw.resource {
             let mut sorted: Vec<&String> = resources.iter().collect();
             sorted.sort_by(|a, b| b.cmp(a));

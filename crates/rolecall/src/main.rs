@@ -35,6 +35,8 @@ enum Command {
     Exec(rolecall_cli::exec::ExecArgs),
     /// The audit trail, one line per event: a role session's, a role's or a user's calls.
     Audit(rolecall_cli::audit::AuditArgs),
+    /// Open the AWS console signed in with a profile's credentials (or print the sign-in URL).
+    Login(rolecall_cli::login::LoginArgs),
     /// Serve a profile's credentials to other programs (ECS container or IMDSv2 shape).
     CredentialServer(rolecall_cli::serve::CredentialServerArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -141,6 +143,7 @@ fn main() -> ExitCode {
         }
         Command::Configure(c) => client(c.global().clone(), |s| rolecall_cli::run_configure(&c, s)),
         Command::Audit(a) => client(a.global().clone(), |s| rolecall_cli::audit::run(&a, s)),
+        Command::Login(a) => client(a.global(), |s| rolecall_cli::login::run(&a, s)),
         Command::Exec(a) => {
             if a.global().debug {
                 init_debug();

@@ -68,6 +68,10 @@ struct RunArgs {
     /// every few minutes and on stop.
     #[arg(long, value_name = "DIR")]
     audit_dir: Option<PathBuf>,
+    /// Seconds a console sign-in token (`/federation?Action=getSigninToken`) stays valid.
+    #[arg(long, value_name = "SECS", default_value_t = rolecall_server::SIGNIN_TOKEN_SECONDS,
+        value_parser = clap::value_parser!(i64).range(1..=rolecall_server::SIGNIN_TOKEN_SECONDS))]
+    signin_token_seconds: i64,
     /// Days the audit trail keeps events.
     #[arg(long, value_name = "DAYS", default_value_t = 90,
         value_parser = clap::value_parser!(u32).range(1..=36500))]
@@ -181,7 +185,11 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
         );
         (trail, Some(writer))
     };
-    let app = App::recording(store.clone(), master, args.enforcement, trail).await?;
+    let app = App::recording(store.clone(), master, args.enforcement, trail)
+        .await?
+        .with_console(rolecall_server::ConsoleSettings {
+            signin_token_seconds: args.signin_token_seconds,
+        });
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

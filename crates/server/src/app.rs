@@ -47,6 +47,8 @@ impl std::str::FromStr for Enforcement {
 #[derive(Debug, Clone)]
 pub struct App {
     inner: Arc<Inner>,
+    /// The console sign-in settings.
+    console: crate::console::ConsoleSettings,
 }
 
 #[derive(Debug)]
@@ -61,6 +63,8 @@ struct Inner {
     /// When each role or access key was last recorded as used, so the store is written at
     /// most once a minute per entity instead of on every request.
     last_recorded: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+    /// The service-linked role deletions that finished.
+    deletion_tasks: crate::iam::service_linked::DeletionTasks,
 }
 
 impl App {
@@ -97,13 +101,33 @@ impl App {
                 cache: AuthCache::new(),
                 trail,
                 last_recorded: std::sync::Mutex::default(),
+                deletion_tasks: crate::iam::service_linked::DeletionTasks::default(),
             }),
+            console: crate::console::ConsoleSettings::default(),
         })
+    }
+
+    /// The same state with these console sign-in settings.
+    #[must_use]
+    pub fn with_console(mut self, console: crate::console::ConsoleSettings) -> Self {
+        self.console = console;
+        self
+    }
+
+    /// The console sign-in settings.
+    pub(crate) fn console(&self) -> &crate::console::ConsoleSettings {
+        &self.console
     }
 
     /// The audit trail.
     pub(crate) fn trail(&self) -> &crate::audit::Trail {
         &self.inner.trail
+    }
+
+    /// The service-linked role deletions that finished, for
+    /// GetServiceLinkedRoleDeletionStatus.
+    pub(crate) fn deletion_tasks(&self) -> &crate::iam::service_linked::DeletionTasks {
+        &self.inner.deletion_tasks
     }
 
     /// The store.
@@ -137,6 +161,19 @@ impl App {
     /// [`TokenError`] when the token is not genuine.
     pub(crate) async fn open_token(&self, token: &str) -> Result<SessionClaims, TokenError> {
         self.inner.tokens.open(token).await
+    }
+
+    /// Seals `plain` for the purpose `aad` under the newest token key.
+    pub(crate) async fn seal_for(&self, aad: &[u8], plain: &[u8]) -> Vec<u8> {
+        self.inner.tokens.seal_for(aad, plain).await
+    }
+
+    /// Opens what [`App::seal_for`] sealed for the purpose `aad`.
+    ///
+    /// # Errors
+    /// [`TokenError`] when the bytes are not genuine or were sealed for another purpose.
+    pub(crate) async fn open_for(&self, aad: &[u8], raw: &[u8]) -> Result<Vec<u8>, TokenError> {
+        self.inner.tokens.open_for(aad, raw).await
     }
 
     /// Adds a token key that seals from now on.

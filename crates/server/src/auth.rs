@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use crate::app::{App, secret_context};
 use crate::errors::denied_message;
 use crate::principal::{KeyEntry, Principal, UserRef};
-use crate::token::{SessionKind, TokenError};
+use crate::token::{SessionClaims, SessionKind, TokenError};
 
 /// The request as received.
 #[derive(Debug)]
@@ -220,9 +220,13 @@ async fn temporary(
         return Err(AwsError::new(ErrorKind::ExpiredToken, EXPIRED_TOKEN));
     }
     let secret = claims.secret.clone();
-    let claims = Arc::new(claims);
+    Ok((session_principal(access_key_id, Arc::new(claims)), secret))
+}
+
+/// The caller a session's claims describe, presenting `access_key_id`.
+pub(crate) fn session_principal(access_key_id: &str, claims: Arc<SessionClaims>) -> Principal {
     let account = claims.account.clone();
-    let principal = match claims.kind {
+    match claims.kind {
         SessionKind::Role => Principal {
             caller: Caller {
                 kind: PrincipalType::AssumedRole,
@@ -265,8 +269,41 @@ async fn temporary(
                 session: Some(claims),
             }
         }
-    };
-    Ok((principal, secret))
+    }
+}
+
+/// Verifies temporary credentials presented as data rather than as a signature (the
+/// federation endpoint's `Session`), as a signed request's are: a temporary key id, a
+/// session token this server sealed for that key id, the same secret, not expired, and its
+/// role or user still there.
+///
+/// # Errors
+/// `InvalidClientTokenId` or `ExpiredToken`, as for a signed request.
+pub(crate) async fn verify_temporary(
+    app: &App,
+    access_key_id: &str,
+    secret: &str,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<Principal, AwsError> {
+    if access_key_kind(access_key_id) != Some(IdKind::TemporaryAccessKey) {
+        return Err(AwsError::new(
+            ErrorKind::InvalidClientTokenId,
+            INVALID_TOKEN,
+        ));
+    }
+    let (principal, expected) = temporary(app, access_key_id, token, now).await?;
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        secret.as_bytes(),
+        expected.as_bytes(),
+    )) {
+        return Err(AwsError::new(
+            ErrorKind::InvalidClientTokenId,
+            INVALID_TOKEN,
+        ));
+    }
+    crate::authz::caller_policies(app, &principal).await?;
+    Ok(principal)
 }
 
 /// What temporary credentials may call at all, before any policy is looked at: a

@@ -38,7 +38,10 @@ pub(crate) async fn managed(app: &App, arns: &[String]) -> Result<Vec<NamedPolic
         .await
         .map_err(store_failure)?;
     docs.into_iter()
-        .map(|(arn, doc)| parse_stored(arn, &doc, PolicyKind::Managed))
+        .map(|(arn, doc)| {
+            let kind = crate::aws_policies::document_kind(&arn);
+            parse_stored(arn, &doc, kind)
+        })
         .collect()
 }
 

@@ -139,13 +139,10 @@ pub async fn bootstrap(
         }
         Err(e) => return Err(e.into()),
     };
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    crate::aws_policies::store_attachable(store, admin).await?;
     store
-        .attach_policy(
-            account,
-            EntityKind::User,
-            &user.name,
-            "arn:aws:iam::aws:policy/AdministratorAccess",
-        )
+        .attach_policy(account, EntityKind::User, &user.name, admin)
         .await?;
     let (id, secret) = add_key(store, master, account, Some(&user.name), now).await?;
     Ok(BootstrapOutput {

@@ -4,7 +4,8 @@ use rolecall_wire::{AwsError, Validator};
 
 use crate::call::{Call, Reply};
 use crate::iam::{
-    account, groups, mfa, owner_policies, policies, resource_tags, roles, simulate, users,
+    account, groups, mfa, owner_policies, policies, resource_tags, roles, service_linked, simulate,
+    users,
 };
 use crate::ops::Op;
 use crate::sts;
@@ -87,6 +88,11 @@ pub(crate) async fn dispatch(call: &Call<'_>) -> Reply {
             roles::change_instance_profile_role(call).await
         }
         Op::ListInstanceProfilesForRole => roles::list_instance_profiles_for_role(call).await,
+        Op::CreateServiceLinkedRole => service_linked::create_service_linked_role(call).await,
+        Op::DeleteServiceLinkedRole => service_linked::delete_service_linked_role(call).await,
+        Op::GetServiceLinkedRoleDeletionStatus => {
+            service_linked::get_service_linked_role_deletion_status(call).await
+        }
         Op::PutUserPolicy | Op::PutGroupPolicy | Op::PutRolePolicy => {
             owner_policies::put_inline(call).await
         }

@@ -34,9 +34,13 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 const DISCARD_TIME: Duration = Duration::from_secs(5);
 const DISCARD_BYTES: usize = 4 * MAX_BODY_BYTES;
 
-/// The router serving IAM and STS at every path.
+/// The router serving the federation endpoint and the console (`/federation`, `/console`),
+/// and IAM and STS at every other path.
 pub fn router(app: App) -> Router {
-    Router::new().fallback(handle).with_state(app)
+    Router::new()
+        .merge(crate::console::routes())
+        .fallback(handle)
+        .with_state(app)
 }
 
 /// What became of one request: filled in as the pipeline learns each part, and complete at
@@ -165,11 +169,13 @@ async fn record(app: &App, o: &Outcome, body: &str) {
         Some(v) => audit::camel_case(v),
         None => audit::request_parameters(op, params),
     };
-    let response_elements = if o.error.is_none() && !o.json {
-        audit::response_elements(op, body)
-    } else {
-        serde_json::Value::Null
-    };
+    // Only a response the record keeps is read: a read's answer can be megabytes.
+    let response_elements =
+        if !o.json && audit::keeps_response(op.name(), read_only, o.error.is_some()) {
+            audit::response_elements(op, body)
+        } else {
+            serde_json::Value::Null
+        };
     let answered = audit::Answered {
         request_id: &o.request_id,
         service: o.service,

@@ -119,15 +119,8 @@ async fn check_session_policy(
     for arn in arns {
         let owner = crate::arn_params::session_policy_arn(arn)?.account;
         let reachable = owner == account || owner == rolecall_arn::AWS_MANAGED_ACCOUNT;
-        if !reachable
-            || call
-                .app
-                .store()
-                .get_managed_policy(arn)
-                .await
-                .map_err(store_failure)?
-                .is_none()
-        {
+        // An AWS managed policy is stored from here on, for the session's requests to load.
+        if !reachable || !crate::aws_policies::session_policy_exists(call.app.store(), arn).await? {
             return Err(AwsError::new(
                 ErrorKind::InvalidParameterValue,
                 format!("Policy {arn} does not exist or is not attachable."),

@@ -191,15 +191,21 @@ impl TokenKeys {
 
     /// Seals claims into a token.
     pub(crate) async fn seal(&self, claims: &SessionClaims) -> String {
+        let plain = serde_json::to_vec(claims).expect("claims serialize");
+        BASE64.encode(&self.seal_for(AAD, &plain).await)
+    }
+
+    /// Seals `plain` under the newest key, bound to the purpose `aad` (so that a token made
+    /// for one purpose never opens as another's): the format byte, the key id, the sealed bytes.
+    pub(crate) async fn seal_for(&self, aad: &[u8], plain: &[u8]) -> Vec<u8> {
         let keys = self.keys.read().await;
         let (id, key) = keys
             .last()
             .expect("at least one token key is loaded at start");
-        let plain = serde_json::to_vec(claims).expect("claims serialize");
         let mut out = vec![FORMAT];
         out.extend_from_slice(&id.to_be_bytes());
-        out.extend_from_slice(&key.seal_bytes(&plain, AAD));
-        BASE64.encode(&out)
+        out.extend_from_slice(&key.seal_bytes(plain, aad));
+        out
     }
 
     /// The loaded key with this id.
@@ -221,6 +227,15 @@ impl TokenKeys {
         let raw = BASE64
             .decode(token.trim().as_bytes())
             .map_err(|_| TokenError::Invalid)?;
+        let plain = self.open_for(AAD, &raw).await?;
+        serde_json::from_slice(&plain).map_err(|_| TokenError::Invalid)
+    }
+
+    /// Opens what [`TokenKeys::seal_for`] sealed for the purpose `aad`.
+    ///
+    /// # Errors
+    /// [`TokenError`] when the bytes are not genuine or were sealed for another purpose.
+    pub(crate) async fn open_for(&self, aad: &[u8], raw: &[u8]) -> Result<Vec<u8>, TokenError> {
         if raw.len() < 5 || raw[0] != FORMAT {
             return Err(TokenError::Invalid);
         }
@@ -236,7 +251,6 @@ impl TokenKeys {
                 self.key(id).await.ok_or(TokenError::UnknownKey)?
             }
         };
-        let plain = key.open_bytes(body, AAD).map_err(|_| TokenError::Invalid)?;
-        serde_json::from_slice(&plain).map_err(|_| TokenError::Invalid)
+        key.open_bytes(body, aad).map_err(|_| TokenError::Invalid)
     }
 }

@@ -17,6 +17,7 @@
 //! `ROLECALL_BENCH_EVENTS` changes the number of events (default 1000000);
 //! `ROLECALL_BENCH_FILL_SECS` bounds the time spent filling each store (default 1200): when it
 //! runs out, the lookups run on what was written by then, and the output says how much that was.
+//! `ROLECALL_BENCH_SQLITE_DIR` keeps the SQLite database in that (new) directory.
 
 use std::time::{Duration, Instant};
 
@@ -62,7 +63,7 @@ impl Rng {
 }
 
 fn username(user: u64) -> String {
-    if user % 2 == 0 {
+    if user.is_multiple_of(2) {
         format!("user-{user:03}")
     } else {
         format!("AWS-CLI-session-{}", 1_700_000_000 + user)
@@ -143,7 +144,7 @@ async fn fill(store: &Store, total: u64, budget: Duration) {
             .collect();
         store.insert_events(&batch).await.expect("insert a batch");
         written += n;
-        if written % 100_000 == 0 {
+        if written.is_multiple_of(100_000) {
             println!(
                 "  {written} events after {:.1} s",
                 started.elapsed().as_secs_f64()
@@ -300,9 +301,12 @@ fn main() {
         .expect("tokio runtime");
 
     let tmp = tempfile::tempdir().expect("temp dir");
+    // A directory to keep the SQLite database in, for a look at it afterwards.
+    let dir = std::env::var_os("ROLECALL_BENCH_SQLITE_DIR")
+        .map_or_else(|| tmp.path().to_owned(), std::path::PathBuf::from);
     println!("SQLite ({total} events)");
     runtime.block_on(async {
-        let store = Store::open_sqlite(tmp.path()).await.expect("open SQLite");
+        let store = Store::open_sqlite(&dir).await.expect("open SQLite");
         run(&store, total, budget).await;
         store.close().await;
     });

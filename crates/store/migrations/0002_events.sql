@@ -2,7 +2,9 @@
 -- version 1. Each row of `events` is one account's copy of a record (a cross-account call has
 -- a copy, with its own event id, in each account); `account_id` is the recipient account.
 -- The lookup columns sit beside the record so that LookupEvents by any one attribute, within
--- an account and a time range, newest first, is a range scan of one index.
+-- an account and a time range, newest first, is a range scan of one index. `resources` holds
+-- the record's resources as a lookup returns them (each type and name as `<byte length>:<text>`,
+-- in order), so that a page is one query.
 
 CREATE TABLE events (
     event_id TEXT PRIMARY KEY,
@@ -13,6 +15,7 @@ CREATE TABLE events (
     read_only BIGINT NOT NULL,
     username TEXT,
     access_key_id TEXT,
+    resources TEXT NOT NULL,
     record TEXT NOT NULL
 );
 CREATE INDEX events_by_time ON events (account_id, event_time DESC, event_id DESC);
@@ -24,8 +27,8 @@ CREATE INDEX events_by_read_only ON events (account_id, read_only, event_time DE
 -- Pruning finds the oldest rows of every account.
 CREATE INDEX events_by_age ON events (event_time);
 
--- The record's resources, in the record's order (`ordinal`), with the event's account and
--- time repeated so that a lookup by resource type or name is a range scan too.
+-- One row per resource of a record, in the record's order (`ordinal`), with the event's account
+-- and time repeated so that a lookup by resource type or name is a range scan too.
 CREATE TABLE event_resources (
     event_id TEXT NOT NULL,
     ordinal BIGINT NOT NULL,

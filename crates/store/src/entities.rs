@@ -302,7 +302,7 @@ impl Store {
         let current = self.get_entity(kind, account, name).await?;
         let target_name = new_name.unwrap_or(&current.name);
         let target_path = new_path.unwrap_or(&current.path);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let sql = format!(
             "UPDATE {} SET name = $1, name_lower = $2, path = $3 WHERE account_id = $4 AND name_lower = $5",
             kind.table()
@@ -457,7 +457,7 @@ impl Store {
     pub async fn delete_entity(&self, kind: EntityKind, account: &str, name: &str) -> Result<()> {
         let lower = name.to_lowercase();
         let owner = kind.owner_kind();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut checks: Vec<(&str, Conflict)> = Vec::new();
         match kind {
             EntityKind::User => {
@@ -624,7 +624,7 @@ impl Store {
         profile: &str,
         role: &str,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing = sqlx::query(
             "SELECT 1 FROM instance_profile_roles WHERE account_id = $1 AND profile_lower = $2",
         )

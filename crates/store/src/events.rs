@@ -7,7 +7,6 @@
 //! `(event_time, event_id)` of the last row handed out, so paging never skips or repeats a row
 //! however many rows are added meanwhile.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use sqlx::any::AnyRow;
@@ -17,7 +16,7 @@ use crate::{Backend, Result, Store, get_i64, get_str, insert_error, opt_str};
 /// The most rows one lookup returns (`LookupEvents`' `MaxResults` is 1..=50).
 pub const MAX_LOOKUP_RESULTS: u32 = 50;
 
-/// Events written by one `INSERT` statement (nine values each).
+/// Events written by one `INSERT` statement (ten values each).
 const EVENTS_PER_STATEMENT: usize = 100;
 /// Resources written by one `INSERT` statement (six values each).
 const RESOURCES_PER_STATEMENT: usize = 150;
@@ -26,8 +25,8 @@ const PRUNE_BATCH: usize = 500;
 /// The longest pause between two pruning transactions on SQLite.
 const PRUNE_PAUSE_CAP: Duration = Duration::from_millis(50);
 
-const EVENT_COLUMNS: &str = "event_id, account_id, event_time, event_name, event_source, read_only, username, access_key_id, record";
-const SELECT_EVENT: &str = "e.event_id, e.account_id, e.event_time, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.record";
+const EVENT_COLUMNS: &str = "event_id, account_id, event_time, event_name, event_source, read_only, username, access_key_id, resources, record";
+const SELECT_EVENT: &str = "e.event_id, e.account_id, e.event_time, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.resources, e.record";
 
 /// One account's copy of an audit record.
 #[derive(Clone, PartialEq, Eq)]
@@ -200,12 +199,40 @@ fn placeholders(rows: usize, columns: usize) -> String {
     out
 }
 
-/// `$1, $2, …, $n`.
-fn list(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The `resources` column: each type and name as `<byte length>:<text>`, in order.
+fn encode_resources(resources: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (kind, name) in resources {
+        for part in [kind, name] {
+            out.push_str(&part.len().to_string());
+            out.push(':');
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Reads the `resources` column back.
+fn decode_resources(text: &str) -> Result<Vec<(String, String)>> {
+    let malformed = || sqlx::Error::Decode("malformed events.resources column".into());
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (len, tail) = rest.split_once(':').ok_or_else(malformed)?;
+        let len: usize = len.parse().map_err(|_| malformed())?;
+        let part = tail.get(..len).ok_or_else(malformed)?;
+        parts.push(part.to_owned());
+        rest = &tail[len..];
+    }
+    if !parts.len().is_multiple_of(2) {
+        return Err(malformed().into());
+    }
+    let mut pairs = Vec::with_capacity(parts.len() / 2);
+    let mut parts = parts.into_iter();
+    while let (Some(kind), Some(name)) = (parts.next(), parts.next()) {
+        pairs.push((kind, name));
+    }
+    Ok(pairs)
 }
 
 fn event_row(row: &AnyRow) -> Result<EventRow> {
@@ -218,22 +245,33 @@ fn event_row(row: &AnyRow) -> Result<EventRow> {
         read_only: get_i64(row, "read_only")? != 0,
         username: opt_str(row, "username")?,
         access_key_id: opt_str(row, "access_key_id")?,
-        resources: Vec::new(),
+        resources: decode_resources(&get_str(row, "resources")?)?,
         record: get_str(row, "record")?,
     })
 }
 
-/// The indexed column an attribute of the events table filters on (the resource attributes
-/// read `event_resources` instead).
-fn event_column(attribute: LookupAttribute) -> Option<&'static str> {
+/// Where a lookup reads: the table (`e` for `events`, `r` for `event_resources`), the column
+/// the attribute's value is compared with, and the index whose range answers the lookup
+/// (`None`: the primary key).
+fn access_path(
+    attribute: Option<LookupAttribute>,
+) -> (&'static str, Option<&'static str>, Option<&'static str>) {
     match attribute {
-        LookupAttribute::EventId => Some("event_id"),
-        LookupAttribute::EventName => Some("event_name"),
-        LookupAttribute::ReadOnly => Some("read_only"),
-        LookupAttribute::Username => Some("username"),
-        LookupAttribute::EventSource => Some("event_source"),
-        LookupAttribute::AccessKeyId => Some("access_key_id"),
-        LookupAttribute::ResourceType | LookupAttribute::ResourceName => None,
+        None => ("e", None, Some("events_by_time")),
+        Some(LookupAttribute::EventId) => ("e", Some("event_id"), None),
+        Some(LookupAttribute::EventName) => ("e", Some("event_name"), Some("events_by_name")),
+        Some(LookupAttribute::ReadOnly) => ("e", Some("read_only"), Some("events_by_read_only")),
+        Some(LookupAttribute::Username) => ("e", Some("username"), Some("events_by_username")),
+        Some(LookupAttribute::EventSource) => ("e", Some("event_source"), Some("events_by_source")),
+        Some(LookupAttribute::AccessKeyId) => {
+            ("e", Some("access_key_id"), Some("events_by_access_key"))
+        }
+        Some(LookupAttribute::ResourceType) => {
+            ("r", Some("resource_type"), Some("event_resources_by_type"))
+        }
+        Some(LookupAttribute::ResourceName) => {
+            ("r", Some("resource_name"), Some("event_resources_by_name"))
+        }
     }
 }
 
@@ -248,11 +286,11 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for chunk in events.chunks(EVENTS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
-                placeholders(chunk.len(), 9)
+                placeholders(chunk.len(), 10)
             );
             let mut q = sqlx::query(crate::dynamic(&sql));
             for e in chunk {
@@ -265,6 +303,7 @@ impl Store {
                     .bind(i64::from(e.read_only))
                     .bind(e.username.as_deref())
                     .bind(e.access_key_id.as_deref())
+                    .bind(encode_resources(&e.resources))
                     .bind(e.record.as_str());
             }
             q.execute(&mut *tx).await.map_err(insert_error)?;
@@ -320,28 +359,25 @@ impl Store {
 
         let mut st = Statement::default();
         let account = st.bind(Bound::Text(&q.account_id));
-        // The table (alias) the filters apply to, and the attribute's condition on it.
-        let (table, filter) = match &q.attribute {
-            None => ("e", String::new()),
-            Some((attribute, value)) => {
-                let bound = if *attribute == LookupAttribute::ReadOnly {
-                    match value.as_str() {
-                        "true" => Bound::Int(1),
-                        "false" => Bound::Int(0),
-                        _ => return Ok((Vec::new(), None)),
-                    }
-                } else {
-                    Bound::Text(value)
-                };
-                let placeholder = st.bind(bound);
-                match event_column(*attribute) {
-                    Some(column) => ("e", format!(" AND e.{column} = {placeholder}")),
-                    None if *attribute == LookupAttribute::ResourceType => {
-                        ("r", format!(" AND r.resource_type = {placeholder}"))
-                    }
-                    None => ("r", format!(" AND r.resource_name = {placeholder}")),
+        let (table, column, index) = access_path(q.attribute.as_ref().map(|(a, _)| *a));
+        let mut filter = String::new();
+        if let (Some((attribute, value)), Some(column)) = (&q.attribute, column) {
+            let bound = if *attribute == LookupAttribute::ReadOnly {
+                match value.as_str() {
+                    "true" => Bound::Int(1),
+                    "false" => Bound::Int(0),
+                    _ => return Ok((Vec::new(), None)),
                 }
-            }
+            } else {
+                Bound::Text(value)
+            };
+            filter = format!(" AND {table}.{column} = {}", st.bind(bound));
+        }
+        // SQLite's planner, without statistics, prefers the account's time index to the
+        // attribute's (scanning the account's whole range); name the index that answers.
+        let hint = match (self.backend(), index) {
+            (Backend::Sqlite, Some(index)) => format!(" INDEXED BY {index}"),
+            _ => String::new(),
         };
         let from = st.bind(Bound::Int(start));
         let to = st.bind(Bound::Int(end));
@@ -359,12 +395,12 @@ impl Store {
         let fetch = st.bind(Bound::Int(i64::from(limit) + 1));
         let sql = if table == "e" {
             format!(
-                "SELECT {SELECT_EVENT} FROM events e WHERE {range} ORDER BY e.event_time DESC, e.event_id DESC LIMIT {fetch}"
+                "SELECT {SELECT_EVENT} FROM events e{hint} WHERE {range} ORDER BY e.event_time DESC, e.event_id DESC LIMIT {fetch}"
             )
         } else {
             // An event with several resources of the type matches once.
             format!(
-                "SELECT {SELECT_EVENT} FROM (SELECT DISTINCT r.event_time, r.event_id FROM event_resources r WHERE {range} ORDER BY r.event_time DESC, r.event_id DESC LIMIT {fetch}) k JOIN events e ON e.event_id = k.event_id AND e.account_id = {account} ORDER BY e.event_time DESC, e.event_id DESC"
+                "SELECT {SELECT_EVENT} FROM (SELECT DISTINCT r.event_time, r.event_id FROM event_resources r{hint} WHERE {range} ORDER BY r.event_time DESC, r.event_id DESC LIMIT {fetch}) k JOIN events e ON e.event_id = k.event_id AND e.account_id = {account} ORDER BY e.event_time DESC, e.event_id DESC"
             )
         };
         let rows = st.query(&sql).fetch_all(self.pool()).await?;
@@ -375,40 +411,7 @@ impl Store {
         } else {
             None
         };
-        self.load_resources(&mut events).await?;
         Ok((events, next))
-    }
-
-    /// Fills in the resources of `events` (at most a page of them).
-    async fn load_resources(&self, events: &mut [EventRow]) -> Result<()> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        let sql = format!(
-            "SELECT event_id, resource_type, resource_name FROM event_resources WHERE event_id IN ({}) ORDER BY event_id, ordinal",
-            list(events.len())
-        );
-        let mut q = sqlx::query(crate::dynamic(&sql));
-        for e in events.iter() {
-            q = q.bind(e.event_id.as_str());
-        }
-        let rows = q.fetch_all(self.pool()).await?;
-        let mut by_event: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        for row in &rows {
-            by_event
-                .entry(get_str(row, "event_id")?)
-                .or_default()
-                .push((
-                    get_str(row, "resource_type")?,
-                    get_str(row, "resource_name")?,
-                ));
-        }
-        for e in events {
-            if let Some(resources) = by_event.remove(&e.event_id) {
-                e.resources = resources;
-            }
-        }
-        Ok(())
     }
 
     /// Deletes every event (of every account) older than `before` (epoch seconds, exclusive)
@@ -421,9 +424,14 @@ impl Store {
     pub async fn prune_events(&self, before: i64) -> Result<u64> {
         let mut deleted = 0;
         loop {
-            let rows = sqlx::query(
-                "SELECT event_id FROM events WHERE event_time < $1 ORDER BY event_time LIMIT $2",
-            )
+            let rows = sqlx::query(crate::dynamic(&format!(
+                "SELECT event_id FROM events{} WHERE event_time < $1 ORDER BY event_time LIMIT $2",
+                if self.backend() == Backend::Sqlite {
+                    " INDEXED BY events_by_age"
+                } else {
+                    ""
+                }
+            )))
             .bind(before)
             .bind(i64::try_from(PRUNE_BATCH).unwrap_or(500))
             .fetch_all(self.pool())
@@ -438,20 +446,19 @@ impl Store {
             let began = Instant::now();
             // Only writes in the transaction (the ids were read before it), so SQLite takes
             // the write lock at the first statement and waits its turn for it.
-            let mut tx = self.pool().begin().await?;
-            for table in ["event_resources", "events"] {
-                let sql = format!(
-                    "DELETE FROM {table} WHERE event_id IN ({})",
-                    list(ids.len())
-                );
-                let mut q = sqlx::query(crate::dynamic(&sql));
-                for id in &ids {
-                    q = q.bind(id.as_str());
-                }
-                let done = q.execute(&mut *tx).await?;
-                if table == "events" {
-                    deleted += done.rows_affected();
-                }
+            let mut tx = self.begin_write().await?;
+            // One statement per event: a key lookup each, whatever the planner's statistics
+            // say (PostgreSQL plans a long `IN` list on a never-analyzed table as a full scan).
+            for id in &ids {
+                sqlx::query("DELETE FROM event_resources WHERE event_id = $1")
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                let done = sqlx::query("DELETE FROM events WHERE event_id = $1")
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                deleted += done.rows_affected();
             }
             tx.commit().await?;
             if ids.len() < PRUNE_BATCH {

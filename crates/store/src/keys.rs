@@ -81,7 +81,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when the user is gone, [`StoreError::LimitExceeded`] at two keys.
     pub async fn create_access_key(&self, key: &AccessKey) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(user) = &key.user_lower {
             let locked = sqlx::query(
                 "UPDATE users SET path = path WHERE account_id = $1 AND name_lower = $2",

@@ -7,6 +7,8 @@
 
 mod accounts;
 mod admin;
+mod aws_policies;
+mod console;
 mod entities;
 mod events;
 mod keys;
@@ -22,6 +24,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
 pub use admin::create_database;
+pub use aws_policies::{PolicyUsage, StoredStamp};
 pub use entities::{Entity, EntityKind, Role};
 pub use events::{EventQuery, EventRow, LookupAttribute, MAX_LOOKUP_RESULTS};
 pub use keys::{AccessKey, MAX_ACCESS_KEYS_PER_USER, ServerKey};
@@ -223,6 +226,17 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A write transaction. On SQLite it takes the write lock when it begins (`BEGIN
+    /// IMMEDIATE`), waiting its turn for it: a deferred transaction that reads before it
+    /// writes cannot take the lock once another writer (the audit trail's, say) has committed
+    /// since its read, and fails with "database is locked" instead of waiting.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 }
 

@@ -173,7 +173,7 @@ impl Store {
         if d.user_lower.is_some() {
             return Err(StoreError::Conflict(crate::Conflict::MfaDevices));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM mfa_devices WHERE serial = $1")
             .bind(serial)
             .execute(&mut *tx)

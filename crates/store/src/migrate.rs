@@ -9,6 +9,7 @@ use crate::{Backend, Result, StoreError};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_events.sql")),
+    (3, include_str!("../migrations/0003_console.sql")),
 ];
 
 /// Splits a migration into statements: comment lines go first, then the text is cut at `;`

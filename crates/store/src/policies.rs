@@ -103,7 +103,7 @@ impl Store {
         max_total: usize,
     ) -> Result<()> {
         let owner = owner.to_lowercase();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query("SELECT name, document FROM inline_policies WHERE account_id = $1 AND owner_kind = $2 AND owner_lower = $3")
             .bind(account)
             .bind(kind.owner_kind())
@@ -187,7 +187,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::AlreadyExists`] when the name is taken in the account.
     pub async fn create_managed_policy(&self, p: &ManagedPolicy, document: &str) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO managed_policies (arn, account_id, name, name_lower, path, id, default_version, next_version, description, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -311,7 +311,7 @@ impl Store {
         if p.boundary_usage_count > 0 {
             return Err(StoreError::Conflict(Conflict::PolicyIsBoundary));
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT COUNT(*) AS n FROM policy_versions WHERE policy_arn = $1")
             .bind(arn)
             .fetch_one(&mut *tx)
@@ -346,7 +346,7 @@ impl Store {
         set_default: bool,
         at: i64,
     ) -> Result<String> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("UPDATE managed_policies SET next_version = next_version + 1 WHERE arn = $1 RETURNING next_version")
             .bind(arn)
             .fetch_optional(&mut *tx)
@@ -438,7 +438,7 @@ impl Store {
         version_id: &str,
         at: i64,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists =
             sqlx::query("SELECT 1 FROM policy_versions WHERE policy_arn = $1 AND version_id = $2")
                 .bind(arn)
@@ -472,7 +472,7 @@ impl Store {
         arn: &str,
     ) -> Result<()> {
         let owner = owner.to_lowercase();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT 1 FROM attachments WHERE account_id = $1 AND owner_kind = $2 AND owner_lower = $3 AND policy_arn = $4")
             .bind(account)
             .bind(kind.owner_kind())

@@ -51,7 +51,7 @@ impl Store {
         tags: &[Tag],
     ) -> Result<()> {
         let owner = owner_key.to_lowercase();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for t in tags {
             sqlx::query("DELETE FROM tags WHERE account_id = $1 AND owner_kind = $2 AND owner_key = $3 AND key_lower = $4")
                 .bind(account)
@@ -96,7 +96,7 @@ impl Store {
         owner_key: &str,
         keys: &[String],
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for k in keys {
             sqlx::query("DELETE FROM tags WHERE account_id = $1 AND owner_kind = $2 AND owner_key = $3 AND key_lower = $4")
                 .bind(account)

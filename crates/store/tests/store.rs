@@ -11,6 +11,10 @@ mod harness;
 mod accounts;
 #[path = "store/atomicity.rs"]
 mod atomicity;
+#[path = "store/aws_policies.rs"]
+mod aws_policies;
+#[path = "store/console.rs"]
+mod console;
 #[path = "store/entities.rs"]
 mod entities;
 #[path = "store/events.rs"]
@@ -85,6 +89,8 @@ backend_tests! {
     policies::attachment_limit,
     policies::delete_managed_policy_checks_dependents,
     policies::aws_managed_policies_and_scopes,
+    aws_policies::aws_policy_copies_are_replaced_whole_and_keep_their_attachments,
+    aws_policies::policy_usage_counts_one_accounts_attachments_and_boundaries,
     mfa::mfa_device_lifecycle,
     mfa::mfa_steps_are_single_use,
     mfa::mfa_devices_list_by_account_and_user,
@@ -100,10 +106,13 @@ backend_tests! {
     events::lookups_see_only_their_own_account,
     events::prune_removes_only_older_events_and_their_resources,
     events::empty_lookup_returns_no_cursor,
+    console::console_ids_are_spent_once_until_they_expire,
+    console::concurrent_uses_of_one_sign_in_token_spend_it_once,
     migrations::fresh_database_has_every_migration_applied,
     migrations::reopen_keeps_data_and_applies_nothing_twice,
     migrations::concurrent_opens_of_a_fresh_database,
     atomicity::failed_policy_creation_leaves_no_policy,
     atomicity::failed_policy_version_leaves_counter_and_default,
     atomicity::failed_rename_leaves_the_entity_where_it_was,
+    atomicity::reads_then_writes_wait_for_a_concurrent_writer,
 }

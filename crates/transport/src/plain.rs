@@ -1,7 +1,10 @@
-//! Unsigned requests to the local credential endpoints (the EC2 instance metadata service,
-//! the container credentials endpoint), with their short timeout.
+//! Unsigned requests: to the local credential endpoints (the EC2 instance metadata service,
+//! the container credentials endpoint), with their short timeout, and [`post_form`] for the
+//! unsigned AWS endpoints (the console federation endpoint) under the client's HTTP options.
 
 use std::time::Duration;
+
+use crate::{HttpOptions, TransportError};
 
 /// An answer: status and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +57,34 @@ impl LocalClient {
         }
         read(request.send_empty())
     }
+}
+
+/// `POST url` with a form `body`, unsigned, under `options` (trust roots, verification,
+/// timeouts); one attempt. The form, not the URL, carries what the endpoint takes (the
+/// federation endpoint's `Session` holds credentials, and URLs end up in logs).
+///
+/// # Errors
+/// [`TransportError::Connect`] when the endpoint cannot be reached,
+/// [`TransportError::Response`] when the body cannot be read, [`TransportError::Config`] for
+/// unusable options.
+pub fn post_form(options: &HttpOptions, url: &str, body: &str) -> Result<Answer, TransportError> {
+    let agent = options.agent(url.starts_with("https://"))?;
+    let mut response = agent
+        .post(url)
+        .header("content-type", crate::query::CONTENT_TYPE)
+        .send(body.as_bytes())
+        .map_err(|e| {
+            tracing::debug!(error = %e, endpoint = url, "connection failed");
+            TransportError::Connect {
+                endpoint: url.to_owned(),
+            }
+        })?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| TransportError::Response(e.to_string()))?;
+    Ok(Answer { status, body })
 }
 
 fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Answer, String> {

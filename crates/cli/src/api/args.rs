@@ -303,9 +303,12 @@ pub(crate) fn parse(
         let value = unpack(service, member, values, home)?;
         args.values.insert(member.name.to_owned(), value);
     }
-    // The service's own paging parameters still work, and turn automatic paging off.
+    // The service's own paging parameters (its marker, and its page-size member when the CLI
+    // does not shadow it, as `--max-results` of `cloudtrail lookup-events`) still work, and
+    // turn automatic paging off.
     if let Some(p) = &op.paginator
-        && args.values.contains_key(p.input_token)
+        && (args.values.contains_key(p.input_token)
+            || p.limit_key.is_some_and(|k| args.values.contains_key(k)))
     {
         args.manual_paging = true;
     }
@@ -508,6 +511,8 @@ mod tests {
         );
         let a = run("ListUsers", &["--marker", "m"]).unwrap();
         assert!(a.manual_paging);
+        let a = run("ListUsers", &["--max-items", "2"]).unwrap();
+        assert!(!a.manual_paging);
         assert!(matches!(
             run(
                 "CreateRole",

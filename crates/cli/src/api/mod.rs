@@ -115,10 +115,15 @@ pub(crate) fn run(
         if input.contains_key(p.input_token) {
             paginate = false;
         }
+        // `--max-items` shadows an operation member of that name (IAM's `MaxItems`), which
+        // it gives back when paging is off; any other operation has no such member.
+        let (members, _) = args::members(service, op);
+        let shadowed = members.iter().any(|m| m.cli_name == "max-items");
         if !paginate {
             let used: Vec<&str> = [
                 ("--starting-token", parsed.starting_token.is_some()),
                 ("--page-size", parsed.page_size.is_some()),
+                ("--max-items", parsed.max_items.is_some() && !shadowed),
             ]
             .iter()
             .filter(|(_, set)| *set)
@@ -131,7 +136,7 @@ pub(crate) fn run(
                 )));
             }
             // Without automatic paging, --max-items is the operation's own parameter.
-            if let (Some(limit), Some(n)) = (p.limit_key, parsed.max_items) {
+            if let (Some(limit), Some(n), true) = (p.limit_key, parsed.max_items, shadowed) {
                 input.insert(limit.to_owned(), Value::from(n));
             }
         }

@@ -291,7 +291,8 @@ pub(crate) fn validate(
         },
         Kind::Integer { min, .. } => match value {
             Value::Number(n) if n.is_i64() => {
-                min_check(errors, n.as_i64().unwrap_or_default(), *min, "range")
+                // botocore's "invalid range" error reads "Invalid value … valid min value".
+                min_check(errors, n.as_i64().unwrap_or_default(), *min, "value")
             }
             Value::Bool(_) => {}
             _ => invalid_type(errors, "<class 'int'>"),
@@ -479,6 +480,18 @@ mod tests {
                 "Unknown parameter in input: \"Foo\", must be one of: Path, RoleName, AssumeRolePolicyDocument, Description, MaxSessionDuration, PermissionsBoundary, Tags",
                 "Invalid type for parameter MaxSessionDuration, value: x, type: <class 'str'>, valid types: <class 'int'>",
             ]
+        );
+        let mut errors = Vec::new();
+        validate(
+            &IAM,
+            op("CreateRole").input.unwrap(),
+            &serde_json::json!({"RoleName": "r", "AssumeRolePolicyDocument": "{}", "MaxSessionDuration": 10}),
+            "",
+            &mut errors,
+        );
+        assert_eq!(
+            errors,
+            ["Invalid value for parameter MaxSessionDuration, value: 10, valid min value: 3600"]
         );
     }
 }

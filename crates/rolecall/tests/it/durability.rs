@@ -1,36 +1,32 @@
-//! A write acknowledged to a client survives `kill -9` of the server.
+//! A write acknowledged to a client survives `kill -9` of the server, and so does its event in
+//! the audit trail.
 
 use rolecall_test_support::{Server, python, run_python};
 
 use crate::{backends, bin, py_env};
 
+/// Acknowledged IAM writes, and the trail's events of every acknowledged mutating call and
+/// every issued AssumeRole and GetSessionToken, are there after `kill -9` and a restart.
 #[test]
 fn acknowledged_writes_survive_kill_9() {
     let Some(py) = python() else { return };
-    let script = tempfile::NamedTempFile::with_suffix(".py").unwrap();
-    let crate_py = crate::py_dir();
-    std::fs::write(
-        script.path(),
-        format!(
-            "import sys; sys.path.insert(0, {:?})\nfrom rc import admin, doc, allow\nimport os\niam = admin('iam')\nif os.environ['PHASE'] == 'write':\n    for i in range(20):\n        iam.create_user(UserName=f'durable{{i}}')\n    iam.create_role(RoleName='R', AssumeRolePolicyDocument=doc({{'Effect':'Allow','Principal':{{'AWS':'*'}},'Action':'sts:AssumeRole'}}))\n    iam.put_role_policy(RoleName='R', PolicyName='p', PolicyDocument=doc(allow('iam:ListUsers')))\n    print('written')\nelse:\n    names = [u['UserName'] for u in iam.list_users()['Users']]\n    assert all(f'durable{{i}}' in names for i in range(20)), names\n    assert iam.get_role_policy(RoleName='R', PolicyName='p')['PolicyName'] == 'p'\n    print('still there')\n",
-            crate_py.display().to_string()
-        ),
-    )
-    .unwrap();
+    let script = crate::py_dir().join("durability.py");
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("acknowledged.json").display().to_string();
     for backend in backends() {
         let mut server = Server::start(bin(), backend);
         let admin = server.bootstrap("444444444444", "admin");
         let env = py_env(&server, std::slice::from_ref(&admin));
         let mut env: Vec<(&str, &str)> =
             env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        env.push(("PHASE", "write"));
-        assert_eq!(run_python(&py, script.path(), &env).trim(), "written");
+        env.extend([("PHASE", "write"), ("STATE", state.as_str())]);
+        assert_eq!(run_python(&py, &script, &env).trim(), "written");
         server.kill_and_restart();
         let env = py_env(&server, &[admin]);
         let mut env: Vec<(&str, &str)> =
             env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        env.push(("PHASE", "read"));
-        assert_eq!(run_python(&py, script.path(), &env).trim(), "still there");
+        env.extend([("PHASE", "read"), ("STATE", state.as_str())]);
+        assert_eq!(run_python(&py, &script, &env).trim(), "still there");
     }
 }
 

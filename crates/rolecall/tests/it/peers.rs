@@ -12,7 +12,9 @@ fn run_script(script: &str, accounts: &[&str]) {
             .iter()
             .map(|a| server.bootstrap(a, "admin"))
             .collect();
-        let env = py_env(&server, &admins);
+        let mut env = py_env(&server, &admins);
+        env.push(("RC_BIN".into(), bin().display().to_string()));
+        env.push(("RC_PYTHON".into(), py.display().to_string()));
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let out = run_python(&py, &py_dir().join(script), &env);
         eprintln!("{script} on {backend:?}: {}", out.trim());
@@ -22,6 +24,15 @@ fn run_script(script: &str, accounts: &[&str]) {
 #[test]
 fn boto3_seed_flow_and_its_refusals() {
     run_script("seed_flow.py", &["111111111111"]);
+}
+
+/// The audit trail with boto3 and the AWS CLI: the seed flow found by each of LookupEvents'
+/// eight attributes, an MFA session, cross-account copies, account isolation, paging,
+/// LookupEvents' errors, events visible within a second, no secret in either account's trail,
+/// and `rolecall cloudtrail lookup-events` byte for byte next to `aws cloudtrail lookup-events`.
+#[test]
+fn audit_trail_records_every_call_as_cloudtrail_does() {
+    run_script("audit_trail.py", &["111111111111", "222222222222"]);
 }
 
 #[test]
@@ -288,4 +299,51 @@ fn boto3_create_and_update_answers_have_aws_shapes() {
 #[test]
 fn boto3_instance_profiles_policies_and_mfa_devices_take_tags() {
     run_script("resource_tags.py", &["565656565656"]);
+}
+
+#[test]
+fn boto3_service_linked_roles_are_made_as_aws_makes_them_and_protected() {
+    run_script("service_linked_roles.py", &["676767676767", "787878787878"]);
+}
+
+/// All 1,452 AWS managed policies a fresh account sees: paged through, read with AWS's default
+/// version ids and documents, and attachable (beyond the eight shipped at first).
+#[test]
+fn boto3_all_aws_managed_policies_are_listed_read_and_attached_as_aws_reports_them() {
+    let Some(py) = python() else { return };
+    for backend in backends() {
+        let server = Server::start(bin(), backend.clone());
+        let admins = vec![server.bootstrap("898989898989", "admin")];
+        let env = py_env(&server, &admins);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let out = run_python(&py, &py_dir().join("aws_managed_policies.py"), &env);
+        let skipped = out.starts_with("skipped:") && !rolecall_test_support::in_ci();
+        assert!(
+            skipped || out.trim() == "aws managed policies ok",
+            "{backend:?}: {out}"
+        );
+        eprintln!("aws_managed_policies.py on {backend:?}: {}", out.trim());
+    }
+}
+
+/// Console sign-in in a real headless browser (chromium through chromedriver): `rolecall login
+/// --print-url` lands on the console page showing the role; reused, expired and forged
+/// sign-in tokens are refused; a GetSessionToken session is refused with AWS's message; user
+/// keys sign in as a federated user; signing out ends the session for every copy of its
+/// cookie; the sign-ins are in the trail (LookupEvents EventName=ConsoleLogin).
+#[test]
+fn console_sign_in_in_a_real_browser() {
+    let Some(py) = python() else { return };
+    let server = Server::start_with(
+        bin(),
+        rolecall_test_support::Backend::Sqlite,
+        &["--signin-token-seconds", "5"],
+    );
+    let mut env = py_env(&server, &[server.bootstrap("232323232323", "admin")]);
+    env.push(("RC_BIN".into(), bin().display().to_string()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let out = run_python(&py, &py_dir().join("console_signin.py"), &env);
+    let skipped = out.starts_with("skipped:") && !rolecall_test_support::in_ci();
+    assert!(skipped || out.trim() == "console sign-in ok", "{out}");
+    eprintln!("console_signin.py: {}", out.trim());
 }

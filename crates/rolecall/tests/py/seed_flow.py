@@ -184,7 +184,7 @@ iam.attach_user_policy(UserName="alice", PolicyArn=pol["Arn"])
 assert iam.list_entities_for_policy(PolicyArn=pol["Arn"])["PolicyUsers"][0]["UserName"] == "alice"
 client("iam", alice_key["AccessKeyId"], alice_key["SecretAccessKey"]).get_role(RoleName="Deploy")
 expect_error(lambda: iam.delete_policy(PolicyArn=pol["Arn"]), "DeleteConflict", "Cannot delete a policy attached to entities.")
-aws_pols = [p["PolicyName"] for p in iam.list_policies(Scope="AWS")["Policies"]]
+aws_pols = [p["PolicyName"] for page in iam.get_paginator("list_policies").paginate(Scope="AWS") for p in page["Policies"]]
 for name in ["AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess", "IAMFullAccess", "IAMReadOnlyAccess"]:
     assert name in aws_pols, aws_pols
 

@@ -6,6 +6,7 @@
 //! committed before the client gets the answer; read-only calls do not wait, so a crash can
 //! lose the last batch of those, and a clean stop flushes them.
 
+mod console;
 mod elements;
 mod files;
 mod identity;
@@ -18,8 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rolecall_store::{EventRow, Store};
 use tokio::sync::{mpsc, oneshot};
 
+pub(crate) use console::{ConsoleLogin, console_login};
 pub(crate) use elements::{camel_case, request_parameters, response_elements};
-pub(crate) use record::{Answered, is_read_only, records, resources};
+pub(crate) use record::{Answered, is_read_only, keeps_response, records, resources};
 
 /// Most batches the writer commits in one transaction.
 const MAX_BATCHES_PER_COMMIT: usize = 512;

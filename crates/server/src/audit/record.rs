@@ -12,9 +12,11 @@ use super::identity;
 use crate::principal::Principal;
 
 /// CloudTrail's record version.
-const EVENT_VERSION: &str = "1.11";
+pub(super) const EVENT_VERSION: &str = "1.11";
 /// `userAgent`, `errorCode`, `errorMessage` are cut at 1 KB, as CloudTrail cuts them.
 const FIELD_LIMIT: usize = 1024;
+/// `requestParameters` and `responseElements` over 100 KB are omitted, as CloudTrail omits them.
+const ELEMENTS_LIMIT: usize = 100 * 1024;
 
 /// What is known of a call once it is answered.
 #[derive(Debug)]
@@ -76,7 +78,25 @@ pub(crate) fn is_read_only(event_name: &str) -> bool {
     }
 }
 
-fn cut(text: &str) -> String {
+/// Whether the record keeps the call's `responseElements`: a successful call that changes
+/// something, or AssumeRole (which CloudTrail logs as read-only, with its response). The
+/// response is not even read for any other call.
+#[must_use]
+pub(crate) fn keeps_response(event_name: &str, read_only: bool, failed: bool) -> bool {
+    !failed && (!read_only || event_name == "AssumeRole")
+}
+
+/// `requestParameters` or `responseElements` as recorded: over the limit, the content is
+/// omitted and `omitted` says so.
+fn bounded(v: &Value) -> Value {
+    if v.is_null() || v.to_string().len() <= ELEMENTS_LIMIT {
+        v.clone()
+    } else {
+        json!({ "omitted": true })
+    }
+}
+
+pub(super) fn cut(text: &str) -> String {
     if text.len() <= FIELD_LIMIT {
         return text.to_owned();
     }
@@ -102,6 +122,7 @@ pub(crate) fn records(a: &Answered<'_>) -> Vec<EventRow> {
         identity::user_identity(a.principal),
         shared.as_deref(),
         identity::username(a.principal),
+        Some(a.principal.access_key_id.clone()),
     )];
     if let Some(owner) = owner {
         out.push(row(
@@ -109,6 +130,8 @@ pub(crate) fn records(a: &Answered<'_>) -> Vec<EventRow> {
             &owner,
             identity::as_other_account(a.principal),
             shared.as_deref(),
+            // The role owner's copy names the caller's account, not the caller's key.
+            None,
             None,
         ));
     }
@@ -121,6 +144,7 @@ fn row(
     user_identity: Value,
     shared_event_id: Option<&str>,
     username: Option<String>,
+    access_key_id: Option<String>,
 ) -> EventRow {
     // Time-ordered ids (UUIDv7): events of the same second list newest first too.
     let event_id = uuid::Uuid::now_v7().to_string();
@@ -153,12 +177,12 @@ fn row(
         r.insert("errorCode".into(), json!(cut(code)));
         r.insert("errorMessage".into(), json!(cut(&e.message)));
     }
-    r.insert("requestParameters".into(), a.request_parameters.clone());
-    let keep_response = a.error.is_none() && (!a.read_only || a.event_name == "AssumeRole");
+    r.insert("requestParameters".into(), bounded(&a.request_parameters));
+    let keep_response = keeps_response(a.event_name, a.read_only, a.error.is_some());
     r.insert(
         "responseElements".into(),
         if keep_response {
-            a.response_elements.clone()
+            bounded(&a.response_elements)
         } else {
             Value::Null
         },
@@ -193,7 +217,7 @@ fn row(
         event_source: format!("{}.amazonaws.com", a.service.signing_name()),
         read_only: a.read_only,
         username,
-        access_key_id: Some(a.principal.access_key_id.clone()),
+        access_key_id,
         resources: a
             .resources
             .iter()
@@ -237,6 +261,28 @@ pub(crate) fn resources(params: &rolecall_wire::Params) -> (Vec<Resource>, Optio
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn elements_over_100_kb_are_omitted() {
+        use serde_json::json;
+        let small = json!({"userName": "alice"});
+        assert_eq!(super::bounded(&small), small);
+        assert_eq!(
+            super::bounded(&serde_json::Value::Null),
+            serde_json::Value::Null
+        );
+        let big = json!({"policyInputList": ["x".repeat(101 * 1024)]});
+        assert_eq!(super::bounded(&big), json!({"omitted": true}));
+    }
+
+    #[test]
+    fn only_kept_responses_are_read() {
+        use super::keeps_response;
+        assert!(keeps_response("CreateUser", false, false));
+        assert!(keeps_response("AssumeRole", true, false));
+        assert!(!keeps_response("SimulateCustomPolicy", true, false));
+        assert!(!keeps_response("CreateUser", false, true));
+    }
+
     #[test]
     fn read_only_as_cloudtrail_marks_it() {
         use super::is_read_only;

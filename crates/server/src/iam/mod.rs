@@ -9,6 +9,7 @@ pub(crate) mod owner_policies;
 pub(crate) mod policies;
 pub(crate) mod resource_tags;
 pub(crate) mod roles;
+pub(crate) mod service_linked;
 pub(crate) mod simulate;
 pub(crate) mod users;
 

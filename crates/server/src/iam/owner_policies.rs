@@ -71,6 +71,22 @@ impl Owner {
         }
     }
 
+    /// [`Owner::authorized`] for an operation that changes the owner's policies: a
+    /// service-linked role's are refused.
+    async fn authorized_to_change(self, call: &Call<'_>) -> Result<Entity, AwsError> {
+        let entity = self.authorized(call).await?;
+        self.changeable(&entity)?;
+        Ok(entity)
+    }
+
+    /// Refuses a change to the policies of a service-linked role, as AWS does.
+    fn changeable(self, entity: &Entity) -> Result<(), AwsError> {
+        if self.kind == EntityKind::Role {
+            super::service_linked::protect(entity)?;
+        }
+        Ok(())
+    }
+
     /// Authorizes the operation on the owner, then requires it to exist.
     async fn authorized(self, call: &Call<'_>) -> Result<Entity, AwsError> {
         self.authorized_with(call, |_| {}).await
@@ -97,7 +113,7 @@ impl Owner {
 
 /// The shared start of Attach…Policy, Detach…Policy and Put…PermissionsBoundary: authorizes
 /// the operation on the owner with the managed policy ARN in `param` as `context_key`, then
-/// requires the owner to exist.
+/// requires the owner to exist and its policies to be changeable.
 async fn owner_and_policy<'c>(
     call: &'c Call<'_>,
     param: &str,
@@ -108,12 +124,13 @@ async fn owner_and_policy<'c>(
     let entity = owner
         .authorized_with(call, |ctx| ctx.set(context_key, arn))
         .await?;
+    owner.changeable(&entity)?;
     Ok((owner, entity, arn))
 }
 
 pub(crate) async fn put_inline(call: &Call<'_>) -> Reply {
     let owner = Owner::of(call.op);
-    let entity = owner.authorized(call).await?;
+    let entity = owner.authorized_to_change(call).await?;
     let doc = call.req("PolicyDocument");
     parse_policy(doc, PolicyKind::Inline).map_err(|e| AwsError::malformed_policy(e.message))?;
     let quota = owner.inline_quota;
@@ -166,7 +183,7 @@ pub(crate) async fn get_inline(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn delete_inline(call: &Call<'_>) -> Reply {
     let owner = Owner::of(call.op);
-    let entity = owner.authorized(call).await?;
+    let entity = owner.authorized_to_change(call).await?;
     let name = call.req("PolicyName");
     call.app
         .store()
@@ -275,7 +292,7 @@ pub(crate) async fn put_boundary(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn delete_boundary(call: &Call<'_>) -> Reply {
     let owner = Owner::of(call.op);
-    let entity = owner.authorized(call).await?;
+    let entity = owner.authorized_to_change(call).await?;
     if entity.boundary_arn.is_none() {
         return Err(AwsError::no_such_entity(format!(
             "The {} with name {} has no permissions boundary.",

@@ -2,34 +2,55 @@
 
 use rolecall_arn::{Arn, IdKind};
 use rolecall_policy::{PolicyKind, non_whitespace_len, parse_policy};
-use rolecall_store::{ManagedPolicy, PolicyScope, StoreError};
+use rolecall_store::{ManagedPolicy, Page, PolicyScope, StoreError};
 use rolecall_wire::{AwsError, ErrorKind, XmlWriter};
 
 use super::{to_tags, write_tags};
+use crate::aws_policies;
 use crate::call::{Call, Reply, iso, truncation, url_encode};
 use crate::errors::{conflict, store_failure};
 
 const MANAGED_SIZE_LIMIT: usize = 6144;
 
-/// The managed policy an ARN names, if the caller's account can see it (its own or AWS's).
+/// The managed policy an ARN names, if the caller's account can see it (its own or AWS's,
+/// the latter with the account's own use of it).
 pub(crate) async fn visible_policy(
     call: &Call<'_>,
     arn: &str,
 ) -> Result<Option<ManagedPolicy>, AwsError> {
+    if let Some(aws) = aws_policies::find(arn) {
+        let usage = call
+            .app
+            .store()
+            .policy_usage(call.account())
+            .await
+            .map_err(store_failure)?;
+        return Ok(Some(
+            aws.managed_policy(usage.get(arn).copied().unwrap_or_default()),
+        ));
+    }
     let p = call
         .app
         .store()
         .get_managed_policy(arn)
         .await
         .map_err(store_failure)?;
-    Ok(p.filter(|p| p.account_id == "aws" || p.account_id == call.account()))
+    Ok(p.filter(|p| p.account_id == call.account()))
 }
 
-/// The managed policy an ARN names, or `NoSuchEntity` in IAM's words.
+/// The managed policy an ARN names, to be attached or set as a boundary, or `NoSuchEntity` in
+/// IAM's words (also for an AWS managed policy that is not attachable). An AWS managed policy
+/// is stored from here on, for the attachment or boundary to refer to.
 pub(crate) async fn require_policy(call: &Call<'_>, arn: &str) -> Result<ManagedPolicy, AwsError> {
-    visible_policy(call, arn).await?.ok_or_else(|| {
-        AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
-    })
+    let missing =
+        || AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."));
+    if let Some(aws) = aws_policies::find(arn) {
+        if !aws_policies::store_attachable(call.app.store(), arn).await? {
+            return Err(missing());
+        }
+        return Ok(aws.managed_policy(rolecall_store::PolicyUsage::default()));
+    }
+    visible_policy(call, arn).await?.ok_or_else(missing)
 }
 
 /// Writes a policy's members; `Description` only where AWS shows it (GetPolicy), not in
@@ -42,7 +63,7 @@ fn write_policy(w: &mut XmlWriter, p: &ManagedPolicy, with_description: bool) {
     w.elem("DefaultVersionId", &p.default_version);
     w.num("AttachmentCount", p.attachment_count);
     w.num("PermissionsBoundaryUsageCount", p.boundary_usage_count);
-    w.bool("IsAttachable", true);
+    w.bool("IsAttachable", aws_policies::is_attachable(p));
     if with_description {
         w.opt("Description", p.description.as_deref());
     }
@@ -150,17 +171,46 @@ pub(crate) async fn list_policies(call: &Call<'_>) -> Reply {
         ),
         async |q| {
             let (scope, only_attached) = q.filters;
-            call.app
-                .store()
-                .list_managed_policies(
-                    call.account(),
-                    scope,
-                    only_attached,
-                    &q.prefix,
-                    q.marker.as_deref(),
-                    q.max,
-                )
-                .await
+            let store = call.app.store();
+            let marker = q.marker.as_deref();
+            // The account's own policies come first (their ARNs sort before `arn:aws:iam::aws:`),
+            // then AWS's from the embedded set.
+            let in_aws = marker.is_some_and(|m| aws_policies::find(m).is_some());
+            let mut items = Vec::new();
+            if scope != PolicyScope::Aws && !in_aws {
+                let own = store
+                    .list_managed_policies(
+                        call.account(),
+                        PolicyScope::Local,
+                        only_attached,
+                        &q.prefix,
+                        marker,
+                        q.max,
+                    )
+                    .await?;
+                if scope == PolicyScope::Local || own.next.is_some() {
+                    return Ok(own);
+                }
+                items = own.items;
+            }
+            let usage = store.policy_usage(call.account()).await?;
+            let want = usize::try_from(q.max.max(1)).unwrap_or(100);
+            let mut next = None;
+            for aws in aws_policies::listed_after(marker.filter(|_| in_aws)) {
+                if !aws.path.starts_with(q.prefix.as_str()) {
+                    continue;
+                }
+                let used = usage.get(&aws.arn()).copied().unwrap_or_default();
+                if only_attached && used.attachments == 0 {
+                    continue;
+                }
+                if items.len() == want {
+                    next = items.last().map(|p: &ManagedPolicy| p.arn.clone());
+                    break;
+                }
+                items.push(aws.managed_policy(used));
+            }
+            Ok(Page { items, next })
         },
         |_, w, p| {
             write_policy(w, p, false);
@@ -240,15 +290,36 @@ fn no_such_version(arn: &str, id: &str) -> AwsError {
     ))
 }
 
-pub(crate) async fn get_policy_version(call: &Call<'_>) -> Reply {
-    let p = authorized_policy(call, "iam:GetPolicyVersion").await?;
-    let id = call.req("VersionId");
-    let versions = call
-        .app
+/// A policy's versions, newest first. An AWS managed policy shows its default version, as
+/// the embedded set has it (its document read only `with_document`).
+async fn versions_of(
+    call: &Call<'_>,
+    p: &ManagedPolicy,
+    with_document: bool,
+) -> Result<Vec<rolecall_store::PolicyVersion>, AwsError> {
+    if let Some(aws) = aws_policies::find(&p.arn) {
+        return Ok(vec![rolecall_store::PolicyVersion {
+            version_id: aws.default_version.to_owned(),
+            document: if with_document {
+                aws.document()?.to_owned()
+            } else {
+                String::new()
+            },
+            created_at: aws.updated_at,
+            is_default: true,
+        }]);
+    }
+    call.app
         .store()
         .policy_versions(&p.arn)
         .await
-        .map_err(store_failure)?;
+        .map_err(store_failure)
+}
+
+pub(crate) async fn get_policy_version(call: &Call<'_>) -> Reply {
+    let p = authorized_policy(call, "iam:GetPolicyVersion").await?;
+    let id = call.req("VersionId");
+    let versions = versions_of(call, &p, true).await?;
     let version = versions
         .iter()
         .find(|v| v.version_id == id)
@@ -263,12 +334,7 @@ pub(crate) async fn get_policy_version(call: &Call<'_>) -> Reply {
 pub(crate) async fn list_policy_versions(call: &Call<'_>) -> Reply {
     let (marker, max) = call.paging();
     let p = authorized_policy(call, "iam:ListPolicyVersions").await?;
-    let versions = call
-        .app
-        .store()
-        .policy_versions(&p.arn)
-        .await
-        .map_err(store_failure)?;
+    let versions = versions_of(call, &p, false).await?;
     let (versions, next) = crate::call::page_of(versions, marker.as_deref(), max)?;
     let mut w = XmlWriter::new();
     w.list("Versions", &versions, |w, v| write_version(w, v, false));

@@ -124,7 +124,7 @@ pub(crate) async fn display_form_of_trust(
 
 /// Which members of a role an answer shows, as AWS's answers differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RoleView {
+pub(crate) enum RoleView {
     /// ListRoles and the roles inside an instance profile: no boundary, tags or last use.
     Listed,
     /// CreateRole and UpdateRoleDescription: boundary and tags, but neither
@@ -135,7 +135,7 @@ enum RoleView {
 }
 
 /// Writes a role as the element `element` (`Role`); see [`write_role_members`].
-async fn write_role(
+pub(crate) async fn write_role(
     call: &Call<'_>,
     w: &mut XmlWriter,
     element: &str,
@@ -192,6 +192,7 @@ pub(crate) async fn create_role(call: &Call<'_>) -> Reply {
     let tags = call.tags()?;
     let name = call.req("RoleName");
     let path = call.get("Path").unwrap_or("/");
+    super::service_linked::path_not_reserved(path)?;
     let arn = Arn::iam(call.account(), "role", path, name).to_string();
     let boundary = call.get("PermissionsBoundary");
     call.authorize_with("iam:CreateRole", &arn, &arn, |ctx| {
@@ -272,6 +273,10 @@ pub(crate) async fn update_role(call: &Call<'_>) -> Reply {
         "iam:UpdateRole"
     };
     let role = authorized_role(call, action).await?;
+    // A service-linked role's description can change, its session duration cannot.
+    if max.is_some() {
+        super::service_linked::protect_session_duration(&role.entity)?;
+    }
     call.app
         .store()
         .update_role(
@@ -299,6 +304,7 @@ pub(crate) async fn update_role(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn delete_role(call: &Call<'_>) -> Reply {
     let role = authorized_role(call, "iam:DeleteRole").await?;
+    super::service_linked::protect(&role.entity)?;
     call.app
         .store()
         .delete_entity(EntityKind::Role, call.account(), &role.entity.name)
@@ -310,6 +316,7 @@ pub(crate) async fn delete_role(call: &Call<'_>) -> Reply {
 
 pub(crate) async fn update_assume_role_policy(call: &Call<'_>) -> Reply {
     let role = authorized_role(call, "iam:UpdateAssumeRolePolicy").await?;
+    super::service_linked::protect(&role.entity)?;
     let trust = store_form_of_trust(call, call.req("PolicyDocument")).await?;
     call.app
         .store()
@@ -441,6 +448,7 @@ pub(crate) async fn change_instance_profile_role(call: &Call<'_>) -> Reply {
     let role = find(call, EntityKind::Role, role_name)
         .await?
         .ok_or_else(|| no_such(Noun::Role, role_name))?;
+    super::service_linked::protect(&role)?;
     let store = call.app.store();
     if add {
         store

@@ -328,7 +328,8 @@ async fn managed_source(
         .into_iter()
         .next()
         .ok_or_else(|| AwsError::no_such_entity(format!("Policy {arn} was not found.")))?;
-    let policy = parse_policy(&doc, PolicyKind::Managed).map_err(|_| AwsError::internal())?;
+    let policy = parse_policy(&doc, crate::aws_policies::document_kind(arn))
+        .map_err(|_| AwsError::internal())?;
     let name = rolecall_arn::Arn::parse(arn).map_or_else(|_| arn.to_owned(), |a| a.name().into());
     Ok(Source::new(key, name, &doc, policy, source_type))
 }

@@ -175,3 +175,39 @@ pub(crate) async fn failed_rename_leaves_the_entity_where_it_was(db: Db) {
     );
     assert!(s.tags(ACCOUNT, "user", "b").await.unwrap().is_empty());
 }
+
+/// A transaction that reads before it writes (the inline-policy size check) does not fail with
+/// "database is locked" while another writer (the audit trail's) commits meanwhile: it waits
+/// its turn for the write lock.
+pub(crate) async fn reads_then_writes_wait_for_a_concurrent_writer(db: Db) {
+    let s = &db.store;
+    s.create_entity(EntityKind::User, &user("busy"))
+        .await
+        .unwrap();
+    let store = s.clone();
+    let writer = tokio::spawn(async move {
+        for i in 0..400_i64 {
+            let event = rolecall_store::EventRow {
+                event_id: format!("event-{i:04}"),
+                account_id: ACCOUNT.to_owned(),
+                event_time: T0 + i,
+                event_name: "ListUsers".to_owned(),
+                event_source: "iam.amazonaws.com".to_owned(),
+                read_only: true,
+                username: Some("busy".to_owned()),
+                access_key_id: None,
+                resources: Vec::new(),
+                record: "{}".to_owned(),
+            };
+            store.insert_events(&[event]).await?;
+        }
+        Ok::<_, StoreError>(())
+    });
+    for i in 0..200 {
+        let name = format!("p{}", i % 4);
+        s.put_inline_policy(ACCOUNT, EntityKind::User, "busy", &name, &doc("s3:*"), 2048)
+            .await
+            .unwrap_or_else(|e| panic!("write {i} failed beside a concurrent writer: {e:?}"));
+    }
+    writer.await.unwrap().unwrap();
+}

@@ -108,6 +108,9 @@ pub(crate) async fn events_roundtrip_every_field(db: Db) {
                 "AWS::IAM::Role",
                 &format!("arn:aws:iam::{ACCOUNT}:role/admin"),
             ),
+            // Text that looks like the column's own encoding, an empty type, non-ASCII.
+            resource("", "12:ab:3:x"),
+            resource("AWS::IAM::User", "ünï:cödé 9:"),
         ],
         record: r#"{"eventVersion":"1.11","userIdentity":{"type":"IAMUser","userName":"alice"},"eventName":"AssumeRole","requestParameters":{"roleSessionName":"AWS-CLI-session-1700000000","note":"quotes \" and 'ünïcödé'"}}"#.to_owned(),
     };

@@ -26,10 +26,11 @@ const TABLES: &[&str] = &[
     "mfa_devices",
     "events",
     "event_resources",
+    "console_spent",
 ];
 
 /// The version of every migration, in order.
-const VERSIONS: &[i64] = &[1, 2];
+const VERSIONS: &[i64] = &[1, 2, 3];
 
 /// `(version, applied_at)` of every applied migration.
 async fn applied(raw: &AnyPool) -> Vec<(i64, i64)> {
