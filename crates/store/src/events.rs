@@ -199,6 +199,44 @@ fn placeholders(rows: usize, columns: usize) -> String {
     out
 }
 
+/// Whether any text of the event holds a NUL character.
+fn has_nul(e: &EventRow) -> bool {
+    let texts = [
+        Some(&e.event_id),
+        Some(&e.account_id),
+        Some(&e.event_name),
+        Some(&e.event_source),
+        e.username.as_ref(),
+        e.access_key_id.as_ref(),
+        Some(&e.record),
+    ];
+    texts.into_iter().flatten().any(|t| t.contains('\0'))
+        || e.resources
+            .iter()
+            .any(|(kind, name)| kind.contains('\0') || name.contains('\0'))
+}
+
+/// The event with every NUL character replaced by U+FFFD.
+fn without_nul(e: &EventRow) -> EventRow {
+    let clean = |t: &str| t.replace('\0', "\u{FFFD}");
+    EventRow {
+        event_id: clean(&e.event_id),
+        account_id: clean(&e.account_id),
+        event_time: e.event_time,
+        event_name: clean(&e.event_name),
+        event_source: clean(&e.event_source),
+        read_only: e.read_only,
+        username: e.username.as_deref().map(clean),
+        access_key_id: e.access_key_id.as_deref().map(clean),
+        resources: e
+            .resources
+            .iter()
+            .map(|(kind, name)| (clean(kind), clean(name)))
+            .collect(),
+        record: clean(&e.record),
+    }
+}
+
 /// The `resources` column: each type and name as `<byte length>:<text>`, in order.
 fn encode_resources(resources: &[(String, String)]) -> String {
     let mut out = String::new();
@@ -278,6 +316,8 @@ fn access_path(
 impl Store {
     /// Writes a batch of events and their resources in one transaction (one commit for the
     /// batch); durable when it returns. Nothing of the batch is written when any of it fails.
+    /// PostgreSQL text cannot hold NUL, so that one request's odd input cannot fail a batch
+    /// every NUL in a text field is written as U+FFFD, on both backends alike.
     ///
     /// # Errors
     /// [`crate::StoreError::AlreadyExists`] when an event id is already stored (or repeated
@@ -286,6 +326,13 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
+        let cleaned: Vec<EventRow>;
+        let events = if events.iter().any(has_nul) {
+            cleaned = events.iter().map(without_nul).collect();
+            cleaned.as_slice()
+        } else {
+            events
+        };
         let mut tx = self.begin_write().await?;
         for chunk in events.chunks(EVENTS_PER_STATEMENT) {
             let sql = format!(

@@ -106,6 +106,7 @@ backend_tests! {
     events::lookups_see_only_their_own_account,
     events::prune_removes_only_older_events_and_their_resources,
     events::empty_lookup_returns_no_cursor,
+    events::nul_characters_cannot_fail_a_batch,
     console::console_ids_are_spent_once_until_they_expire,
     console::concurrent_uses_of_one_sign_in_token_spend_it_once,
     migrations::fresh_database_has_every_migration_applied,

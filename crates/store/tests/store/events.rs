@@ -623,3 +623,28 @@ pub(crate) async fn empty_lookup_returns_no_cursor(db: Db) {
         assert_eq!(next, None, "{q:?}");
     }
 }
+
+pub(crate) async fn nul_characters_cannot_fail_a_batch(db: Db) {
+    let s = &db.store;
+    let mut odd = event("odd", T0 + 1);
+    odd.event_name = "Create\0User".to_owned();
+    odd.username = Some("mal\0lory".to_owned());
+    odd.resources = vec![resource("AWS::IAM::User", "a\0b")];
+    odd.record = "{\"userName\":\"a\0b\"}".to_owned();
+    s.insert_events(&[event("plain", T0), odd]).await.unwrap();
+    let (rows, _) = s.lookup_events(&query()).await.unwrap();
+    assert_eq!(ids(&rows), ["odd", "plain"]);
+    assert_eq!(rows[0].event_name, "Create\u{FFFD}User");
+    assert_eq!(rows[0].username.as_deref(), Some("mal\u{FFFD}lory"));
+    assert_eq!(
+        rows[0].resources,
+        vec![resource("AWS::IAM::User", "a\u{FFFD}b")]
+    );
+    assert_eq!(rows[0].record, "{\"userName\":\"a\u{FFFD}b\"}");
+    assert_eq!(rows[1], event("plain", T0));
+    let (rows, _) = s
+        .lookup_events(&by(LookupAttribute::ResourceName, "a\u{FFFD}b"))
+        .await
+        .unwrap();
+    assert_eq!(ids(&rows), ["odd"]);
+}
