@@ -11,7 +11,9 @@
 
 mod generated;
 
-pub use generated::{cloudtrail::SERVICE as CLOUDTRAIL, iam::SERVICE as IAM, ops::Op, sts::SERVICE as STS};
+pub use generated::{
+    cloudtrail::SERVICE as CLOUDTRAIL, iam::SERVICE as IAM, ops::Op, sts::SERVICE as STS,
+};
 
 impl Op {
     /// The service it belongs to.
