@@ -70,6 +70,9 @@ fn py(python: &std::path::Path, args: &[&str], env: &[(String, String)]) -> Stri
         .env_remove("AWS_ENDPOINT_URL")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_CONFIG_FILE", "/dev/null")
+        // Each call here finds its credentials on loopback (the container endpoint, or the
+        // IMDS shape at AWS_EC2_METADATA_SERVICE_ENDPOINT), never at the metadata address.
+        .env_remove("AWS_EC2_METADATA_DISABLED")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .output()
         .unwrap();
