@@ -123,7 +123,7 @@ async fn handle(
         Ok(body) => body,
         Err(e) => {
             let body = if outcome.json {
-                e.to_json()
+                serde_json::json!({"__type": e.kind.json_code(), "message": e.message}).to_string()
             } else {
                 e.to_xml(outcome.service, &outcome.request_id)
             };

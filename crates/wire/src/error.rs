@@ -268,17 +268,6 @@ impl AwsError {
         }
     }
 
-    /// The error body of the AWS JSON protocol: `{"__type": code, "message": text}`.
-    #[must_use]
-    pub fn to_json(&self) -> String {
-        let mut out = String::from("{\"__type\":");
-        json_string(self.kind.json_code(), &mut out);
-        out.push_str(",\"message\":");
-        json_string(&self.message, &mut out);
-        out.push('}');
-        out
-    }
-
     /// The `ErrorResponse` document.
     #[must_use]
     pub fn to_xml(&self, service: Service, request_id: &str) -> String {
@@ -293,20 +282,6 @@ impl AwsError {
         w.close("ErrorResponse");
         w.finish()
     }
-}
-
-/// Writes `s` as a JSON string.
-fn json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// An error code read from a response: one of the codes rolecall writes, or another AWS code

@@ -20,17 +20,7 @@ fn audit_lines_find_a_session_by_its_name() {
             "[default]\nregion = us-east-1\n\n[profile ops]\nrole_arn = {role}\nsource_profile = default\n"
         ),
     );
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
-    );
-    home.ok(&[
-        "iam",
-        "create-role",
-        "--role-name",
-        "Ops",
-        "--assume-role-policy-document",
-        &trust,
-    ]);
+    home.create_role("Ops", ACCOUNT);
     home.ok(&[
         "iam",
         "attach-role-policy",

@@ -2,28 +2,19 @@
 //! with the same arguments, and two profiles that chain the same two roles in opposite
 //! orders running concurrently, all finish.
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rolecall_test_support::{Backend, Server};
 
 use crate::bin;
+use crate::client_home::ClientHome;
 
 const ACCOUNT: &str = "123456789012";
 
-fn rolecall(home: &Path, endpoint: &str, args: &[&str]) -> Child {
-    Command::new(bin())
-        .args(args)
-        .env("HOME", home)
-        .env("AWS_ENDPOINT_URL", endpoint)
+fn spawn(mut command: Command) -> Child {
+    command
         .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_CONFIG_FILE")
-        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -58,42 +49,19 @@ fn finish(mut child: Child, what: &str) -> String {
 fn chained_roles_never_deadlock_on_cache_locks_and_leave_no_lock_files() {
     let server = Server::start(bin(), Backend::Sqlite);
     let admin = server.bootstrap(ACCOUNT, "admin");
-    let home = tempfile::tempdir().unwrap();
-    let aws = home.path().join(".aws");
-    std::fs::create_dir_all(&aws).unwrap();
-    std::fs::write(
-        aws.join("credentials"),
-        format!(
-            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            admin.access_key_id, admin.secret_access_key
-        ),
-    )
-    .unwrap();
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
-    );
+    let home = ClientHome::new(&server, &admin, "[default]\nregion = us-east-1\n");
     for role in ["A", "B"] {
-        for args in [
-            vec![
-                "iam",
-                "create-role",
-                "--role-name",
-                role,
-                "--assume-role-policy-document",
-                &trust,
-            ],
-            vec![
-                "iam",
-                "attach-role-policy",
-                "--role-name",
-                role,
-                "--policy-arn",
-                "arn:aws:iam::aws:policy/AdministratorAccess",
-            ],
-        ] {
-            finish(rolecall(home.path(), &server.endpoint, &args), "setup");
-        }
+        home.create_role(role, ACCOUNT);
+        home.ok(&[
+            "iam",
+            "attach-role-policy",
+            "--role-name",
+            role,
+            "--policy-arn",
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+        ]);
     }
+    let aws = home.dir.path().join(".aws");
     let role = |name: &str| format!("arn:aws:iam::{ACCOUNT}:role/{name}");
     let profile = |name: &str, role_name: &str, source: &str| {
         format!(
@@ -129,7 +97,7 @@ fn chained_roles_never_deadlock_on_cache_locks_and_leave_no_lock_files() {
     let arn = |profile: &str| {
         let mut args = identity.to_vec();
         args.extend(["--profile", profile]);
-        rolecall(home.path(), &server.endpoint, &args)
+        spawn(home.command(&args))
     };
 
     let out = finish(arn("twice"), "the same role twice");

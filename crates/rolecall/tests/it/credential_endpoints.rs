@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use rolecall_test_support::{Backend, Server, python};
 
 use crate::bin;
-use crate::client_home::ClientHome;
+use crate::client_home::{ClientHome, client_command};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -32,14 +32,9 @@ impl Drop for Endpoint {
 }
 
 fn start(home: &ClientHome, endpoint: &str, extra: &[&str]) -> Endpoint {
-    let mut c = Command::new(bin());
-    c.args(["credential-server", "--profile", "ops"])
-        .args(extra)
-        .env("HOME", home.dir.path())
+    let mut c = home.command(&["credential-server", "--profile", "ops"]);
+    c.args(extra)
         .env("AWS_ENDPOINT_URL", endpoint)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut child = c.spawn().unwrap();
@@ -94,17 +89,7 @@ fn role_credentials_are_served_to_sdks_and_refreshed() {
             "[default]\nregion = us-east-1\n\n[profile ops]\nrole_arn = {role}\nsource_profile = default\nrole_session_name = served\nduration_seconds = 900\n"
         ),
     );
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
-    );
-    home.ok(&[
-        "iam",
-        "create-role",
-        "--role-name",
-        "Ops",
-        "--assume-role-policy-document",
-        &trust,
-    ]);
+    home.create_role("Ops", ACCOUNT);
     let expected = format!("arn:aws:sts::{ACCOUNT}:assumed-role/Ops/served False");
     let sts = [("AWS_ENDPOINT_URL_STS".to_owned(), server.endpoint.clone())];
 
@@ -154,7 +139,7 @@ fn role_credentials_are_served_to_sdks_and_refreshed() {
     // With nothing configured, the client's own default chain reaches the container endpoint.
     let bare = tempfile::tempdir().unwrap();
     let unconfigured = |extra: &[(&str, &str)]| {
-        let out = Command::new(bin())
+        let out = client_command(bare.path(), &server.endpoint)
             .args([
                 "sts",
                 "get-caller-identity",
@@ -163,14 +148,7 @@ fn role_credentials_are_served_to_sdks_and_refreshed() {
                 "--output",
                 "text",
             ])
-            .env("HOME", bare.path())
-            .env("AWS_ENDPOINT_URL", &server.endpoint)
             .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_CONFIG_FILE")
-            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
             .env_remove("AWS_EC2_METADATA_DISABLED")
             .envs(extra.iter().copied())
             .output()

@@ -27,21 +27,7 @@ fn exec_hands_role_credentials_to_other_programs() {
             "[default]\nregion = us-east-1\n\n[profile ops]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/Ops\nsource_profile = default\nrole_session_name = exec-test\nregion = eu-west-1\n"
         ),
     );
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
-    );
-    let made = home.rolecall(
-        &[
-            "iam",
-            "create-role",
-            "--role-name",
-            "Ops",
-            "--assume-role-policy-document",
-            &trust,
-        ],
-        &[],
-    );
-    assert!(made.status.success(), "{made:?}");
+    home.create_role("Ops", ACCOUNT);
 
     // boto3 in the child sees the role's keys, the profile's region, and no AWS_PROFILE (set
     // here to a profile that does not exist, which would fail if the child resolved it).

@@ -267,9 +267,9 @@ for shell in ["bash", "zsh", "fish"]:
 import pty  # noqa: E402
 
 
-def on_terminal(args, extra_env):
+def on_terminal(args, extra_env, base=None):
     main, sub = pty.openpty()
-    p = subprocess.Popen([RC, *args], env={**env, **extra_env}, stdout=sub, stderr=subprocess.PIPE, cwd=home)
+    p = subprocess.Popen([RC, *args], env={**(env if base is None else base), **extra_env}, stdout=sub, stderr=subprocess.PIPE, cwd=home)
     os.close(sub)
     chunks = []
     while True:
@@ -301,21 +301,7 @@ assert code == 0 and shown == expected and not os.path.exists(f"{home}/pager1.tx
 with open(f"{home}/pager-config", "w") as f:
     f.write("[default]\nregion = us-east-1\ncli_timestamp_format = iso8601\ncli_pager =\n")
 no_aws_pager = {k: v for k, v in env.items() if k != "AWS_PAGER"}
-main, sub = pty.openpty()
-p = subprocess.Popen([RC, "iam", "get-user", "--user-name", "rc-u1"], env={**no_aws_pager, "AWS_CONFIG_FILE": f"{home}/pager-config", "PAGER": f"cat > {home}/pager2.txt"}, stdout=sub, stderr=subprocess.PIPE, cwd=home)
-os.close(sub)
-chunks = []
-while True:
-    try:
-        data = os.read(main, 65536)
-    except OSError:
-        break
-    if not data:
-        break
-    chunks.append(data)
-p.wait(timeout=60)
-os.close(main)
-shown = b"".join(chunks).decode().replace("\r\n", "\n")
-assert p.returncode == 0 and shown == expected and not os.path.exists(f"{home}/pager2.txt"), shown
+code, shown = on_terminal(["iam", "get-user", "--user-name", "rc-u1"], {"AWS_CONFIG_FILE": f"{home}/pager-config", "PAGER": f"cat > {home}/pager2.txt"}, base=no_aws_pager)
+assert code == 0 and shown == expected and not os.path.exists(f"{home}/pager2.txt"), shown
 
 print("iam client ok")

@@ -29,19 +29,11 @@ pub(super) fn behind_https(parts: &Parts) -> bool {
         .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
 }
 
-/// Text made safe inside HTML elements and attribute values.
+/// Text made safe inside HTML elements and double-quoted attribute values (the XML escaping
+/// the Query responses use serves HTML too).
 fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    rolecall_wire::escape_into(&mut out, text);
     out
 }
 
