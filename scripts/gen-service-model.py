@@ -3,8 +3,9 @@
 
 The tables hold only the shape graph both halves need (member names, types, required
 members, constraints, result wrappers, paginators) for the operations rolecall implements,
-listed in OPERATIONS below. ops.rs is the `Op` enum the server dispatches on. Documentation
-text is not carried over.
+listed in OPERATIONS below. ops.rs is the `Op` enum the server dispatches on. Of the
+documentation, only each member's summary is carried over: its first sentence, as AWS CLI v2
+writes it into the comments of `--generate-cli-skeleton yaml-input`.
 
 Adding an operation: add its name to OPERATIONS, rerun this script, and write its handler
 (the server's dispatch match names the missing arm).
@@ -18,6 +19,8 @@ import os
 import re
 import subprocess
 import sys
+import xml.dom.minidom
+import xml.parsers.expat
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "reference", "models")
@@ -86,8 +89,41 @@ def xform_name(name, sep="-"):
     return _END_CAP.sub(r"\1" + sep + r"\2", s1).lower()
 
 
+_SENTENCE_END = re.compile(r"[.:]+")
+
+
+def summary(documentation):
+    """A member's documentation as AWS CLI v2 sums it up: the text without its markup (the
+    documentation as it is when it is not well-formed XML), up to the first `.` or `:`, then a
+    period, with line breaks turned into spaces."""
+    try:
+        dom = xml.dom.minidom.parseString(f"<doc>{documentation}</doc>")
+    except xml.parsers.expat.ExpatError:
+        text = documentation
+    else:
+        parts = []
+
+        def walk(node):
+            for child in node.childNodes:
+                if child.nodeType == child.TEXT_NODE:
+                    parts.append(child.data)
+                else:
+                    walk(child)
+
+        walk(dom)
+        text = "".join(parts)
+    text = _SENTENCE_END.split(text, 1)[0]
+    if text:
+        text += "."
+    return text.replace("\n", " ").replace("\u2028", " ")
+
+
 def rust_str(s):
-    return json.dumps(s)
+    """A Rust string literal: JSON's escapes for quotes, backslashes, tabs and line breaks are
+    Rust's too; any other character is written as it is (Rust spells `\\u` escapes otherwise)."""
+    if any(ord(c) < 0x20 and c not in "\t\n\r" for c in s):
+        raise SystemExit(f"a control character in {s!r}")
+    return json.dumps(s, ensure_ascii=False)
 
 
 def opt_str(s):
@@ -152,8 +188,11 @@ def generate(service, operations):
         s = shapes[name]
         t = s["type"]
         if t == "structure":
+            # A member's own documentation, else its shape's (botocore's member traits).
             members = ", ".join(
-                f"Member {{ name: {rust_str(k)}, cli_name: {rust_str(xform_name(k))}, shape: ShapeId({index[v['shape']]}) }}" for k, v in s["members"].items()
+                f"Member {{ name: {rust_str(k)}, cli_name: {rust_str(xform_name(k))}, shape: ShapeId({index[v['shape']]}), "
+                f"summary: {rust_str(summary(v.get('documentation', shapes[v['shape']].get('documentation', ''))))} }}"
+                for k, v in s["members"].items()
             )
             required = ", ".join(rust_str(r) for r in s.get("required", []))
             kind = f"Kind::Structure {{ members: &[{members}], required: &[{required}] }}"

@@ -2,7 +2,7 @@
 //!
 //! `src/generated/*.rs` are written by `scripts/gen-service-model.py` from the AWS service
 //! models (member names, types, required members, constraints, result wrappers, paginators;
-//! no documentation text), together with [`Op`], the enum of the operations rolecall
+//! of the documentation, only each member's first sentence), together with [`Op`], the enum of the operations rolecall
 //! implements. The client builds its command line, request parameters, response parsing and
 //! pagination from these tables; the server dispatches on [`Op`] and validates each request
 //! against its operation's input shape, so an operation is described once.
@@ -157,6 +157,9 @@ pub struct Member {
     pub cli_name: &'static str,
     /// Its shape.
     pub shape: ShapeId,
+    /// The first sentence of its documentation, as AWS CLI v2 sums a member up in the
+    /// comments of `--generate-cli-skeleton yaml-input` (empty when it has none).
+    pub summary: &'static str,
 }
 
 /// The kinds of shape the Query protocol carries.

@@ -1,12 +1,13 @@
 //! An operation's command line, read the way the AWS CLI reads it: one `--option` per input
 //! member (named by botocore's rule), booleans as `--flag` / `--no-flag`, lists taking every
 //! following value, structures as JSON or shorthand, `file://` and `fileb://` values, and
-//! `--cli-input-json`, `--generate-cli-skeleton`, and the paging options on paginated
-//! operations.
+//! `--cli-input-json` / `--cli-input-yaml`, `--generate-cli-skeleton`, and the paging options
+//! on paginated operations.
 
 use rolecall_service_model::{Kind, Member, Operation, Service};
 use serde_json::{Map, Value};
 
+use super::cli_input::CliInput;
 use super::shorthand;
 use crate::CliError;
 
@@ -15,9 +16,9 @@ use crate::CliError;
 pub(crate) struct OpArgs {
     /// Input members given as options, by wire name.
     pub(crate) values: Map<String, Value>,
-    /// `--cli-input-json`.
-    pub(crate) cli_input_json: Option<String>,
-    /// `--generate-cli-skeleton [input|output]`.
+    /// `--cli-input-json` and `--cli-input-yaml`.
+    pub(crate) cli_input: CliInput,
+    /// `--generate-cli-skeleton [input|yaml-input|output]`.
     pub(crate) skeleton: Option<String>,
     /// `--starting-token`.
     pub(crate) starting_token: Option<String>,
@@ -59,14 +60,20 @@ pub(crate) fn extra_options(service: &Service, op: &Operation) -> Vec<Extra> {
         out.push(extra("page-size", "integer", false));
         out.push(extra("max-items", "integer", false));
     }
+    // A command that writes an `--outfile` takes no input document and prints no skeleton.
     if service.cli_name == "iam" && op.name == "CreateVirtualMFADevice" {
         out.push(extra("outfile", "string", true));
         out.push(extra("bootstrap-method", "string", true));
+    } else {
+        out.push(extra("cli-input-json", "string", false));
+        out.push(extra("cli-input-yaml", "string", false));
+        out.push(extra("generate-cli-skeleton", "string", false));
     }
-    out.push(extra("cli-input-json", "string", false));
-    out.push(extra("generate-cli-skeleton", "string", false));
     out
 }
+
+/// The values of `--generate-cli-skeleton`.
+const SKELETONS: [&str; 3] = ["input", "output", "yaml-input"];
 
 /// The input members of an operation.
 pub(crate) fn members(
@@ -91,12 +98,73 @@ pub(crate) fn usage_error(program: &str, message: &str) -> CliError {
     CliError::Usage(format!("{}{program}: error: {message}", usage(program)))
 }
 
+/// argparse's refusal of a value that is not one of `choices`, as the AWS CLI words it: the
+/// choices two to a line, then the close matches.
+pub(crate) fn invalid_choice(argument: &str, choices: &[&str], value: &str) -> String {
+    let mut lines = vec![format!(
+        "argument {argument}: Invalid choice, valid choices are:\n"
+    )];
+    for pair in choices.chunks(2) {
+        lines.push(
+            pair.iter()
+                .map(|n| format!("{n:<40}"))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        );
+    }
+    let close: Vec<&str> = choices
+        .iter()
+        .copied()
+        .filter(|n| similar(n, value))
+        .collect();
+    if !close.is_empty() {
+        lines.push(format!("\n\nInvalid choice: '{value}', maybe you meant:\n"));
+        for c in close {
+            lines.push(format!("  * {c}"));
+        }
+    }
+    lines.join("\n")
+}
+
+/// A close match, in the spirit of difflib's ratio ≥ 0.8.
+fn similar(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    let distance = prev[b.len()];
+    let total = a.len() + b.len();
+    total > 0 && (total - distance) * 10 >= total * 8
+}
+
 /// Reads `file://` (text) and `fileb://` (bytes, base64 for the wire) values; `None` for
 /// anything else.
 pub(crate) fn load_paramfile(
     value: &str,
     home: Option<&std::path::Path>,
 ) -> Result<Option<String>, String> {
+    match read_paramfile(value, home)? {
+        None => Ok(None),
+        Some((bytes, true)) => Ok(Some(data_encoding::BASE64.encode(&bytes))),
+        Some((bytes, false)) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| format!("Unable to load paramfile {value}: the file is not UTF-8 text (use fileb:// for binary data)")),
+    }
+}
+
+/// The bytes of a `file://` or `fileb://` value, and whether it was `fileb://`; `None` for
+/// anything else.
+pub(crate) fn read_paramfile(
+    value: &str,
+    home: Option<&std::path::Path>,
+) -> Result<Option<(Vec<u8>, bool)>, String> {
     let (path, binary) = if let Some(p) = value.strip_prefix("file://") {
         (p, false)
     } else if let Some(p) = value.strip_prefix("fileb://") {
@@ -120,13 +188,7 @@ pub(crate) fn load_paramfile(
             None => format!("Unable to load paramfile {value}: {reason}"),
         }
     })?;
-    if binary {
-        Ok(Some(data_encoding::BASE64.encode(&bytes)))
-    } else {
-        String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| format!("Unable to load paramfile {value}: the file is not UTF-8 text (use fileb:// for binary data)"))
-    }
+    Ok(Some((bytes, binary)))
 }
 
 fn param_error(option: &str, message: &str) -> CliError {
@@ -189,10 +251,10 @@ pub(crate) fn parse(
             if extra == "generate-cli-skeleton" {
                 let v = take(false);
                 let value = v.first().cloned().unwrap_or_else(|| "input".to_owned());
-                if !["input", "output"].contains(&value.as_str()) {
+                if !SKELETONS.contains(&value.as_str()) {
                     return Err(usage_error(
                         program,
-                        "argument --generate-cli-skeleton: Invalid choice, valid choices are:\n\ninput                                    | output                                  ",
+                        &invalid_choice("--generate-cli-skeleton", &SKELETONS, &value),
                     ));
                 }
                 args.skeleton = Some(value);
@@ -217,19 +279,15 @@ pub(crate) fn parse(
                 "starting-token" => args.starting_token = Some(value),
                 "page-size" => args.page_size = Some(int(&value)?),
                 "max-items" => args.max_items = Some(int(&value)?),
-                "cli-input-json" => {
-                    args.cli_input_json = Some(match load_paramfile(&value, home) {
-                        Ok(Some(content)) => content,
-                        Ok(None) => value,
-                        Err(e) => return Err(param_error(extra, &e)),
-                    });
-                }
+                "cli-input-json" => args.cli_input.json = Some(value),
+                "cli-input-yaml" => args.cli_input.yaml = Some(value),
                 "outfile" => args.outfile = Some(value),
                 "bootstrap-method" => {
-                    if !["QRCodePNG", "Base32StringSeed"].contains(&value.as_str()) {
+                    let methods = ["QRCodePNG", "Base32StringSeed"];
+                    if !methods.contains(&value.as_str()) {
                         return Err(usage_error(
                             program,
-                            "argument --bootstrap-method: Invalid choice, valid choices are:\n\nQRCodePNG                                | Base32StringSeed                        ",
+                            &invalid_choice("--bootstrap-method", &methods, &value),
                         ));
                     }
                     args.bootstrap_method = Some(value);
@@ -312,11 +370,11 @@ pub(crate) fn parse(
     {
         args.manual_paging = true;
     }
-    // Required options, in the order the AWS CLI lists them; --cli-input-json may carry the
-    // input members instead, and a skeleton needs nothing.
+    // Required options, in the order the AWS CLI lists them; --cli-input-json or
+    // --cli-input-yaml may carry the input members instead, and a skeleton needs nothing.
     if args.skeleton.is_none() {
         let mut missing: Vec<String> = Vec::new();
-        if args.cli_input_json.is_none() {
+        if !args.cli_input.given() {
             missing.extend(
                 members
                     .iter()
@@ -537,5 +595,41 @@ mod tests {
         assert!(m.ends_with("Unknown options: --bogus, x"), "{m}");
         assert!(run("CreateUser", &["--cli-input-json", "{\"UserName\": \"a\"}"]).is_ok());
         assert!(run("CreateUser", &["help"]).unwrap().help);
+    }
+
+    #[test]
+    fn skeleton_values_and_input_documents_as_v2_has_them() {
+        let a = run("CreateUser", &["--generate-cli-skeleton", "yaml-input"]).unwrap();
+        assert_eq!(a.skeleton.as_deref(), Some("yaml-input"));
+        let Err(CliError::Usage(m)) = run("CreateUser", &["--generate-cli-skeleton", "yaml"])
+        else {
+            panic!()
+        };
+        assert!(
+            m.ends_with("aws: error: argument --generate-cli-skeleton: Invalid choice, valid choices are:\n\ninput                                    | output                                  \nyaml-input                              "),
+            "{m:?}"
+        );
+        let Err(CliError::Usage(m)) = run("CreateUser", &["--generate-cli-skeleton", "yaml-inptu"])
+        else {
+            panic!()
+        };
+        assert!(
+            m.ends_with("\n\n\nInvalid choice: 'yaml-inptu', maybe you meant:\n\n  * yaml-input"),
+            "{m:?}"
+        );
+        // An input document stands in for the required options, until it is read.
+        let a = run("CreateUser", &["--cli-input-yaml", "UserName: a"]).unwrap();
+        assert_eq!(a.cli_input.yaml.as_deref(), Some("UserName: a"));
+        // The command that writes an --outfile takes neither, as in the AWS CLI.
+        let Err(CliError::Usage(m)) = run(
+            "CreateVirtualMFADevice",
+            &["--cli-input-yaml", "VirtualMFADeviceName: d"],
+        ) else {
+            panic!()
+        };
+        assert!(
+            m.ends_with("Unknown options: --cli-input-yaml, VirtualMFADeviceName: d"),
+            "{m}"
+        );
     }
 }

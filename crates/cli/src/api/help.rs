@@ -96,7 +96,12 @@ pub(crate) fn operation_help(service: &Service, op: &Operation, program: &str) -
         );
     }
     for extra in args::extra_options(service, op) {
-        let arg = format!("--{} <value>", extra.name);
+        // The two input documents are one group, shown once.
+        let arg = match extra.name {
+            "cli-input-json" => "--cli-input-json | --cli-input-yaml".to_owned(),
+            "cli-input-yaml" => continue,
+            name => format!("--{name} <value>"),
+        };
         let _ = writeln!(
             out,
             "          {}",
@@ -153,11 +158,16 @@ pub(crate) fn operation_help(service: &Service, op: &Operation, program: &str) -
                 "Method to use to seed the virtual MFA. Valid values are: QRCodePNG | Base32StringSeed"
             }
             "cli-input-json" => {
-                "Reads arguments from the JSON string provided (or file://path). Options on the command line override values from the JSON."
+                "Reads arguments from the JSON string provided. The JSON string follows the format provided by --generate-cli-skeleton. If other arguments are provided on the command line, those values will override the JSON-provided values. It is not possible to pass arbitrary binary values using a JSON-provided value as the string will be taken literally. This may not be specified along with --cli-input-yaml."
             }
+            "cli-input-yaml" => continue,
             _ => {
-                "Prints a JSON skeleton to standard output without sending an API request: 'input' (the default) for --cli-input-json, 'output' for a sample of the output."
+                "Prints a JSON skeleton to standard output without sending an API request. If provided with no value or the value input, prints a sample input JSON that can be used as an argument for --cli-input-json. Similarly, if provided yaml-input it will print a sample input YAML that can be used with --cli-input-yaml. If provided with the value output, it validates the command inputs and returns a sample output JSON for that command. The generated JSON skeleton is not stable between versions of the AWS CLI and there are no backwards compatibility guarantees in the JSON skeleton generated."
             }
+        };
+        let name = match name {
+            "cli-input-json" => "cli-input-json | --cli-input-yaml",
+            other => other,
         };
         let _ = writeln!(out, "       --{name} ({type_name})\n          {what}\n");
     }

@@ -29,6 +29,7 @@ pub(crate) fn to_wire(service: &Service, id: ShapeId, value: &Value) -> Value {
         ),
         (Kind::Timestamp, Value::String(s)) => rolecall_wire::timestamp::parse_input(s)
             .map_or_else(|| value.clone(), |t| Value::from(t.unix_timestamp())),
+        (Kind::Blob, Value::String(s)) => Value::String(super::shapes::base64_text(s)),
         _ => value.clone(),
     }
 }

@@ -4,11 +4,15 @@
 //! AWS CLI does.
 
 pub(crate) mod args;
+mod cli_input;
 pub(crate) mod help;
 mod json;
 pub(crate) mod paginate;
 pub(crate) mod shapes;
 pub(crate) mod shorthand;
+#[cfg(test)]
+mod test_model;
+mod yaml_skeleton;
 
 use clap::{Args as _, FromArgMatches as _};
 use rolecall_service_model::{Operation, Paginator, Protocol, Service};
@@ -74,44 +78,39 @@ pub(crate) fn run(
         return Ok(Rendered::help(help::service_help(service, program)));
     }
     let Some(op) = service.operation_by_cli_name(op_name) else {
+        let mut names: Vec<&str> = service.operations.iter().map(|o| o.cli_name).collect();
+        names.push("help");
+        names.sort_unstable();
         return Err(args::usage_error(
             program,
-            &invalid_choice(service, op_name),
+            &args::invalid_choice("operation", &names, op_name),
         ));
     };
     let parsed = args::parse(program, service, op, &tokens[1..], session.env.home())?;
     if parsed.help {
         return Ok(Rendered::help(help::operation_help(service, op, program)));
     }
-    if parsed.skeleton.as_deref() == Some("input") {
-        let v = op
-            .input
-            .map(|id| shapes::skeleton(service, id, false, "", &mut Vec::new()))
-            .unwrap_or_else(|| Value::Object(Map::new()));
-        return Ok(Rendered::text(output::json(&v)));
-    }
-    let mut input = Map::new();
-    if let Some(text) = &parsed.cli_input_json {
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            CliError::Usage(format!(
-                "\nError parsing parameter 'cli-input-json': Invalid JSON received: {e}"
-            ))
-        })?;
-        let Value::Object(map) = v else {
-            return Err(CliError::Usage(
-                "\nError parsing parameter 'cli-input-json': Invalid JSON received: expected an object".to_owned(),
-            ));
-        };
-        input = map;
-    }
-    // Options on the command line win over --cli-input-json.
-    for (k, v) in &parsed.values {
-        input.insert(k.clone(), v.clone());
+    // Options on the command line win over --cli-input-json / --cli-input-yaml.
+    let mut input = parsed.cli_input.merge(&parsed.values, session.env.home())?;
+    match parsed.skeleton.as_deref() {
+        Some("input") => {
+            let v = op
+                .input
+                .map(|id| shapes::skeleton(service, id, false, "", &mut Vec::new()))
+                .unwrap_or_else(|| Value::Object(Map::new()));
+            return Ok(Rendered::text(output::json(&v)));
+        }
+        Some("yaml-input") => {
+            return Ok(Rendered::text(yaml_skeleton::yaml_skeleton(
+                service, op.input,
+            )));
+        }
+        _ => {}
     }
     let mut paginate =
         op.paginator.is_some() && !session.global.no_paginate && !parsed.manual_paging;
     if let Some(p) = &op.paginator {
-        // A marker given in --cli-input-json also means manual paging.
+        // A marker given in an input document also means manual paging.
         if input.contains_key(p.input_token) {
             paginate = false;
         }
@@ -152,7 +151,7 @@ pub(crate) fn run(
             )));
         }
     }
-    let format = session.output();
+    let format = session.output()?;
     let ts = session.settings.timestamps;
     if parsed.skeleton.as_deref() == Some("output") {
         let v = op
@@ -348,49 +347,4 @@ fn save_bootstrap(v: &mut Value, outfile: &str, method: &str) -> Result<(), CliE
     device.remove("QRCodePNG");
     device.remove("Base32StringSeed");
     Ok(())
-}
-
-fn invalid_choice(service: &Service, value: &str) -> String {
-    let mut names: Vec<&str> = service.operations.iter().map(|o| o.cli_name).collect();
-    names.push("help");
-    names.sort_unstable();
-    let mut lines = vec!["argument operation: Invalid choice, valid choices are:\n".to_owned()];
-    for pair in names.chunks(2) {
-        lines.push(
-            pair.iter()
-                .map(|n| format!("{n:<40}"))
-                .collect::<Vec<_>>()
-                .join(" | "),
-        );
-    }
-    let close: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| similar(n, value))
-        .collect();
-    if !close.is_empty() {
-        lines.push(format!("\n\nInvalid choice: '{value}', maybe you meant:\n"));
-        for c in close {
-            lines.push(format!("  * {c}"));
-        }
-    }
-    lines.join("\n")
-}
-
-/// A close match, in the spirit of difflib's ratio ≥ 0.8.
-fn similar(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    let distance = prev[b.len()];
-    let total = a.len() + b.len();
-    total > 0 && (total - distance) * 10 >= total * 8
 }

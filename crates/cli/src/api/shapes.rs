@@ -134,6 +134,7 @@ pub(crate) fn to_params(
             }
         }
         (Kind::Boolean, Value::Bool(b)) => out.push((prefix.to_owned(), b.to_string())),
+        (Kind::Blob, Value::String(s)) => out.push((prefix.to_owned(), base64_text(s))),
         (_, Value::String(s)) => out.push((prefix.to_owned(), s.clone())),
         (_, Value::Number(n)) => out.push((prefix.to_owned(), n.to_string())),
         (_, Value::Bool(b)) => out.push((prefix.to_owned(), b.to_string())),
@@ -141,8 +142,14 @@ pub(crate) fn to_params(
     }
 }
 
+/// A blob's base64 text as it goes on the wire: without the line breaks and spaces a YAML
+/// `!!binary` block (or a wrapped JSON string) carries, which the AWS CLI's decoding drops.
+pub(crate) fn base64_text(s: &str) -> String {
+    s.chars().filter(|c| !c.is_ascii_whitespace()).collect()
+}
+
 /// Python's name for a JSON value's type, as botocore's messages print it.
-fn python_type(v: &Value) -> &'static str {
+pub(crate) fn python_type(v: &Value) -> &'static str {
     match v {
         Value::String(_) => "<class 'str'>",
         Value::Number(n) if n.is_f64() => "<class 'float'>",

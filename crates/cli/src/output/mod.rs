@@ -10,7 +10,7 @@ mod table;
 mod yaml;
 
 pub(crate) use table::table;
-pub(crate) use yaml::yaml;
+pub(crate) use yaml::{scalar_text as yaml_scalar, yaml};
 
 /// A command's standard output (a result, or a help page).
 #[derive(Debug, Default)]

@@ -103,7 +103,7 @@ impl Writer {
             Value::String(s) => match style(s, key) {
                 Style::Plain => self.folded(s, indent, None),
                 Style::Single => self.folded(s, indent, Some('\'')),
-                Style::Double => self.double_quoted(s),
+                Style::Double => self.write(&double_quoted(s)),
             },
         }
     }
@@ -144,35 +144,45 @@ impl Writer {
             self.write(&q.to_string());
         }
     }
+}
 
-    fn double_quoted(&mut self, s: &str) {
-        let mut out = String::from("\"");
-        for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\0' => out.push_str("\\0"),
-                '\x07' => out.push_str("\\a"),
-                '\x08' => out.push_str("\\b"),
-                '\t' => out.push_str("\\t"),
-                '\n' => out.push_str("\\n"),
-                '\x0b' => out.push_str("\\v"),
-                '\x0c' => out.push_str("\\f"),
-                '\r' => out.push_str("\\r"),
-                '\x1b' => out.push_str("\\e"),
-                '\u{85}' => out.push_str("\\N"),
-                '\u{a0}' => out.push_str("\\_"),
-                '\u{2028}' => out.push_str("\\L"),
-                '\u{2029}' => out.push_str("\\P"),
-                c if u32::from(c) < 0x20 || (0x7f..0xa0).contains(&u32::from(c)) => {
-                    out.push_str(&format!("\\x{:02X}", u32::from(c)));
-                }
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-        self.write(&out);
+/// `s` as the dumper writes a short scalar: plain, single-quoted or double-quoted by the same
+/// rules as the output, without folding (the `yaml-input` skeleton's values).
+pub(crate) fn scalar_text(s: &str) -> String {
+    match style(s, false) {
+        Style::Plain => s.to_owned(),
+        Style::Single => format!("'{}'", s.replace('\'', "''")),
+        Style::Double => double_quoted(s),
     }
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\0"),
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\x0b' => out.push_str("\\v"),
+            '\x0c' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\x1b' => out.push_str("\\e"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{a0}' => out.push_str("\\_"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            c if u32::from(c) < 0x20 || (0x7f..0xa0).contains(&u32::from(c)) => {
+                out.push_str(&format!("\\x{:02X}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 enum Style {
