@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests need (the Python peers
-# from PyPI into .venv, PostgreSQL and Chromium from Debian when missing), starts a PostgreSQL
-# server in a temporary directory as a non-root user, runs the checks and tests, and stops what
-# it started.
+# from PyPI into .venv, the JavaScript SDK from npm into .node, PostgreSQL and Chromium from
+# Debian when missing), starts a PostgreSQL server in a temporary directory as a non-root user,
+# runs the checks and tests, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,6 +17,22 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import boto3, moto, awscl
 fi
 .venv/bin/aws --version
 export ROLECALL_TEST_PYTHON="$root/.venv/bin/python"
+
+# --- The AWS SDK for JavaScript v3 (the Node peer of the credential tests): npm ci into .node
+# from crates/rolecall/tests/js/package-lock.json (every package pinned), when missing or when
+# the lock changed, with the machine's Node.js (Debian's nodejs, installed when missing).
+say "Node peers (.node)"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  [ "$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+js=crates/rolecall/tests/js
+if [ ! -f .node/node_modules/@aws-sdk/client-sts/package.json ] || ! cmp -s "$js/package-lock.json" .node/package-lock.json; then
+  mkdir -p .node
+  cp "$js/package.json" "$js/package-lock.json" .node/
+  (cd .node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+node --version
+export ROLECALL_TEST_NODE_MODULES="$root/.node/node_modules"
 
 # --- openssl (the HTTPS client test makes a private CA with it).
 command -v openssl >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }

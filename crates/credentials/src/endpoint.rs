@@ -18,6 +18,8 @@ use serde_json::json;
 
 use crate::{Credentials, CredentialsError};
 
+pub mod tls;
+
 /// Where the credentials come from: called for every request, on a blocking thread.
 pub type Fetch = Arc<dyn Fn() -> Result<Credentials, CredentialsError> + Send + Sync>;
 
@@ -65,16 +67,39 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
+    axum::serve(listener, router(shape, token, fetch))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// [`serve`] over HTTPS with `certificate` (see [`tls`]).
+///
+/// # Errors
+/// When the listener cannot be used.
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    certificate: &tls::Certificate,
+    shape: Shape,
+    token: String,
+    fetch: Fetch,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let listener =
+        tls::TlsListener::new(tokio::net::TcpListener::from_std(listener)?, certificate)?;
+    axum::serve(listener, router(shape, token, fetch))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+fn router(shape: Shape, token: String, fetch: Fetch) -> Router {
     let shared = Shared {
         shape,
         token,
         fetch,
         imds_tokens: Arc::new(Mutex::new(HashMap::new())),
     };
-    let app = Router::new().fallback(handle).with_state(shared);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    Router::new().fallback(handle).with_state(shared)
 }
 
 async fn handle(State(s): State<Shared>, req: Request) -> Response {
@@ -215,5 +240,81 @@ async fn instance_metadata(
             credentials_json(s, true).await
         }
         _ => text(StatusCode::NOT_FOUND, String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(shape: Shape) -> Shared {
+        let fetch: Fetch = Arc::new(|| {
+            Ok(Credentials {
+                access_key_id: "ASIAEXAMPLE".into(),
+                secret_access_key: "secret".into(),
+                session_token: Some("token".into()),
+                // Sub-second digits, which the real endpoints never write.
+                expiration: Some(time::macros::datetime!(2026-12-01 00:00:00.123456 UTC)),
+            })
+        });
+        Shared {
+            shape,
+            token: "right".into(),
+            fetch,
+            imds_tokens: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    async fn call(s: &Shared, method: Method, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut request = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let request = request.body(axum::body::Body::empty()).unwrap();
+        handle(State(s.clone()), request).await
+    }
+
+    async fn text(r: Response) -> String {
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`, as ECS and EC2 write it; the JavaScript SDK refuses `+00:00`.
+    fn assert_real_endpoint_form(t: &str) {
+        let b = t.as_bytes();
+        assert_eq!(t.len(), 20, "{t}");
+        for (i, c) in b.iter().enumerate() {
+            let want = match i {
+                4 | 7 => Some(b'-'),
+                10 => Some(b'T'),
+                13 | 16 => Some(b':'),
+                19 => Some(b'Z'),
+                _ => None,
+            };
+            match want {
+                Some(w) => assert_eq!(*c, w, "{t}"),
+                None => assert!(c.is_ascii_digit(), "{t}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn expiration_is_written_as_the_real_endpoints_write_it() {
+        let ecs = shared(Shape::Container);
+        let answer = call(&ecs, Method::GET, "/", &[("authorization", "right")]).await;
+        assert_eq!(answer.status(), StatusCode::OK);
+        let body: serde_json::Value = serde_json::from_str(&text(answer).await).unwrap();
+        assert_eq!(body["Expiration"], "2026-12-01T00:00:00Z");
+
+        let imds = shared(Shape::InstanceMetadata);
+        let ttl = [("x-aws-ec2-metadata-token-ttl-seconds", "60")];
+        let token = text(call(&imds, Method::PUT, "/latest/api/token", &ttl).await).await;
+        let path = format!("/latest/meta-data/iam/security-credentials/{IMDS_ROLE}");
+        let with = [("x-aws-ec2-metadata-token", token.as_str())];
+        let answer = call(&imds, Method::GET, &path, &with).await;
+        assert_eq!(answer.status(), StatusCode::OK);
+        let body: serde_json::Value = serde_json::from_str(&text(answer).await).unwrap();
+        assert_eq!(body["Expiration"], "2026-12-01T00:00:00Z");
+        assert_real_endpoint_form(body["LastUpdated"].as_str().unwrap());
     }
 }

@@ -1,6 +1,7 @@
 //! Test support: starting the real `rolecall` server on 127.0.0.1, bootstrapping accounts,
-//! finding the Python peers (awscli, boto3, moto) in the project's venv, and giving each test
-//! its own PostgreSQL database. Every server started here is killed when its handle drops.
+//! finding the Python peers (awscli, boto3, moto) in the project's venv and the JavaScript SDK
+//! in its `.node` folder, and giving each test its own PostgreSQL database. Every server
+//! started here is killed when its handle drops.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -33,6 +34,27 @@ pub fn python() -> Option<PathBuf> {
     }
     let msg = format!(
         "the Python peers are not installed ({} is missing); run scripts/test.sh, which installs them",
+        path.display()
+    );
+    assert!(!in_ci(), "{msg}");
+    eprintln!("SKIPPED: {msg}");
+    None
+}
+
+/// The `node_modules` folder holding the AWS SDK for JavaScript v3 (`@aws-sdk/client-sts`),
+/// from `ROLECALL_TEST_NODE_MODULES` or the project's `.node/node_modules`, or `None` (after
+/// saying why) when the test should be skipped. Under CI missing modules panic.
+#[must_use]
+pub fn node_modules() -> Option<PathBuf> {
+    let path = std::env::var_os("ROLECALL_TEST_NODE_MODULES").map_or_else(
+        || workspace_root().join(".node/node_modules"),
+        PathBuf::from,
+    );
+    if path.join("@aws-sdk/client-sts/package.json").exists() {
+        return Some(path);
+    }
+    let msg = format!(
+        "the AWS SDK for JavaScript is not installed ({} has no @aws-sdk/client-sts); run scripts/test.sh, which installs it",
         path.display()
     );
     assert!(!in_ci(), "{msg}");
@@ -294,21 +316,29 @@ impl Server {
         let Some(mut child) = self.child.take() else {
             return false;
         };
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return status.success();
-            }
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the server did not stop within ten seconds of SIGTERM");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
+        terminate_child(&mut child, Duration::from_secs(10))
+            .expect("the server did not stop within ten seconds of SIGTERM")
+            .success()
+    }
+}
+
+/// Stops `child` as a clean stop does (SIGTERM) and waits at most `within` for it to exit: its
+/// exit status, or `None` when it did not exit in time (it is then killed).
+pub fn terminate_child(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + within;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
         }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
