@@ -220,7 +220,7 @@ fn list(session: &Session) -> Result<String, CliError> {
     };
     let mut out = row("Name", "Value", "Type", "Location");
     out.push_str(&row("----", "-----", "----", "--------"));
-    let env_profile = session.env.var("AWS_PROFILE");
+    let env_profile = session.env.value("AWS_PROFILE");
     match (&session.global.profile, env_profile) {
         (Some(p), _) => out.push_str(&row("profile", p, "manual", "--profile")),
         (None, Some(p)) => out.push_str(&row(
@@ -278,13 +278,13 @@ fn list(session: &Session) -> Result<String, CliError> {
     let profile = session.profiles.profile(&session.profile_name());
     let config_location = session
         .env
-        .var("AWS_CONFIG_FILE")
+        .value("AWS_CONFIG_FILE")
         .unwrap_or("~/.aws/config")
         .to_owned();
     // As the AWS CLI does, `--region` is not what `configure list` reports: the configured one is.
-    if let Some(r) = session.env.var("AWS_DEFAULT_REGION") {
+    if let Some(r) = session.env.value("AWS_DEFAULT_REGION") {
         out.push_str(&row("region", r, "env", "AWS_DEFAULT_REGION"));
-    } else if let Some(r) = session.env.var("AWS_REGION") {
+    } else if let Some(r) = session.env.value("AWS_REGION") {
         out.push_str(&row("region", r, "env", "AWS_REGION"));
     } else if let Some(r) = profile.as_ref().and_then(|p| p.get("region")) {
         out.push_str(&row("region", r, "config-file", &config_location));

@@ -93,7 +93,7 @@ impl ExecArgs {
 /// A nested session without `--nest`, credentials that cannot be had, a command that cannot
 /// be run.
 pub fn run(args: &ExecArgs, env: Env) -> Result<u8, CliError> {
-    if let Some(outer) = env.var(PROFILE_VARIABLE).filter(|_| !args.nest) {
+    if let Some(outer) = env.non_empty(PROFILE_VARIABLE).filter(|_| !args.nest) {
         return Err(CliError::Usage(format!(
             "rolecall exec: this shell already runs with the credentials of {outer} ({PROFILE_VARIABLE} is set); exit it first, or pass --nest"
         )));
@@ -112,7 +112,11 @@ pub fn run(args: &ExecArgs, env: Env) -> Result<u8, CliError> {
     let plan = plan(args, &session)?;
     let fetch = fetcher(&session, &plan)?;
     let credentials = fetch()?;
-    let shell = session.env.var("SHELL").unwrap_or("/bin/sh").to_owned();
+    let shell = session
+        .env
+        .non_empty("SHELL")
+        .unwrap_or("/bin/sh")
+        .to_owned();
     let (program, rest) = match args.command.split_first() {
         Some((program, rest)) => (program.clone(), rest.to_vec()),
         None => (shell, Vec::new()),

@@ -76,9 +76,9 @@ impl From<CredentialsError> for CliError {
             | CredentialsError::Cycle { .. } => Self::Config(e.to_string()),
             CredentialsError::Service(_) => Self::Service(e.to_string()),
             CredentialsError::Transport(_) => Self::Network(e.to_string()),
-            CredentialsError::Prompt(_) | CredentialsError::Cache { .. } => {
-                Self::Other(e.to_string())
-            }
+            CredentialsError::Prompt(_)
+            | CredentialsError::Cache { .. }
+            | CredentialsError::Partial { .. } => Self::Other(e.to_string()),
         }
     }
 }

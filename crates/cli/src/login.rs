@@ -69,7 +69,8 @@ pub fn run(args: &LoginArgs, session: &Session) -> Result<Rendered, CliError> {
     let credentials_of = |source: &Source| {
         rolecall_credentials::execute(source, &cache, &TerminalPrompt, &http, now)
     };
-    let region = session.region();
+    // An empty region (`AWS_REGION=""`) names no console region.
+    let region = session.region().filter(|r| !r.is_empty());
     let (console, session_duration) = match &plan.source {
         Source::AssumeRole(_) => (credentials_of(&plan.source)?, args.duration_seconds),
         // A user profile with mfa_serial: the console takes no GetSessionToken session, so the
@@ -266,7 +267,7 @@ fn open_browser(session: &Session, url: &str) -> Result<(), CliError> {
     let mut commands: Vec<Vec<String>> = Vec::new();
     for entry in session
         .env
-        .var("BROWSER")
+        .non_empty("BROWSER")
         .unwrap_or_default()
         .split(':')
         .filter(|e| !e.trim().is_empty())

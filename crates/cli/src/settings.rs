@@ -135,7 +135,7 @@ impl Session {
 
     /// Trust roots, verification, timeouts and retries.
     pub(crate) fn http_options(&self) -> Result<HttpOptions, CliError> {
-        self.settings.http.clone().map_err(CliError::Config)
+        self.settings.http.clone().map_err(CliError::Other)
     }
 
     /// The region.
@@ -168,9 +168,16 @@ impl Session {
         )
     }
 
-    /// The output format.
-    pub(crate) fn output(&self) -> String {
-        self.settings.output.clone()
+    /// The output format; one the AWS CLI does not know (`AWS_DEFAULT_OUTPUT=""` included)
+    /// fails as it fails there.
+    pub(crate) fn output(&self) -> Result<String, CliError> {
+        const FORMATS: &[&str] = &["json", "text", "table", "yaml", "yaml-stream", "off"];
+        let format = &self.settings.output;
+        if FORMATS.contains(&format.as_str()) {
+            Ok(format.clone())
+        } else {
+            Err(CliError::Other(format!("Unknown output type: {format}")))
+        }
     }
 }
 
@@ -179,7 +186,7 @@ impl Settings {
         let name = global
             .profile
             .clone()
-            .or_else(|| env.var("AWS_PROFILE").map(str::to_owned))
+            .or_else(|| env.value("AWS_PROFILE").map(str::to_owned))
             .unwrap_or_else(|| "default".to_owned());
         let profile = profiles.profile(&name);
         let from_profile = |key: &str| profile.as_ref().and_then(|p| p.get(key)).map(str::to_owned);
@@ -190,7 +197,7 @@ impl Settings {
         let output = global
             .output
             .clone()
-            .or_else(|| env.var("AWS_DEFAULT_OUTPUT").map(str::to_owned))
+            .or_else(|| env.value("AWS_DEFAULT_OUTPUT").map(str::to_owned))
             .or_else(|| from_profile("output"))
             .unwrap_or_else(|| "json".to_owned());
         let timestamps = match from_profile("cli_timestamp_format").as_deref() {
@@ -200,10 +207,10 @@ impl Settings {
         let pager = if global.no_cli_pager {
             None
         } else {
-            // AWS CLI v2: `AWS_PAGER` and `cli_pager` count when set, also to the empty
-            // string, which turns the pager off; `PAGER` only when it names something.
+            // AWS CLI v2: `AWS_PAGER`, `cli_pager` and `PAGER` count when set, also to the
+            // empty string, which turns the pager off.
             let chosen = env
-                .var_or_empty("AWS_PAGER")
+                .value("AWS_PAGER")
                 .map(str::to_owned)
                 .or_else(|| {
                     profile
@@ -211,7 +218,7 @@ impl Settings {
                         .and_then(|p| p.get_raw("cli_pager"))
                         .map(str::to_owned)
                 })
-                .or_else(|| env.var("PAGER").map(str::to_owned))
+                .or_else(|| env.value("PAGER").map(str::to_owned))
                 .unwrap_or_else(|| "less".to_owned());
             (!chosen.trim().is_empty()).then_some(chosen)
         };
@@ -229,35 +236,49 @@ impl Settings {
 }
 
 /// Trust roots, verification, timeouts and retries, from the options, the environment and
-/// the profile, in the AWS CLI's order.
+/// the profile, in the AWS CLI's order. A variable set to the empty string is a value, and
+/// is refused as botocore refuses it.
 fn http_options(
     env: &Env,
     global: &GlobalArgs,
     from_profile: &dyn Fn(&str) -> Option<String>,
 ) -> Result<HttpOptions, String> {
-    let setting = |var: &str, key: &str| {
-        env.var(var)
-            .map(str::to_owned)
-            .or_else(|| from_profile(key))
-    };
+    // The variable's value (read by its rule), else the profile's setting.
+    let setting =
+        |var: Option<&str>, key: &str| var.map(str::to_owned).or_else(|| from_profile(key));
     let seconds = |v: Option<u64>| match v {
         Some(0) => Duration::from_secs(365 * 24 * 3600),
         Some(n) => Duration::from_secs(n),
         None => Duration::from_secs(60),
     };
-    let mode = setting("AWS_RETRY_MODE", "retry_mode").unwrap_or_else(|| "standard".to_owned());
+    let mode =
+        setting(env.value("AWS_RETRY_MODE"), "retry_mode").unwrap_or_else(|| "standard".to_owned());
+    if !["legacy", "standard", "adaptive"].contains(&mode.as_str()) {
+        return Err(format!(
+            "Invalid value provided to \"mode\": \"{mode}\" must be one of: ('legacy', 'standard', 'adaptive')"
+        ));
+    }
     let default_attempts = if mode == "legacy" { 5 } else { 3 };
-    let max_attempts = match setting("AWS_MAX_ATTEMPTS", "max_attempts") {
+    let max_attempts = match setting(env.value("AWS_MAX_ATTEMPTS"), "max_attempts") {
+        // botocore converts it with Python's `int`, and says what `int` says.
         Some(v) => v
+            .trim()
             .parse::<u32>()
-            .map_err(|_| format!("max_attempts must be a number, got '{v}'"))?,
+            .map_err(|_| format!("invalid literal for int() with base 10: '{v}'"))?,
         None => default_attempts,
     };
+    let ca_bundle = match &global.ca_bundle {
+        Some(path) => Some(path.clone()),
+        None => setting(env.value("AWS_CA_BUNDLE"), "ca_bundle").map(PathBuf::from),
+    };
+    if ca_bundle
+        .as_ref()
+        .is_some_and(|p| p.to_string_lossy().trim().is_empty())
+    {
+        return Err("Invalid CA bundle: the configured value (ca_bundle, AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE, or verify) resolved to an empty or whitespace-only string. Provide a valid path to a CA bundle file.".to_owned());
+    }
     Ok(HttpOptions {
-        ca_bundle: global
-            .ca_bundle
-            .clone()
-            .or_else(|| setting("AWS_CA_BUNDLE", "ca_bundle").map(PathBuf::from)),
+        ca_bundle,
         verify: !global.no_verify_ssl,
         connect_timeout: seconds(global.connect_timeout),
         read_timeout: seconds(global.read_timeout),

@@ -41,6 +41,15 @@ pub enum CredentialsError {
     /// The profile is configured inconsistently.
     #[error("{0}")]
     Invalid(String),
+    /// A source gave an access key id without its secret (botocore's
+    /// `PartialCredentialsError`).
+    #[error("Partial credentials found in {provider}, missing: {missing}")]
+    Partial {
+        /// The source, as botocore names it (`env`).
+        provider: &'static str,
+        /// The variable or setting that is missing.
+        missing: &'static str,
+    },
     /// A source_profile chain loops.
     #[error(
         "Infinite loop in credential configuration detected. Attempting to load from profile {profile} which has already been visited. Visited profiles: {visited}"
@@ -75,9 +84,9 @@ impl From<TransportError> for CredentialsError {
         match e {
             TransportError::Service(s) => Self::Service(s),
             TransportError::Config(m) => Self::Invalid(m),
-            other @ (TransportError::Connect { .. } | TransportError::Response(_)) => {
-                Self::Transport(other.to_string())
-            }
+            other @ (TransportError::Connect { .. }
+            | TransportError::InvalidEndpoint { .. }
+            | TransportError::Response(_)) => Self::Transport(other.to_string()),
         }
     }
 }

@@ -105,16 +105,28 @@ pub struct Plan {
     pub source: Source,
 }
 
-fn env_credentials(env: &Env) -> Option<Credentials> {
-    Some(Credentials {
-        access_key_id: env.var("AWS_ACCESS_KEY_ID")?.to_owned(),
-        secret_access_key: env.var("AWS_SECRET_ACCESS_KEY")?.to_owned(),
+/// The environment's keys, as botocore's `EnvProvider` reads them: none without an access key
+/// id; an access key id without its secret key is an error; `AWS_SECURITY_TOKEN` is tried
+/// before `AWS_SESSION_TOKEN`, an empty one as unset.
+fn env_credentials(env: &Env) -> Result<Option<Credentials>, CredentialsError> {
+    let Some(access_key_id) = env.non_empty("AWS_ACCESS_KEY_ID") else {
+        return Ok(None);
+    };
+    let secret_access_key =
+        env.non_empty("AWS_SECRET_ACCESS_KEY")
+            .ok_or(CredentialsError::Partial {
+                provider: "env",
+                missing: "AWS_SECRET_ACCESS_KEY",
+            })?;
+    Ok(Some(Credentials {
+        access_key_id: access_key_id.to_owned(),
+        secret_access_key: secret_access_key.to_owned(),
         session_token: env
-            .var("AWS_SESSION_TOKEN")
-            .or_else(|| env.var("AWS_SECURITY_TOKEN"))
+            .non_empty("AWS_SECURITY_TOKEN")
+            .or_else(|| env.non_empty("AWS_SESSION_TOKEN"))
             .map(str::to_owned),
         expiration: None,
-    })
+    }))
 }
 
 fn static_credentials(p: &Profile) -> Option<Credentials> {
@@ -130,10 +142,11 @@ fn static_credentials(p: &Profile) -> Option<Credentials> {
 }
 
 /// The region the command uses: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`.
+/// A variable set to the empty string is the region `""`, as in botocore.
 #[must_use]
 pub fn region(env: &Env, profile: Option<&Profile>) -> Option<String> {
-    env.var("AWS_REGION")
-        .or_else(|| env.var("AWS_DEFAULT_REGION"))
+    env.value("AWS_REGION")
+        .or_else(|| env.value("AWS_DEFAULT_REGION"))
         .or_else(|| profile.and_then(|p| p.get("region")))
         .map(str::to_owned)
 }
@@ -148,17 +161,17 @@ pub fn configured_endpoint(
     profile: Option<&Profile>,
     service: &str,
 ) -> Option<String> {
-    if env
-        .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
+    if env.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
         return None;
     }
     let var = format!(
         "AWS_ENDPOINT_URL_{}",
         service.to_ascii_uppercase().replace([' ', '-'], "_")
     );
-    if let Some(v) = env.var(&var).or_else(|| env.var("AWS_ENDPOINT_URL")) {
+    if let Some(v) = env
+        .non_empty(&var)
+        .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
+    {
         return Some(v.to_owned());
     }
     let profile = profile?;
@@ -203,9 +216,9 @@ pub fn resolve(
     profiles: &Profiles,
     explicit: Option<&str>,
 ) -> Result<Plan, CredentialsError> {
-    let named = explicit.or_else(|| env.var("AWS_PROFILE"));
+    let named = explicit.or_else(|| env.value("AWS_PROFILE"));
     if named.is_none()
-        && let Some(c) = env_credentials(env)
+        && let Some(c) = env_credentials(env)?
     {
         return Ok(Plan {
             profile: None,
@@ -239,34 +252,45 @@ pub fn resolve(
 /// endpoint when its variables are set (EKS Pod Identity's token file included), else the
 /// instance metadata service unless `AWS_EC2_METADATA_DISABLED=true`.
 fn default_chain(env: &Env, profile: Option<&Profile>) -> Result<Source, CredentialsError> {
-    let relative_uri = env.var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    let full_uri = env.var("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    if relative_uri.is_some() || full_uri.is_some() {
-        return Ok(Source::Container {
-            relative_uri: relative_uri.map(str::to_owned),
-            full_uri: full_uri.map(str::to_owned),
-            token: env
-                .var("AWS_CONTAINER_AUTHORIZATION_TOKEN")
-                .map(str::to_owned),
-            token_file: env
-                .var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
-                .map(str::to_owned),
+    let container = container(env);
+    if let Source::Container {
+        relative_uri: None,
+        full_uri: None,
+        ..
+    } = container
+    {
+        if env.flag("AWS_EC2_METADATA_DISABLED") {
+            return Err(CredentialsError::NoCredentials);
+        }
+        return Ok(Source::InstanceMetadata {
+            endpoint: metadata_endpoint(env, profile),
+            implicit: true,
         });
     }
-    if env
-        .var("AWS_EC2_METADATA_DISABLED")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
-        return Err(CredentialsError::NoCredentials);
+    Ok(container)
+}
+
+/// The container endpoint's variables, as botocore's `ContainerProvider` reads them: a
+/// variable set to the empty string is set (and so turns the provider on).
+fn container(env: &Env) -> Source {
+    let owned = |v: Option<&str>| v.map(str::to_owned);
+    Source::Container {
+        relative_uri: owned(env.value("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")),
+        full_uri: owned(env.value("AWS_CONTAINER_CREDENTIALS_FULL_URI")),
+        token: owned(env.value("AWS_CONTAINER_AUTHORIZATION_TOKEN")),
+        token_file: owned(env.value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")),
     }
-    Ok(Source::InstanceMetadata {
-        endpoint: env
-            .var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-            .or_else(|| profile.and_then(|p| p.get("ec2_metadata_service_endpoint")))
-            .unwrap_or("http://169.254.169.254")
-            .to_owned(),
-        implicit: true,
-    })
+}
+
+/// The instance metadata service: `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else the profile's
+/// `ec2_metadata_service_endpoint`; an empty one (the variable's beats the profile's) is the
+/// default endpoint, as in botocore's `IMDSFetcher._select_base_url`.
+fn metadata_endpoint(env: &Env, profile: Option<&Profile>) -> String {
+    env.value("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+        .or_else(|| profile.and_then(|p| p.get("ec2_metadata_service_endpoint")))
+        .filter(|e| !e.is_empty())
+        .unwrap_or("http://169.254.169.254")
+        .to_owned()
 }
 
 /// A role to assume that no profile describes (`exec --role-arn`).
@@ -377,26 +401,17 @@ fn resolve_profile(
                     None => resolve_profile(env, profiles, &sp, visited)?,
                 }
             }
-            (None, Some("Environment")) => Source::Environment(env_credentials(env).ok_or_else(|| {
+            (None, Some("Environment")) => Source::Environment(env_credentials(env)?.ok_or_else(|| {
                 CredentialsError::Invalid(format!(
                     "The profile \"{}\" uses credential_source Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set.",
                     p.name
                 ))
             })?),
             (None, Some("Ec2InstanceMetadata")) => Source::InstanceMetadata {
-                endpoint: env
-                    .var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-                    .or_else(|| p.get("ec2_metadata_service_endpoint"))
-                    .unwrap_or("http://169.254.169.254")
-                    .to_owned(),
+                endpoint: metadata_endpoint(env, Some(p)),
                 implicit: false,
             },
-            (None, Some("EcsContainer")) => Source::Container {
-                relative_uri: env.var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").map(str::to_owned),
-                full_uri: env.var("AWS_CONTAINER_CREDENTIALS_FULL_URI").map(str::to_owned),
-                token: env.var("AWS_CONTAINER_AUTHORIZATION_TOKEN").map(str::to_owned),
-                token_file: env.var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").map(str::to_owned),
-            },
+            (None, Some("EcsContainer")) => container(env),
             (None, Some(other)) => {
                 return Err(CredentialsError::Invalid(format!(
                     "The credential_source \"{other}\" is not supported in profile \"{}\": use Environment, Ec2InstanceMetadata or EcsContainer.",
@@ -620,6 +635,134 @@ mod tests {
         assert!(matches!(
             resolve(&Env::default(), &p, None).unwrap().source,
             Source::SessionToken(_)
+        ));
+    }
+
+    #[test]
+    fn empty_credential_variables_are_read_as_botocore_reads_them() {
+        let p = profiles("", CREDS);
+        // An empty access key id is none: the chain goes on to the files.
+        let env = Env::from_vars(&[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "x")]);
+        assert!(matches!(
+            resolve(&env, &p, None).unwrap().source,
+            Source::Static { .. }
+        ));
+        // An access key id with an empty (or no) secret is botocore's partial credentials.
+        for secret in [Some(""), None] {
+            let mut vars = vec![("AWS_ACCESS_KEY_ID", "AKIAENV")];
+            vars.extend(secret.map(|s| ("AWS_SECRET_ACCESS_KEY", s)));
+            let e = resolve(&Env::from_vars(&vars), &p, None).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY"
+            );
+        }
+        // AWS_SECURITY_TOKEN first, an empty one skipped.
+        let token = |vars: &[(&str, &str)]| {
+            let mut all = vec![
+                ("AWS_ACCESS_KEY_ID", "AKIAENV"),
+                ("AWS_SECRET_ACCESS_KEY", "x"),
+            ];
+            all.extend_from_slice(vars);
+            match resolve(&Env::from_vars(&all), &p, None).unwrap().source {
+                Source::Environment(c) => c.session_token,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            token(&[("AWS_SECURITY_TOKEN", "old"), ("AWS_SESSION_TOKEN", "new")]).as_deref(),
+            Some("old")
+        );
+        assert_eq!(
+            token(&[("AWS_SECURITY_TOKEN", ""), ("AWS_SESSION_TOKEN", "new")]).as_deref(),
+            Some("new")
+        );
+        assert_eq!(token(&[("AWS_SESSION_TOKEN", "")]), None);
+    }
+
+    #[test]
+    fn an_empty_profile_variable_names_the_profile_of_no_name() {
+        let p = profiles("", CREDS);
+        let env = Env::from_vars(&[("AWS_PROFILE", "")]);
+        let e = resolve(&env, &p, None).unwrap_err();
+        assert_eq!(e.to_string(), "The config profile () could not be found");
+    }
+
+    #[test]
+    fn empty_region_and_endpoint_variables_are_read_as_botocore_reads_them() {
+        let p = profiles(
+            "[default]\nregion = eu-west-1\nendpoint_url = http://127.0.0.1:7\n",
+            "",
+        );
+        let profile = p.profile("default");
+        // An empty region is the region "", before the next variable and the profile.
+        let env = Env::from_vars(&[("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "us-west-2")]);
+        assert_eq!(region(&env, profile.as_ref()).as_deref(), Some(""));
+        let env = Env::from_vars(&[("AWS_DEFAULT_REGION", "")]);
+        assert_eq!(region(&env, profile.as_ref()).as_deref(), Some(""));
+        assert_eq!(
+            region(&Env::default(), profile.as_ref()).as_deref(),
+            Some("eu-west-1")
+        );
+        // An empty endpoint URL is none: the lookup goes on.
+        let env = Env::from_vars(&[
+            ("AWS_ENDPOINT_URL_STS", ""),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:8"),
+        ]);
+        assert_eq!(
+            configured_endpoint(&env, &p, profile.as_ref(), "sts").as_deref(),
+            Some("http://127.0.0.1:8")
+        );
+        let env = Env::from_vars(&[("AWS_ENDPOINT_URL", "")]);
+        assert_eq!(
+            configured_endpoint(&env, &p, profile.as_ref(), "sts").as_deref(),
+            Some("http://127.0.0.1:7")
+        );
+        // An empty AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is false.
+        let env = Env::from_vars(&[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "")]);
+        assert!(configured_endpoint(&env, &p, profile.as_ref(), "sts").is_some());
+    }
+
+    #[test]
+    fn empty_container_and_metadata_variables_are_read_as_botocore_reads_them() {
+        let none = profiles(
+            "[profile imds]\nec2_metadata_service_endpoint = http://127.0.0.1:9\n",
+            "",
+        );
+        // A container variable set to "" is set: the container provider is used.
+        let env = Env::from_vars(&[("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "")]);
+        assert_eq!(
+            resolve(&env, &none, None).unwrap().source,
+            Source::Container {
+                relative_uri: Some(String::new()),
+                full_uri: None,
+                token: None,
+                token_file: None,
+            }
+        );
+        // An empty metadata endpoint variable beats the profile's and means the default one.
+        let env = Env::from_vars(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", "")]);
+        assert_eq!(
+            resolve(&env, &none, Some("imds")).unwrap().source,
+            Source::InstanceMetadata {
+                endpoint: "http://169.254.169.254".into(),
+                implicit: true
+            }
+        );
+        assert_eq!(
+            resolve(&Env::default(), &none, Some("imds"))
+                .unwrap()
+                .source,
+            Source::InstanceMetadata {
+                endpoint: "http://127.0.0.1:9".into(),
+                implicit: true
+            }
+        );
+        // An empty AWS_EC2_METADATA_DISABLED is false.
+        let env = Env::from_vars(&[("AWS_EC2_METADATA_DISABLED", "")]);
+        assert!(matches!(
+            resolve(&env, &none, None).unwrap().source,
+            Source::InstanceMetadata { .. }
         ));
     }
 }

@@ -238,6 +238,93 @@ fn server_help_lists_only_what_the_server_takes() {
     );
 }
 
+/// The rows of the table in `credentials/src/env.rs`: (variable, the `Env` method it is read
+/// with).
+fn empty_value_table() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(workspace().join("crates/credentials/src/env.rs")).unwrap();
+    text.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line
+                .strip_prefix("//! |")?
+                .split('|')
+                .map(str::trim)
+                .collect();
+            let unquote = |c: &str| Some(c.strip_prefix('`')?.strip_suffix('`')?.to_owned());
+            Some((unquote(cells.first()?)?, unquote(cells.get(1)?)?))
+        })
+        .collect()
+}
+
+/// Every environment variable the client's sources read through `Env`: (variable, method,
+/// file). A name is a string literal, or a `const` of the same file.
+fn variables_read() -> Vec<(String, String, String)> {
+    const METHODS: &[&str] = &["value", "non_empty", "flag", "is_set"];
+    let is_name = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    let mut out = Vec::new();
+    for krate in ["cli", "credentials", "transport", "profile", "rolecall"] {
+        for file in rust_files(&workspace().join("crates").join(krate).join("src")) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for method in METHODS {
+                let call = format!(".{method}(");
+                for (at, _) in code.match_indices(&call) {
+                    let arg = code[at + call.len()..].trim_start();
+                    let name = if let Some(quoted) = arg.strip_prefix('"') {
+                        quoted.split('"').next().unwrap_or_default().to_owned()
+                    } else {
+                        let ident: String = arg
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect();
+                        let decl = format!("const {ident}: &str = \"");
+                        match code.split_once(&decl).filter(|_| is_name(&ident)) {
+                            Some((_, rest)) => {
+                                rest.split('"').next().unwrap_or_default().to_owned()
+                            }
+                            None => continue,
+                        }
+                    };
+                    if is_name(&name) {
+                        out.push(((*method).to_owned(), name, file.display().to_string()));
+                    }
+                }
+            }
+        }
+    }
+    out.into_iter().map(|(m, n, f)| (n, m, f)).collect()
+}
+
+#[test]
+fn every_variable_the_client_reads_is_in_the_empty_value_table() {
+    let table = empty_value_table();
+    assert!(
+        table.len() > 20,
+        "the table in credentials/src/env.rs: {table:?}"
+    );
+    let read = variables_read();
+    let missing: Vec<String> = read
+        .iter()
+        .filter(|(name, method, _)| !table.iter().any(|(n, m)| n == name && m == method))
+        .map(|(name, method, file)| format!("{file} reads {name} with Env::{method}: add the row (or fix the method) in credentials/src/env.rs"))
+        .collect();
+    assert!(missing.is_empty(), "{missing:#?}");
+    let unread: Vec<&String> = table
+        .iter()
+        .filter(|(name, method)| {
+            !name.contains('<') && !read.iter().any(|(n, m, _)| n == name && m == method)
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        unread.is_empty(),
+        "rows of the table no source reads: {unread:?}"
+    );
+}
+
 #[test]
 fn the_client_reads_the_environment_only_through_env() {
     // The server's own settings (its data directory) are read by the binary; tests and the

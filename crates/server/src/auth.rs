@@ -384,6 +384,7 @@ mod tests {
             tags: Vec::new(),
             transitive: Vec::new(),
             source_identity: None,
+            chained: false,
         }
     }
 

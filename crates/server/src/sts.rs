@@ -221,6 +221,7 @@ fn caller_session(call: &Call<'_>, kind: SessionKind, duration: Option<i64>) -> 
         tags: Vec::new(),
         transitive: Vec::new(),
         source_identity: None,
+        chained: false,
     }
 }
 
@@ -431,6 +432,7 @@ pub(crate) async fn assume_role(call: &Call<'_>) -> Reply {
         tags,
         transitive: all_transitive,
         source_identity: source_identity.clone(),
+        chained,
     };
     let mut w = issue(call, &claims).await;
     call.app

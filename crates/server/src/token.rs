@@ -71,6 +71,11 @@ pub(crate) struct SessionClaims {
     /// Source identity, fixed for the session and its chain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) source_identity: Option<String>,
+    /// A role session had by role chaining (AssumeRole called with a role session's or a
+    /// GetSessionToken session's credentials): held to an hour, and so are the console
+    /// sessions it opens.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) chained: bool,
 }
 
 impl std::fmt::Debug for SessionClaims {

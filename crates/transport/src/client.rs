@@ -34,7 +34,8 @@ impl Client {
     /// `version`.
     ///
     /// # Errors
-    /// When the HTTP options are unusable (the CA bundle).
+    /// When the endpoint URL is not valid (as botocore checks it) or the HTTP options are
+    /// unusable (the CA bundle).
     pub fn new(
         endpoint: &str,
         region: &str,
@@ -42,6 +43,11 @@ impl Client {
         version: &str,
         options: &HttpOptions,
     ) -> Result<Self, TransportError> {
+        if !crate::endpoint_url::is_valid(endpoint) {
+            return Err(TransportError::InvalidEndpoint {
+                endpoint: endpoint.to_owned(),
+            });
+        }
         Ok(Self {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             region: region.to_owned(),

@@ -45,6 +45,13 @@ pub enum TransportError {
     /// The answer could not be read (a broken connection, a body that is not the protocol's).
     #[error("{0}")]
     Response(String),
+    /// The endpoint URL is not one botocore makes a client for (`https://sts..amazonaws.com`,
+    /// what an empty region gives).
+    #[error("Invalid endpoint: {endpoint}")]
+    InvalidEndpoint {
+        /// The URL.
+        endpoint: String,
+    },
     /// The HTTP options cannot be used (an unreadable CA bundle, …).
     #[error("{0}")]
     Config(String),

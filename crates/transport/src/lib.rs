@@ -14,6 +14,7 @@
 
 mod client;
 mod credentials;
+mod endpoint_url;
 mod error;
 pub mod json;
 mod options;

@@ -60,7 +60,7 @@ pub(crate) fn is_retryable(error: &TransportError) -> bool {
             RETRYABLE_CODES.contains(&code) || ["500", "502", "503", "504"].contains(&code)
         }
         TransportError::Connect { .. } | TransportError::Response(_) => true,
-        TransportError::Config(_) => false,
+        TransportError::Config(_) | TransportError::InvalidEndpoint { .. } => false,
     }
 }
 

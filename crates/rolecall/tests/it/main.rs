@@ -4,11 +4,13 @@
 mod audit_view;
 mod bad_input;
 mod cache_locks;
+mod cli_input_yaml;
 mod client_home;
 mod connections;
 mod credential_endpoints;
 mod durability;
 mod exec;
+mod js_sdk;
 mod memory;
 mod peers;
 mod private_data;

@@ -263,6 +263,17 @@ fn client_configure_matches_the_aws_cli() {
     run_client_script("client_configure.py", None, "configure ok");
 }
 
+/// Every variable the client reads, set to the empty string, next to the real AWS CLI: the same
+/// answer, as botocore's rule for that variable gives (the table in `credentials/src/env.rs`).
+#[test]
+fn client_reads_empty_variables_as_the_aws_cli_does() {
+    run_client_script(
+        "client_empty_variables.py",
+        Some("141414141414"),
+        "empty variables ok",
+    );
+}
+
 /// The client against moto's server, an STS that rolecall did not write.
 #[test]
 fn client_against_moto() {

@@ -2,9 +2,10 @@
 WebDriver HTTP API with urllib): the URL `rolecall login --print-url` prints lands on the console
 page showing the role; a reused, an expired and a forged sign-in token are refused; a
 GetSessionToken session is refused with AWS's message; long-term keys sign in as a federated
-user; `SessionDuration` sets the session's end; signing out ends the session for every copy of
-its cookie; `rolecall login` without --print-url hands the URL to $BROWSER; and the sign-ins are
-in the audit trail as CloudTrail records them (LookupEvents, EventName=ConsoleLogin).
+user; `SessionDuration` sets the session's end, at most an hour for a session of role
+chaining; signing out ends the session for every copy of its cookie; `rolecall login` without
+--print-url hands the URL to $BROWSER; and the sign-ins are in the audit trail as CloudTrail
+records them (LookupEvents, EventName=ConsoleLogin).
 
 The server runs with `--signin-token-seconds 5`, so that a token expires within the test."""
 
@@ -134,6 +135,11 @@ iam = admin("iam")
 trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
              "Action": "sts:AssumeRole"})
 iam.create_role(RoleName="Ops", AssumeRolePolicyDocument=trust, MaxSessionDuration=3600)
+# A second role that Ops may assume: a session of it is had by role chaining.
+iam.create_role(RoleName="Chained", MaxSessionDuration=43200, AssumeRolePolicyDocument=doc(
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/Ops"}, "Action": "sts:AssumeRole"}))
+iam.put_role_policy(RoleName="Ops", PolicyName="chain", PolicyDocument=doc(
+    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/Chained"}))
 
 # --- A client home: the admin's keys as `default`, a role profile, the server as the endpoint.
 home = tempfile.mkdtemp(prefix="rolecall-login-")
@@ -143,7 +149,9 @@ with open(os.path.join(home, ".aws", "credentials"), "w") as f:
             f"aws_secret_access_key = {ADMINS[0]['SecretAccessKey']}\n")
 with open(os.path.join(home, ".aws", "config"), "w") as f:
     f.write(f"[default]\nregion = us-east-1\n\n[profile ops]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/Ops\n"
-            "source_profile = default\nrole_session_name = console-e2e\nregion = us-east-1\n")
+            "source_profile = default\nrole_session_name = console-e2e\nregion = us-east-1\n\n"
+            f"[profile chained]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/Chained\nsource_profile = ops\n"
+            "role_session_name = chained-e2e\nregion = us-east-1\n")
 
 
 def run_login(*args, env=None):
@@ -258,6 +266,17 @@ try:
     assert 43000 < left <= 43200, left
     browser.forget_cookies()
 
+    # --- A session of role chaining: SessionDuration above an hour is refused at getSigninToken
+    # (400, as AWS answers it); an hour is accepted.
+    out = run_login("chained", "--print-url", "--duration-seconds", "43200")
+    assert out.returncode == 254 and "Call to getSigninToken failed with 400" in out.stderr, out
+    browser.go(login("chained", "--print-url", "--duration-seconds", "3600"))
+    assert browser.text("#arn") == f"arn:aws:sts::{ACCOUNT}:assumed-role/Chained/chained-e2e", browser.text("#arn")
+    expires = datetime.datetime.fromisoformat(browser.text("#expires").replace("Z", "+00:00"))
+    left = (expires - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    assert 3400 < left <= 3600, left
+    browser.forget_cookies()
+
     # --- Without --print-url the URL goes to $BROWSER (the URL as an argument, never a shell).
     seen = os.path.join(home, "browser-saw")
     fake = os.path.join(home, "fake-browser")
@@ -286,7 +305,7 @@ for _ in range(40):
         break
     time.sleep(0.1)
 ok = [r for r in records if r["responseElements"] == {"ConsoleLogin": "Success"}]
-assert len(ok) == 4, [r["responseElements"] for r in records]
+assert len(ok) == 5, [r["responseElements"] for r in records]
 role = next(r for r in ok if r["userIdentity"]["type"] == "AssumedRole")
 assert role["eventSource"] == "signin.amazonaws.com" and role["eventType"] == "AwsConsoleSignIn", role
 assert role["userIdentity"]["arn"] == ROLE_ARN and role["recipientAccountId"] == ACCOUNT, role

@@ -29,6 +29,9 @@ const MAX_BODY: usize = 64 * 1024;
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// `SessionDuration`'s range.
 const SESSION_DURATION: std::ops::RangeInclusive<i64> = 900..=43_200;
+/// The longest `SessionDuration` of a session had by role chaining (AWS gives longer console
+/// sessions only to roles assumed with long-term keys).
+const CHAINED_SESSION_DURATION: i64 = 3600;
 /// The longest `Issuer` kept with a console session (it travels in the cookie).
 const MAX_ISSUER: usize = 1024;
 /// What AWS's console answers a GetSessionToken session with.
@@ -95,7 +98,8 @@ fn bad_request(why: &str) -> Response {
 /// exchange for a sign-in token. Role and federated-user sessions are accepted, and
 /// GetSessionToken sessions too (AWS's console refuses those at `login`, with its message);
 /// long-term keys are refused. `SessionDuration` sets the console session's length, for role
-/// sessions only; without it the session lasts as long as the credentials.
+/// sessions only, and at most an hour for a session had by role chaining; without it the
+/// session lasts as long as the credentials.
 async fn get_signin_token(app: &App, params: &Params, now: OffsetDateTime) -> Response {
     let Some(session) = params
         .get("Session")
@@ -129,6 +133,9 @@ async fn get_signin_token(app: &App, params: &Params, now: OffsetDateTime) -> Re
         return bad_request("not a session");
     };
     let session_end = match (claims.kind, duration) {
+        (SessionKind::Role, Some(d)) if claims.chained && d > CHAINED_SESSION_DURATION => {
+            return bad_request("SessionDuration is over an hour for a session of role chaining");
+        }
         (SessionKind::Role, Some(d)) => now.unix_timestamp() + d,
         (_, Some(_)) => {
             return bad_request("SessionDuration is accepted for role sessions only");

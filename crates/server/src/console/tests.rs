@@ -77,6 +77,17 @@ struct Creds {
 
 impl Fixture {
     async fn session(&self, kind: SessionKind, lifetime: i64, mfa: bool) -> Creds {
+        self.session_of(kind, lifetime, mfa, false).await
+    }
+
+    /// As [`Fixture::session`]; `chained` marks a role session had by role chaining.
+    async fn session_of(
+        &self,
+        kind: SessionKind,
+        lifetime: i64,
+        mfa: bool,
+        chained: bool,
+    ) -> Creds {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let (name, id, session_name) = match kind {
             SessionKind::Role => ("Ops", self.role_id.as_str(), "console-test"),
@@ -100,6 +111,7 @@ impl Fixture {
             tags: Vec::new(),
             transitive: Vec::new(),
             source_identity: None,
+            chained,
         };
         Creds {
             token: self.app.seal_token(&claims).await,
@@ -349,6 +361,32 @@ async fn session_duration_is_for_role_sessions_only() {
 }
 
 #[tokio::test]
+async fn session_duration_over_an_hour_is_refused_for_a_chained_role_session() {
+    let f = fixture().await;
+    let chained = f.session_of(SessionKind::Role, 3600, false, true).await;
+    // AWS answers a chained session's SessionDuration above an hour with 400 Bad Request.
+    for over in ["3601", "43200"] {
+        let (status, body) = f
+            .signin_token(&chained, &format!("&SessionDuration={over}"))
+            .await;
+        assert_eq!((status, body.as_str()), (400, "Bad Request"), "{over}");
+    }
+    // Up to an hour it is accepted, and so is no SessionDuration at all.
+    let (status, body) = f.signin_token(&chained, "&SessionDuration=3600").await;
+    assert_eq!(status, 200, "{body}");
+    let opened = SigninToken::open(&f.app, &token_of(&body)).await.unwrap();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    assert!((now + 3590..=now + 3600).contains(&opened.session_end));
+    assert_eq!(f.signin_token(&chained, "").await.0, 200);
+    // A role session had with long-term keys keeps the full range.
+    let direct = f.session(SessionKind::Role, 3600, false).await;
+    assert_eq!(
+        f.signin_token(&direct, "&SessionDuration=43200").await.0,
+        200
+    );
+}
+
+#[tokio::test]
 async fn get_session_token_sessions_are_refused_at_login_with_aws_message() {
     let f = fixture().await;
     let creds = f.session(SessionKind::User, 3600, true).await;
@@ -474,6 +512,7 @@ fn console_tokens_carry_no_secrets() {
         tags: vec![("k".into(), "v".into())],
         transitive: vec!["k".into()],
         source_identity: Some("me".into()),
+        chained: false,
     };
     let kept = tokens::identity_only(&claims);
     assert!(kept.secret.is_empty() && kept.policy.is_none() && kept.policy_arns.is_empty());
