@@ -26,7 +26,7 @@ use sqlx::{AnyPool, Executor, Row};
 pub use admin::create_database;
 pub use aws_policies::{PolicyUsage, StoredStamp};
 pub use entities::{Entity, EntityKind, Role};
-pub use events::{EventQuery, EventRow, LookupAttribute, MAX_LOOKUP_RESULTS};
+pub use events::{EventQuery, EventRow, EventWriter, LookupAttribute, MAX_LOOKUP_RESULTS};
 pub use keys::{AccessKey, MAX_ACCESS_KEYS_PER_USER, ServerKey};
 pub use mfa::MfaDevice;
 pub use policies::{

@@ -112,6 +112,7 @@ backend_tests! {
     migrations::fresh_database_has_every_migration_applied,
     migrations::reopen_keeps_data_and_applies_nothing_twice,
     migrations::concurrent_opens_of_a_fresh_database,
+    migrations::version_2_events_are_found_after_the_upgrade,
     atomicity::failed_policy_creation_leaves_no_policy,
     atomicity::failed_policy_version_leaves_counter_and_default,
     atomicity::failed_rename_leaves_the_entity_where_it_was,

@@ -24,13 +24,13 @@ const TABLES: &[&str] = &[
     "attachments",
     "tags",
     "mfa_devices",
-    "events",
-    "event_resources",
+    "trail_events",
+    "trail_keys",
     "console_spent",
 ];
 
 /// The version of every migration, in order.
-const VERSIONS: &[i64] = &[1, 2, 3];
+const VERSIONS: &[i64] = &[1, 2, 3, 4];
 
 /// `(version, applied_at)` of every applied migration.
 async fn applied(raw: &AnyPool) -> Vec<(i64, i64)> {
@@ -171,4 +171,176 @@ pub(crate) async fn concurrent_opens_of_a_fresh_database(db: Db) {
     for store in stores {
         store.close().await;
     }
+}
+
+/// The statements of a migration file, as the runner splits them.
+fn statements(sql: &str) -> Vec<String> {
+    let code: String = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub(crate) async fn version_2_events_are_found_after_the_upgrade(db: Db) {
+    use rolecall_store::{EventQuery, LookupAttribute};
+    let loc = db.location.fresh().await;
+    sqlx::any::install_default_drivers();
+    let url = match &loc {
+        crate::harness::Location::Sqlite { dir, .. } => {
+            std::fs::create_dir_all(dir).unwrap();
+            format!("sqlite://{}?mode=rwc", dir.join("rolecall.db").display())
+        }
+        crate::harness::Location::Postgres { url, .. } => url.clone(),
+    };
+    let raw: AnyPool = sqlx::pool::PoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    // A database left by a server of schema version 3, with events written as version 2
+    // kept them (one row each, resources in a table of their own).
+    sqlx::query(
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    for (version, sql) in [
+        (1, include_str!("../../migrations/0001_initial.sql")),
+        (2, include_str!("../../migrations/0002_events.sql")),
+        (3, include_str!("../../migrations/0003_console.sql")),
+    ] {
+        for statement in statements(sql) {
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(&raw)
+                .await
+                .unwrap();
+        }
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(version)
+            .bind(T0)
+            .execute(&raw)
+            .await
+            .unwrap();
+    }
+    let other = "999988887777";
+    for (id, account, time, user, resources) in [
+        (
+            "old-1",
+            ACCOUNT,
+            T0,
+            Some("alice"),
+            vec![
+                ("AWS::IAM::Role", "arn:aws:iam::123456789012:role/Admin"),
+                ("AWS::IAM::User", "bob"),
+            ],
+        ),
+        ("old-2", ACCOUNT, T0 + 100, None, vec![]),
+        (
+            "old-3",
+            other,
+            T0 + 5,
+            Some("alice"),
+            vec![("AWS::IAM::User", "bob")],
+        ),
+    ] {
+        let encoded: String = resources
+            .iter()
+            .flat_map(|(k, n)| [*k, *n])
+            .map(|p| format!("{}:{p}", p.len()))
+            .collect();
+        sqlx::query("INSERT INTO events (event_id, account_id, event_time, event_name, event_source, read_only, username, access_key_id, resources, record) VALUES ($1, $2, $3, 'CreateUser', 'iam.amazonaws.com', 0, $4, 'AKIAOLD', $5, $6)")
+            .bind(id)
+            .bind(account)
+            .bind(time)
+            .bind(user)
+            .bind(encoded)
+            .bind(format!("{{\"eventID\":\"{id}\"}}"))
+            .execute(&raw)
+            .await
+            .unwrap();
+        for (ordinal, (kind, name)) in resources.iter().enumerate() {
+            sqlx::query("INSERT INTO event_resources (event_id, ordinal, account_id, event_time, resource_type, resource_name) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(id)
+                .bind(i64::try_from(ordinal).unwrap())
+                .bind(account)
+                .bind(time)
+                .bind(*kind)
+                .bind(*name)
+                .execute(&raw)
+                .await
+                .unwrap();
+        }
+    }
+
+    let store = loc.open().await.expect("upgrade to the current schema");
+    assert_eq!(applied(&raw).await.len(), VERSIONS.len());
+    let ids = |rows: &[rolecall_store::EventRow]| {
+        rows.iter().map(|e| e.event_id.clone()).collect::<Vec<_>>()
+    };
+    let query = |attribute: Option<(LookupAttribute, &str)>| EventQuery {
+        account_id: ACCOUNT.to_owned(),
+        attribute: attribute.map(|(a, v)| (a, v.to_owned())),
+        start: None,
+        end: None,
+        limit: 50,
+        after: None,
+    };
+    let (all, _) = store.lookup_events(&query(None)).await.unwrap();
+    assert_eq!(ids(&all), ["old-2", "old-1"]);
+    assert_eq!(all[1].record, "{\"eventID\":\"old-1\"}");
+    assert_eq!(
+        all[1].resources,
+        [
+            (
+                "AWS::IAM::Role".to_owned(),
+                "arn:aws:iam::123456789012:role/Admin".to_owned()
+            ),
+            ("AWS::IAM::User".to_owned(), "bob".to_owned()),
+        ]
+    );
+    for (attribute, value, expected) in [
+        (LookupAttribute::Username, "alice", vec!["old-1"]),
+        (LookupAttribute::ResourceName, "bob", vec!["old-1"]),
+        (
+            LookupAttribute::ResourceType,
+            "AWS::IAM::Role",
+            vec!["old-1"],
+        ),
+        (
+            LookupAttribute::EventName,
+            "CreateUser",
+            vec!["old-2", "old-1"],
+        ),
+        (
+            LookupAttribute::EventSource,
+            "iam.amazonaws.com",
+            vec!["old-2", "old-1"],
+        ),
+        (LookupAttribute::ReadOnly, "false", vec!["old-2", "old-1"]),
+        (
+            LookupAttribute::AccessKeyId,
+            "AKIAOLD",
+            vec!["old-2", "old-1"],
+        ),
+        (LookupAttribute::EventId, "old-3", vec![]),
+    ] {
+        let (rows, _) = store
+            .lookup_events(&query(Some((attribute, value))))
+            .await
+            .unwrap();
+        assert_eq!(ids(&rows), expected, "{attribute:?} = {value}");
+    }
+    // Written after the upgrade, found beside the upgraded ones; pruning takes the old ones.
+    assert_eq!(store.prune_events(T0 + 50).await.unwrap(), 2);
+    let (all, _) = store.lookup_events(&query(None)).await.unwrap();
+    assert_eq!(ids(&all), ["old-2"]);
+    store.close().await;
+    raw.close().await;
 }

@@ -1,0 +1,280 @@
+//! Reading a page of an account's events: by id through the primary key; otherwise through
+//! the lookup key's `trail_keys` rows, newest first, each a range of ids to scan.
+//!
+//! Why it is exact: every event was written with a key row for each of its keys, whose
+//! `newest` is at least the event's time. The key rows are read in descending `newest`; once
+//! the page is full and its last event is newer than the next row's `newest`, no event of that
+//! row or any later one can enter the page. A range may also hold events of other commits
+//! (commits interleave), so every scan filters on the attribute itself, and an event met twice
+//! is kept once.
+
+use std::collections::HashSet;
+
+use sqlx::any::AnyRow;
+
+use super::write::{EVERY_EVENT, KEY_SPAN};
+use super::{EVENT_COLUMNS, EventQuery, EventRow, LookupAttribute, MAX_LOOKUP_RESULTS};
+use crate::{Result, Store, get_i64, get_str};
+
+/// Key rows read per query.
+const KEY_ROWS_PER_READ: i64 = 32;
+
+/// One `trail_keys` row.
+struct KeyRow {
+    newest: i64,
+    first_id: String,
+    last_id: String,
+}
+
+fn key_row(row: &AnyRow) -> Result<KeyRow> {
+    Ok(KeyRow {
+        newest: get_i64(row, "newest")?,
+        first_id: get_str(row, "first_id")?,
+        last_id: get_str(row, "last_id")?,
+    })
+}
+
+/// What a lookup compares: the column and value SQL can compare, or a resource, compared
+/// after reading (resources are stored together in one column).
+enum Filter<'a> {
+    None,
+    Column(&'static str, Value<'a>),
+    ResourceType(&'a str),
+    ResourceName(&'a str),
+}
+
+enum Value<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+impl Filter<'_> {
+    fn keeps(&self, e: &EventRow) -> bool {
+        match self {
+            Self::ResourceType(t) => e.resources.iter().any(|(kind, _)| kind == t),
+            Self::ResourceName(n) => e.resources.iter().any(|(_, name)| name == n),
+            Self::None | Self::Column(..) => true,
+        }
+    }
+}
+
+/// The bounds every scan applies: the account, the time range and the cursor.
+struct Bounds<'a> {
+    account: &'a str,
+    start: i64,
+    end: i64,
+    after: Option<&'a (i64, String)>,
+}
+
+/// `(time, id)` newest first.
+fn newest_first(a: &EventRow, b: &EventRow) -> std::cmp::Ordering {
+    (b.event_time, &b.event_id).cmp(&(a.event_time, &a.event_id))
+}
+
+pub(super) async fn page(
+    store: &Store,
+    q: &EventQuery,
+) -> Result<(Vec<EventRow>, Option<(i64, String)>)> {
+    let limit = q.limit.clamp(1, MAX_LOOKUP_RESULTS) as usize;
+    let start = q.start.unwrap_or(i64::MIN);
+    let mut end = q.end.unwrap_or(i64::MAX);
+    if let Some((time, _)) = &q.after {
+        end = end.min(*time);
+    }
+    if start > end {
+        return Ok((Vec::new(), None));
+    }
+    let bounds = Bounds {
+        account: &q.account_id,
+        start,
+        end,
+        after: q.after.as_ref(),
+    };
+    let fetch = limit + 1;
+    let mut found = match &q.attribute {
+        Some((LookupAttribute::EventId, id)) => {
+            scan(store, &bounds, (id, id), &Filter::None, fetch).await?
+        }
+        Some((attribute, value)) => {
+            let filter = match attribute {
+                LookupAttribute::ReadOnly => match value.as_str() {
+                    "true" => Filter::Column("read_only", Value::Int(1)),
+                    "false" => Filter::Column("read_only", Value::Int(0)),
+                    _ => return Ok((Vec::new(), None)),
+                },
+                LookupAttribute::EventName => Filter::Column("event_name", Value::Text(value)),
+                LookupAttribute::EventSource => Filter::Column("event_source", Value::Text(value)),
+                LookupAttribute::Username => Filter::Column("username", Value::Text(value)),
+                LookupAttribute::AccessKeyId => Filter::Column("access_key_id", Value::Text(value)),
+                LookupAttribute::ResourceType => Filter::ResourceType(value),
+                LookupAttribute::ResourceName => Filter::ResourceName(value),
+                LookupAttribute::EventId => unreachable!("answered above"),
+            };
+            let key = format!("{}:{value}", attribute.as_str());
+            through_keys(store, &bounds, &key, &filter, fetch).await?
+        }
+        None => through_keys(store, &bounds, EVERY_EVENT, &Filter::None, fetch).await?,
+    };
+    found.sort_by(newest_first);
+    let next = if found.len() > limit {
+        found.truncate(limit);
+        found.last().map(|e| (e.event_time, e.event_id.clone()))
+    } else {
+        None
+    };
+    attach_records(store, &mut found).await?;
+    Ok((found, next))
+}
+
+/// The page's events found through the key's rows.
+async fn through_keys(
+    store: &Store,
+    bounds: &Bounds<'_>,
+    key: &str,
+    filter: &Filter<'_>,
+    fetch: usize,
+) -> Result<Vec<EventRow>> {
+    let mut found: Vec<EventRow> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    // Key rows are read newest first, KEY_ROWS_PER_READ at a time, continuing after the last
+    // one read (`newest`, then `first_id`, both descending).
+    let mut cursor: Option<(i64, String)> = None;
+    // A row holding an event of the range has `newest` in [start, end + KEY_SPAN - 1].
+    let highest = bounds.end.saturating_add(KEY_SPAN - 1);
+    loop {
+        let rows = key_rows(store, bounds, key, highest, cursor.as_ref()).await?;
+        let exhausted = rows.len() < KEY_ROWS_PER_READ as usize;
+        for row in &rows {
+            if page_is_settled(&mut found, fetch, row.newest) {
+                return Ok(found);
+            }
+            for e in scan(store, bounds, (&row.first_id, &row.last_id), filter, fetch).await? {
+                if filter.keeps(&e) && seen.insert(e.event_id.clone()) {
+                    found.push(e);
+                }
+            }
+        }
+        match rows.last() {
+            Some(last) if !exhausted => cursor = Some((last.newest, last.first_id.clone())),
+            _ => return Ok(found),
+        }
+    }
+}
+
+/// Whether the page is complete before a key row whose events are at most `newest`: it holds
+/// `fetch` events all newer than that. Keeps `found` trimmed to the best `fetch`.
+fn page_is_settled(found: &mut Vec<EventRow>, fetch: usize, newest: i64) -> bool {
+    if found.len() < fetch {
+        return false;
+    }
+    found.sort_by(newest_first);
+    found.truncate(fetch);
+    found.last().is_some_and(|e| e.event_time > newest)
+}
+
+/// The next key rows, newest first.
+async fn key_rows(
+    store: &Store,
+    bounds: &Bounds<'_>,
+    key: &str,
+    highest: i64,
+    cursor: Option<&(i64, String)>,
+) -> Result<Vec<KeyRow>> {
+    let mut sql = String::from(
+        "SELECT newest, first_id, last_id FROM trail_keys WHERE account_id = $1 AND lookup_key = $2 AND newest >= $3 AND newest <= $4 AND oldest <= $5",
+    );
+    if cursor.is_some() {
+        sql.push_str(" AND (newest < $6 OR (newest = $6 AND first_id < $7))");
+    }
+    sql.push_str(" ORDER BY newest DESC, first_id DESC LIMIT ");
+    sql.push_str(&KEY_ROWS_PER_READ.to_string());
+    let mut q = sqlx::query(crate::dynamic(&sql))
+        .bind(bounds.account)
+        .bind(key)
+        .bind(bounds.start)
+        .bind(highest)
+        .bind(bounds.end);
+    if let Some((newest, first_id)) = cursor {
+        q = q.bind(*newest).bind(first_id.as_str());
+    }
+    q.fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(key_row)
+        .collect()
+}
+
+/// The account's events with ids in `ids` (inclusive) within the bounds that pass the SQL part
+/// of `filter`, newest first, at most `fetch` unless `filter` is compared after reading.
+async fn scan(
+    store: &Store,
+    bounds: &Bounds<'_>,
+    ids: (&str, &str),
+    filter: &Filter<'_>,
+    fetch: usize,
+) -> Result<Vec<EventRow>> {
+    let mut sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM trail_events WHERE event_id >= $1 AND event_id <= $2 AND account_id = $3 AND event_time >= $4 AND event_time <= $5"
+    );
+    let mut next = 6;
+    if bounds.after.is_some() {
+        sql.push_str(&format!(
+            " AND (event_time < ${next} OR event_id < ${})",
+            next + 1
+        ));
+        next += 2;
+    }
+    if let Filter::Column(column, _) = filter {
+        sql.push_str(&format!(" AND {column} = ${next}"));
+    }
+    sql.push_str(" ORDER BY event_time DESC, event_id DESC");
+    if !matches!(filter, Filter::ResourceType(_) | Filter::ResourceName(_)) {
+        sql.push_str(&format!(" LIMIT {fetch}"));
+    }
+    let mut q = sqlx::query(crate::dynamic(&sql))
+        .bind(ids.0)
+        .bind(ids.1)
+        .bind(bounds.account)
+        .bind(bounds.start)
+        .bind(bounds.end);
+    if let Some((time, id)) = bounds.after {
+        q = q.bind(*time).bind(id.as_str());
+    }
+    if let Filter::Column(_, value) = filter {
+        q = match value {
+            Value::Text(t) => q.bind(*t),
+            Value::Int(i) => q.bind(*i),
+        };
+    }
+    q.fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(super::event_columns)
+        .collect()
+}
+
+/// Reads the records of the page's events.
+async fn attach_records(store: &Store, events: &mut [EventRow]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let list = (1..=events.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT event_id, record FROM trail_events WHERE event_id IN ({list})");
+    let mut q = sqlx::query(crate::dynamic(&sql));
+    for e in events.iter() {
+        q = q.bind(e.event_id.as_str());
+    }
+    let mut records: std::collections::HashMap<String, String> = q
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((get_str(r, "event_id")?, get_str(r, "record")?)))
+        .collect::<Result<_>>()?;
+    for e in events.iter_mut() {
+        e.record = records.remove(&e.event_id).unwrap_or_default();
+    }
+    Ok(())
+}

@@ -1,0 +1,267 @@
+//! Writing events: per batch, one transaction appending each event's row and one
+//! `trail_keys` row per account, lookup key and minute of the batch.
+
+use std::collections::HashMap;
+
+use super::{EVENT_COLUMNS, EventRow, encode_resources, has_nul, without_nul};
+use crate::{Backend, Result, Store, insert_error};
+
+/// Rows written by one `INSERT` statement. Small enough that binding stays cheap (SQLite
+/// finds a numbered parameter by a linear search of the statement's parameters, so binding
+/// costs the square of its parameter count) and that the few statement texts a batch needs
+/// stay in the connection's statement cache.
+const ROWS_PER_STATEMENT: usize = 16;
+
+/// A key row never spans more than this many seconds (`newest - oldest < KEY_SPAN`), so the
+/// key rows a time range needs form one index range (see `lookup`).
+pub(crate) const KEY_SPAN: i64 = 60;
+
+/// The lookup keys an event is found by, besides its id: `*` (every event) and one per
+/// attribute that has a value. The attribute names are `LookupEvents`' `AttributeKey`s.
+pub(crate) fn lookup_keys(e: &EventRow) -> Vec<String> {
+    let mut keys = Vec::with_capacity(6 + 2 * e.resources.len());
+    keys.push(EVERY_EVENT.to_owned());
+    keys.push(format!("EventName:{}", e.event_name));
+    keys.push(format!("EventSource:{}", e.event_source));
+    keys.push(format!("ReadOnly:{}", e.read_only));
+    if let Some(u) = &e.username {
+        keys.push(format!("Username:{u}"));
+    }
+    if let Some(k) = &e.access_key_id {
+        keys.push(format!("AccessKeyId:{k}"));
+    }
+    for (kind, name) in &e.resources {
+        keys.push(format!("ResourceType:{kind}"));
+        keys.push(format!("ResourceName:{name}"));
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// The key every event has.
+pub(crate) const EVERY_EVENT: &str = "*";
+
+/// One `trail_keys` row being gathered.
+struct KeyRange<'a> {
+    newest: i64,
+    oldest: i64,
+    first_id: &'a str,
+    last_id: &'a str,
+}
+
+/// The batch's key rows: per account, key and minute, the ids' range and the times' range.
+fn key_rows(events: &[EventRow]) -> Vec<((&str, String), KeyRange<'_>)> {
+    let mut rows: HashMap<(&str, String, i64), KeyRange<'_>> = HashMap::new();
+    for e in events {
+        let minute = e.event_time.div_euclid(KEY_SPAN);
+        for key in lookup_keys(e) {
+            rows.entry((e.account_id.as_str(), key, minute))
+                .and_modify(|r| {
+                    r.newest = r.newest.max(e.event_time);
+                    r.oldest = r.oldest.min(e.event_time);
+                    if e.event_id.as_str() < r.first_id {
+                        r.first_id = &e.event_id;
+                    }
+                    if e.event_id.as_str() > r.last_id {
+                        r.last_id = &e.event_id;
+                    }
+                })
+                .or_insert(KeyRange {
+                    newest: e.event_time,
+                    oldest: e.event_time,
+                    first_id: &e.event_id,
+                    last_id: &e.event_id,
+                });
+        }
+    }
+    rows.into_iter()
+        .map(|((account, key, _), range)| ((account, key), range))
+        .collect()
+}
+
+/// `($1, $2, …), (…)` for `rows` rows of `columns` values each.
+fn placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * columns + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+fn insert_statement(table_and_columns: &str, rows: usize, columns: usize) -> String {
+    format!(
+        "INSERT INTO {table_and_columns} VALUES {}",
+        placeholders(rows, columns)
+    )
+}
+
+/// Writes `events` in one transaction on `conn`.
+pub(crate) async fn insert_on(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    events: &[EventRow],
+) -> Result<()> {
+    let cleaned: Vec<EventRow>;
+    let events = if events.iter().any(has_nul) {
+        cleaned = events.iter().map(without_nul).collect();
+        cleaned.as_slice()
+    } else {
+        events
+    };
+    let mut tx = match backend {
+        Backend::Sqlite => sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?,
+        Backend::Postgres => sqlx::Connection::begin(conn).await?,
+    };
+    let events_into = format!("trail_events ({EVENT_COLUMNS}, record)");
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let sql = insert_statement(&events_into, chunk.len(), 10);
+        let mut q = sqlx::query(crate::dynamic(&sql));
+        for e in chunk {
+            q = q
+                .bind(e.event_id.as_str())
+                .bind(e.account_id.as_str())
+                .bind(e.event_time)
+                .bind(e.event_name.as_str())
+                .bind(e.event_source.as_str())
+                .bind(i64::from(e.read_only))
+                .bind(e.username.as_deref())
+                .bind(e.access_key_id.as_deref())
+                .bind(encode_resources(&e.resources))
+                .bind(e.record.as_str());
+        }
+        q.execute(&mut *tx).await.map_err(insert_error)?;
+    }
+    let keys = key_rows(events);
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let sql = insert_statement(
+            "trail_keys (account_id, lookup_key, newest, oldest, first_id, last_id)",
+            chunk.len(),
+            6,
+        );
+        let mut q = sqlx::query(crate::dynamic(&sql));
+        for ((account, key), r) in chunk {
+            q = q
+                .bind(*account)
+                .bind(key.as_str())
+                .bind(r.newest)
+                .bind(r.oldest)
+                .bind(r.first_id)
+                .bind(r.last_id);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes batches of events on a connection of its own (see [`Store::event_writer`]).
+pub struct EventWriter {
+    store: Store,
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+}
+
+impl std::fmt::Debug for EventWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventWriter")
+            .field("connected", &self.conn.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventWriter {
+    pub(super) fn new(store: Store) -> Self {
+        Self { store, conn: None }
+    }
+
+    /// As [`Store::insert_events`]. After a failure the connection is given back and a
+    /// fresh one is taken for the next batch, so a dropped connection heals by itself.
+    ///
+    /// # Errors
+    /// As [`Store::insert_events`].
+    pub async fn insert(&mut self, events: &[EventRow]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => self.store.pool().acquire().await?,
+        };
+        let written = insert_on(&mut conn, self.store.backend(), events).await;
+        if written.is_ok() {
+            self.conn = Some(conn);
+        }
+        written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: &str, time: i64, user: Option<&str>) -> EventRow {
+        EventRow {
+            event_id: id.to_owned(),
+            account_id: "111122223333".to_owned(),
+            event_time: time,
+            event_name: "AssumeRole".to_owned(),
+            event_source: "sts.amazonaws.com".to_owned(),
+            read_only: true,
+            username: user.map(str::to_owned),
+            access_key_id: None,
+            resources: vec![(
+                "AWS::IAM::Role".to_owned(),
+                "arn:aws:iam::1:role/r".to_owned(),
+            )],
+            record: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_event_is_found_by_every_attribute_it_has() {
+        assert_eq!(
+            lookup_keys(&event("a", 0, Some("alice"))),
+            [
+                "*",
+                "EventName:AssumeRole",
+                "EventSource:sts.amazonaws.com",
+                "ReadOnly:true",
+                "ResourceName:arn:aws:iam::1:role/r",
+                "ResourceType:AWS::IAM::Role",
+                "Username:alice",
+            ]
+        );
+    }
+
+    #[test]
+    fn key_rows_cover_the_batch_per_key_and_minute() {
+        let batch = [
+            event("b", 120, Some("alice")),
+            event("a", 121, Some("bob")),
+            event("c", 179, Some("alice")),
+            event("d", 180, Some("alice")),
+        ];
+        let rows = key_rows(&batch);
+        let find = |key: &str, oldest: i64| {
+            rows.iter()
+                .find(|((_, k), r)| k == key && r.oldest == oldest)
+                .map(|(_, r)| (r.newest, r.first_id, r.last_id))
+        };
+        assert_eq!(find("*", 120), Some((179, "a", "c")));
+        assert_eq!(find("*", 180), Some((180, "d", "d")));
+        assert_eq!(find("Username:alice", 120), Some((179, "b", "c")));
+        assert_eq!(find("Username:bob", 121), Some((121, "a", "a")));
+        assert!(rows.iter().all(|(_, r)| r.newest - r.oldest < KEY_SPAN));
+    }
+}
