@@ -7,47 +7,16 @@
 # Start-up is measured too, against the process floor (`/bin/true`): `--version`,
 # `configure get region`, `sts get-caller-identity` with static keys and the warm role call,
 # 200 runs each.
+# The setup is scripts/lib/client-fixture.sh's, shared with scripts/bench-credentials.sh (`exec`
+# and `credential-server`).
 # Usage: scripts/bench-client.sh [runs]   (default 30; ROLECALL_BIN=path measures that binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 runs=${1:-30}
-command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
+. scripts/lib/client-fixture.sh
+client_bench_tools
 rc=${ROLECALL_BIN:-$(scripts/build-release.sh)}   # ROLECALL_BIN: measure another build
-if [ ! -x .venv/bin/aws ]; then
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
-fi
-aws="$root/.venv/bin/aws"
-
-work=$(mktemp -d /tmp/rolecall-client-bench.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-boot=$("$rc" server bootstrap --data-dir "$work/data" --account-id 123456789012)
-"$rc" server --listen "127.0.0.1:$port" --data-dir "$work/data" >/dev/null 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-sleep 0.5
-field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
-mkdir -p "$work/home/.aws"
-cat > "$work/home/.aws/credentials" <<CREDS
-[default]
-aws_access_key_id = $(field "$boot" AccessKeyId)
-aws_secret_access_key = $(field "$boot" SecretAccessKey)
-CREDS
-cat > "$work/home/.aws/config" <<CONF
-[default]
-region = us-east-1
-
-[profile ops]
-role_arn = arn:aws:iam::123456789012:role/Ops
-source_profile = default
-region = us-east-1
-CONF
-export HOME="$work/home" AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_PAGER=""
-unset AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
-"$aws" iam create-role --role-name Ops --assume-role-policy-document \
-  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}' >/dev/null
-"$rc" sts get-caller-identity --profile ops >/dev/null   # warm the shared role cache
+client_fixture_start
 
 hyperfine -N --warmup 3 --runs "$runs" --export-markdown "$work/gci.md" \
   -n "rolecall sts get-caller-identity --profile ops" "$rc sts get-caller-identity --profile ops" \
@@ -71,15 +40,7 @@ echo "Machine: $(nproc) cores; server and clients on the same machine; role cach
 echo
 cat "$work/startup.md"
 echo
-python3 - "$work/startup.json" <<'PY'
-import json, sys
-results = json.load(open(sys.argv[1]))["results"]
-floor = results[0]["median"]
-print("| Command | Median [ms] | Over the floor [ms] |")
-print("|:---|---:|---:|")
-for r in results:
-    print(f"| `{r['command']}` | {r['median'] * 1000:.2f} | {(r['median'] - floor) * 1000:.2f} |")
-PY
+median_table "$work/startup.json"
 echo
 cat "$work/gci.md"
 echo
