@@ -106,6 +106,10 @@ fn client(
     }
 }
 
+/// mimalloc rather than the C library's allocator (see the workspace manifest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = rolecall_cli::hoist_global_options(std::env::args_os().collect());
     let cli = match Cli::try_parse_from(args) {
