@@ -19,7 +19,8 @@
 //! `ROLECALL_BENCH_EVENTS` changes the number of events (default 1000000);
 //! `ROLECALL_BENCH_FILL_SECS` bounds the time spent filling each store (default 1200): when it
 //! runs out, the lookups run on what was written by then, and the output says how much that was.
-//! `ROLECALL_BENCH_SQLITE_DIR` keeps the SQLite database in that (new) directory.
+//! `ROLECALL_BENCH_SQLITE_DIR` keeps the SQLite database in that (new) directory;
+//! `ROLECALL_BENCH_SKIP_SQLITE` measures PostgreSQL alone.
 
 use std::time::{Duration, Instant};
 
@@ -312,17 +313,19 @@ fn main() {
         .build()
         .expect("tokio runtime");
 
-    let tmp = tempfile::tempdir().expect("temp dir");
-    // A directory to keep the SQLite database in, for a look at it afterwards.
-    let dir = std::env::var_os("ROLECALL_BENCH_SQLITE_DIR")
-        .map_or_else(|| tmp.path().to_owned(), std::path::PathBuf::from);
-    println!("SQLite ({total} events)");
-    runtime.block_on(async {
-        let store = Store::open_sqlite(&dir).await.expect("open SQLite");
-        run(&store, total, budget).await;
-        store.close().await;
-    });
-    drop(tmp);
+    if std::env::var_os("ROLECALL_BENCH_SKIP_SQLITE").is_none() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        // A directory to keep the SQLite database in, for a look at it afterwards.
+        let dir = std::env::var_os("ROLECALL_BENCH_SQLITE_DIR")
+            .map_or_else(|| tmp.path().to_owned(), std::path::PathBuf::from);
+        println!("SQLite ({total} events)");
+        runtime.block_on(async {
+            let store = Store::open_sqlite(&dir).await.expect("open SQLite");
+            run(&store, total, budget).await;
+            store.close().await;
+        });
+        drop(tmp);
+    }
 
     match std::env::var("ROLECALL_TEST_DATABASE_URL") {
         Ok(server) => {

@@ -107,6 +107,8 @@ backend_tests! {
     events::prune_removes_only_older_events_and_their_resources,
     events::empty_lookup_returns_no_cursor,
     events::nul_characters_cannot_fail_a_batch,
+    events::lookups_match_a_plain_reading_of_the_trail,
+    events::ties_across_commits_are_ordered_by_event_id,
     console::console_ids_are_spent_once_until_they_expire,
     console::concurrent_uses_of_one_sign_in_token_spend_it_once,
     migrations::fresh_database_has_every_migration_applied,

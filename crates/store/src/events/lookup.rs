@@ -17,7 +17,7 @@ use super::{EVENT_COLUMNS, EventQuery, EventRow, LookupAttribute, MAX_LOOKUP_RES
 use crate::{Result, Store, get_i64, get_str};
 
 /// Key rows read per query.
-const KEY_ROWS_PER_READ: i64 = 32;
+const KEY_ROWS_PER_READ: usize = 32;
 
 /// One `trail_keys` row.
 struct KeyRow {
@@ -93,7 +93,12 @@ pub(super) async fn page(
     let fetch = limit + 1;
     let mut found = match &q.attribute {
         Some((LookupAttribute::EventId, id)) => {
-            scan(store, &bounds, (id, id), &Filter::None, fetch).await?
+            let only = KeyRow {
+                newest: 0,
+                first_id: id.clone(),
+                last_id: id.clone(),
+            };
+            scan(store, &bounds, &[only], &Filter::None, fetch).await?
         }
         Some((attribute, value)) => {
             let filter = match attribute {
@@ -126,7 +131,10 @@ pub(super) async fn page(
     Ok((found, next))
 }
 
-/// The page's events found through the key's rows.
+/// The page's events found through the key's rows. The rows are scanned in groups of
+/// growing size (1, 2, 4, … [`KEY_ROWS_PER_READ`]) in one query per group: a key with many
+/// events per row settles after the first row or two, and a rare one (an event per row) takes
+/// a handful of queries, not one per row.
 async fn through_keys(
     store: &Store,
     bounds: &Bounds<'_>,
@@ -138,26 +146,35 @@ async fn through_keys(
     let mut seen: HashSet<String> = HashSet::new();
     // Key rows are read newest first, KEY_ROWS_PER_READ at a time, continuing after the last
     // one read (`newest`, then `first_id`, both descending).
+    let mut pending: std::collections::VecDeque<KeyRow> = std::collections::VecDeque::new();
     let mut cursor: Option<(i64, String)> = None;
+    let mut exhausted = false;
     // A row holding an event of the range has `newest` in [start, end + KEY_SPAN - 1].
     let highest = bounds.end.saturating_add(KEY_SPAN - 1);
+    let mut group = 1;
     loop {
-        let rows = key_rows(store, bounds, key, highest, cursor.as_ref()).await?;
-        let exhausted = rows.len() < KEY_ROWS_PER_READ as usize;
-        for row in &rows {
-            if page_is_settled(&mut found, fetch, row.newest) {
-                return Ok(found);
+        if pending.len() < group && !exhausted {
+            let rows = key_rows(store, bounds, key, highest, cursor.as_ref()).await?;
+            exhausted = rows.len() < KEY_ROWS_PER_READ;
+            if let Some(last) = rows.last() {
+                cursor = Some((last.newest, last.first_id.clone()));
             }
-            for e in scan(store, bounds, (&row.first_id, &row.last_id), filter, fetch).await? {
-                if filter.keeps(&e) && seen.insert(e.event_id.clone()) {
-                    found.push(e);
-                }
+            pending.extend(rows);
+        }
+        let Some(next) = pending.front() else {
+            return Ok(found);
+        };
+        if page_is_settled(&mut found, fetch, next.newest) {
+            return Ok(found);
+        }
+        let take = group.min(pending.len());
+        let ranges: Vec<KeyRow> = pending.drain(..take).collect();
+        for e in scan(store, bounds, &ranges, filter, fetch).await? {
+            if filter.keeps(&e) && seen.insert(e.event_id.clone()) {
+                found.push(e);
             }
         }
-        match rows.last() {
-            Some(last) if !exhausted => cursor = Some((last.newest, last.first_id.clone())),
-            _ => return Ok(found),
-        }
+        group = (group * 2).min(KEY_ROWS_PER_READ);
     }
 }
 
@@ -204,19 +221,36 @@ async fn key_rows(
         .collect()
 }
 
-/// The account's events with ids in `ids` (inclusive) within the bounds that pass the SQL part
-/// of `filter`, newest first, at most `fetch` unless `filter` is compared after reading.
+/// The account's events with ids in any of the rows' ranges (inclusive) within the bounds
+/// that pass the SQL part of `filter`, newest first, at most `fetch` unless `filter` is
+/// compared after reading. The ranges are padded to a power of two (repeating the last), so
+/// that few statement texts exist and each stays prepared.
 async fn scan(
     store: &Store,
     bounds: &Bounds<'_>,
-    ids: (&str, &str),
+    rows: &[KeyRow],
     filter: &Filter<'_>,
     fetch: usize,
 ) -> Result<Vec<EventRow>> {
+    let Some(last) = rows.last() else {
+        return Ok(Vec::new());
+    };
+    let ranges = rows.len().next_power_of_two();
     let mut sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM trail_events WHERE event_id >= $1 AND event_id <= $2 AND account_id = $3 AND event_time >= $4 AND event_time <= $5"
+        "SELECT {EVENT_COLUMNS} FROM trail_events WHERE account_id = $1 AND event_time >= $2 AND event_time <= $3 AND ("
     );
-    let mut next = 6;
+    for r in 0..ranges {
+        if r > 0 {
+            sql.push_str(" OR ");
+        }
+        sql.push_str(&format!(
+            "(event_id >= ${} AND event_id <= ${})",
+            4 + 2 * r,
+            5 + 2 * r
+        ));
+    }
+    sql.push(')');
+    let mut next = 4 + 2 * ranges;
     if bounds.after.is_some() {
         sql.push_str(&format!(
             " AND (event_time < ${next} OR event_id < ${})",
@@ -232,11 +266,13 @@ async fn scan(
         sql.push_str(&format!(" LIMIT {fetch}"));
     }
     let mut q = sqlx::query(crate::dynamic(&sql))
-        .bind(ids.0)
-        .bind(ids.1)
         .bind(bounds.account)
         .bind(bounds.start)
         .bind(bounds.end);
+    for r in 0..ranges {
+        let row = rows.get(r).unwrap_or(last);
+        q = q.bind(row.first_id.as_str()).bind(row.last_id.as_str());
+    }
     if let Some((time, id)) = bounds.after {
         q = q.bind(*time).bind(id.as_str());
     }

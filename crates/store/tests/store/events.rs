@@ -650,3 +650,144 @@ pub(crate) async fn nul_characters_cannot_fail_a_batch(db: Db) {
         .unwrap();
     assert_eq!(ids(&rows), ["odd"]);
 }
+
+/// A small deterministic generator (xorshift64), so that a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[usize::try_from(self.below(from.len() as u64)).unwrap()]
+    }
+}
+
+pub(crate) async fn lookups_match_a_plain_reading_of_the_trail(db: Db) {
+    let s = &db.store;
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let users = ["alice", "bob", "carol", "AWS-CLI-session-1", "root"];
+    let names = ["ListUsers", "AssumeRole", "CreateRole"];
+    let kinds = ["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Policy"];
+    let targets = ["r1", "r2", "u1", "p1", "arn:aws:iam::123456789012:role/x"];
+    // Events over two and a half minutes with many ties, in small commits; ids partly time-ordered (as the server's are) and
+    // partly random, so that the ranges of different commits overlap.
+    let mut events: Vec<EventRow> = (0..700)
+        .map(|i| {
+            let time = T0 + i64::try_from(rng.below(150)).unwrap();
+            let id = if rng.below(10) != 0 {
+                format!("{time:012}-{i:05}")
+            } else {
+                format!("{:012x}-{i:05}", rng.below(1 << 40))
+            };
+            let mut e = event(&id, time);
+            if rng.below(4) == 0 {
+                e.account_id = OTHER_ACCOUNT.to_owned();
+            }
+            e.event_name = rng.pick(&names).to_owned();
+            e.read_only = e.event_name != "CreateRole";
+            e.username = (rng.below(6) != 0).then(|| rng.pick(&users).to_owned());
+            e.access_key_id = e.username.as_ref().map(|u| format!("AKIA{}", u.len()));
+            e.resources = (0..rng.below(3))
+                .map(|_| resource(rng.pick(&kinds), rng.pick(&targets)))
+                .collect();
+            e
+        })
+        .collect();
+    let mut written = 0;
+    while written < events.len() {
+        let n = usize::try_from(1 + rng.below(40))
+            .unwrap()
+            .min(events.len() - written);
+        s.insert_events(&events[written..written + n])
+            .await
+            .unwrap();
+        written += n;
+    }
+    events.sort_by(|a, b| (b.event_time, &b.event_id).cmp(&(a.event_time, &a.event_id)));
+
+    let mut queries: Vec<(LookupAttribute, String)> = Vec::new();
+    for u in users {
+        queries.push((LookupAttribute::Username, u.to_owned()));
+        queries.push((LookupAttribute::AccessKeyId, format!("AKIA{}", u.len())));
+    }
+    for n in names {
+        queries.push((LookupAttribute::EventName, n.to_owned()));
+    }
+    for k in kinds {
+        queries.push((LookupAttribute::ResourceType, k.to_owned()));
+    }
+    for t in targets {
+        queries.push((LookupAttribute::ResourceName, t.to_owned()));
+    }
+    queries.push((LookupAttribute::ReadOnly, "false".to_owned()));
+    queries.push((LookupAttribute::EventSource, "iam.amazonaws.com".to_owned()));
+    queries.push((LookupAttribute::EventId, events[17].event_id.clone()));
+    let matches = |e: &EventRow, (attribute, value): &(LookupAttribute, String)| match attribute {
+        LookupAttribute::Username => e.username.as_deref() == Some(value.as_str()),
+        LookupAttribute::AccessKeyId => e.access_key_id.as_deref() == Some(value.as_str()),
+        LookupAttribute::EventName => &e.event_name == value,
+        LookupAttribute::EventSource => &e.event_source == value,
+        LookupAttribute::ReadOnly => e.read_only.to_string() == *value,
+        LookupAttribute::EventId => &e.event_id == value,
+        LookupAttribute::ResourceType => e.resources.iter().any(|(k, _)| k == value),
+        LookupAttribute::ResourceName => e.resources.iter().any(|(_, n)| n == value),
+    };
+    for account in [ACCOUNT, OTHER_ACCOUNT] {
+        for attribute in queries.iter().map(Some).chain([None]) {
+            for (start, end, limit) in [(None, None, 50), (Some(T0 + 30), Some(T0 + 120), 7)] {
+                let q = EventQuery {
+                    account_id: account.to_owned(),
+                    attribute: attribute.cloned(),
+                    start,
+                    end,
+                    limit,
+                    after: None,
+                };
+                let expected: Vec<&str> = events
+                    .iter()
+                    .filter(|e| e.account_id == account)
+                    .filter(|e| attribute.is_none_or(|a| matches(e, a)))
+                    .filter(|e| start.is_none_or(|t| e.event_time >= t))
+                    .filter(|e| end.is_none_or(|t| e.event_time <= t))
+                    .map(|e| e.event_id.as_str())
+                    .collect();
+                let got = all_pages(&db, q.clone()).await;
+                assert_eq!(ids(&got), expected, "{q:?}");
+                for e in &got {
+                    assert_eq!(
+                        e.record,
+                        format!(
+                            r#"{{"eventID":"{}","eventTime":{}}}"#,
+                            e.event_id, e.event_time
+                        )
+                    );
+                }
+            }
+        }
+    }
+}
+
+pub(crate) async fn ties_across_commits_are_ordered_by_event_id(db: Db) {
+    let s = &db.store;
+    // Two commits whose newest events share a second: the second commit's range starts lower
+    // but holds the highest id of that second, which must head the page.
+    s.insert_events(&[event("x", T0 + 10), event("y", T0 + 10)])
+        .await
+        .unwrap();
+    s.insert_events(&[event("m", T0 + 9), event("z", T0 + 10)])
+        .await
+        .unwrap();
+    let first = EventQuery {
+        limit: 1,
+        ..query()
+    };
+    let (rows, next) = s.lookup_events(&first).await.unwrap();
+    assert_eq!(ids(&rows), ["z"]);
+    assert!(next.is_some());
+    assert_eq!(ids(&all_pages(&db, first).await), ["z", "y", "x", "m"]);
+}
