@@ -161,44 +161,27 @@ async fn record(app: &App, o: &Outcome, body: &str) {
         }
         return;
     };
-    let empty = Params::default();
-    let params = o.params.as_ref().unwrap_or(&empty);
-    let read_only = audit::is_read_only(op.name());
-    let (resources, assumed_role) = audit::resources(params);
-    let request_parameters = match &o.json_request {
-        Some(v) => audit::camel_case(v),
-        None => audit::request_parameters(op, params),
-    };
-    // Only a response the record keeps is read: a read's answer can be megabytes.
-    let response_elements =
-        if !o.json && audit::keeps_response(op.name(), read_only, o.error.is_some()) {
-            audit::response_elements(op, body)
-        } else {
-            serde_json::Value::Null
-        };
     let answered = audit::Answered {
         request_id: &o.request_id,
         service: o.service,
-        event_name: op.name(),
+        op,
         principal: p,
         error: o.error.as_ref(),
-        request_parameters,
-        response_elements,
-        read_only,
-        resources,
-        assumed_role,
+        params: o.params.as_ref(),
+        json_request: o.json_request.as_ref(),
+        json: o.json,
+        body,
         source_ip: &o.source_ip,
         user_agent: o.user_agent.as_deref(),
         region: &o.region,
         now: OffsetDateTime::now_utc(),
     };
-    let durable = o.error.is_none()
-        && (!read_only
-            || matches!(
-                op,
-                Op::AssumeRole | Op::GetSessionToken | Op::GetFederationToken
-            ));
-    trail.record(audit::records(&answered), durable).await;
+    trail
+        .record(
+            audit::records(&answered, &mut audit::Uuids),
+            answered.durable(),
+        )
+        .await;
 }
 
 /// Reads the body, bounded in size and time. A body whose declared length (`Content-Length`)
@@ -332,11 +315,15 @@ async fn run(app: &App, req: Request, outcome: &mut Outcome) -> Result<String, A
         body: &bytes,
     };
     let principal = caller(app, &raw, op, now, outcome).await?;
+    let result = match call_for(app, &principal, &params, op, now, outcome).await {
+        Ok(call) => crate::dispatch::dispatch(&call).await,
+        Err(e) => Err(e),
+    };
+    // Kept for the trail once the handler is done with them: moved, not copied.
     if app.trail().is_recording() {
-        outcome.params = Some(params.clone());
+        outcome.params = Some(params);
     }
-    let call = call_for(app, &principal, &params, op, now, outcome).await?;
-    let result = crate::dispatch::dispatch(&call).await?;
+    let result = result?;
     let name = op.name();
     let mut body = format!("<{name}Response xmlns=\"{}\">", service.namespace());
     if let Some(inner) = result {

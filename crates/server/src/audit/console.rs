@@ -3,10 +3,10 @@
 //! or `Failure` in its response elements and the destination in its additional data.
 
 use rolecall_store::EventRow;
-use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use super::identity;
+use super::json::{self, Object};
 use super::record::{EVENT_VERSION, cut};
 use crate::principal::Principal;
 
@@ -33,48 +33,53 @@ pub(crate) struct ConsoleLogin<'a> {
 /// The record, in the principal's account.
 pub(crate) fn console_login(c: &ConsoleLogin<'_>) -> EventRow {
     let event_id = uuid::Uuid::now_v7().to_string();
-    let account = c.principal.caller.account.clone();
+    let account = c.principal.account();
     let mfa = c
         .principal
         .session
         .as_ref()
         .is_some_and(|s| s.mfa_at.is_some());
-    let mut r = Map::new();
-    r.insert("eventVersion".into(), json!(EVENT_VERSION));
-    r.insert("userIdentity".into(), identity::user_identity(c.principal));
-    r.insert("eventTime".into(), json!(rolecall_wire::iso8601(c.now)));
-    r.insert("eventSource".into(), json!(SIGNIN));
-    r.insert("eventName".into(), json!("ConsoleLogin"));
-    r.insert("awsRegion".into(), json!("us-east-1"));
-    r.insert("sourceIPAddress".into(), json!(c.source_ip));
+    let mut record = String::with_capacity(2048);
+    let mut r = Object::open(&mut record);
+    r.str("eventVersion", EVENT_VERSION);
+    identity::user_identity(r.key("userIdentity"), c.principal);
+    json::timestamp(r.key("eventTime"), c.now);
+    r.str("eventSource", SIGNIN);
+    r.str("eventName", "ConsoleLogin");
+    r.str("awsRegion", "us-east-1");
+    r.str("sourceIPAddress", c.source_ip);
     if let Some(ua) = c.user_agent {
-        r.insert("userAgent".into(), json!(cut(ua)));
+        r.str("userAgent", cut(ua));
     }
     if let Some(message) = c.failure {
-        r.insert("errorMessage".into(), json!(cut(message)));
+        r.str("errorMessage", cut(message));
     }
-    r.insert("requestParameters".into(), Value::Null);
-    r.insert(
-        "responseElements".into(),
-        json!({ "ConsoleLogin": if c.failure.is_some() { "Failure" } else { "Success" } }),
+    r.raw("requestParameters", "null");
+    let mut response = Object::open(r.key("responseElements"));
+    response.str(
+        "ConsoleLogin",
+        if c.failure.is_some() {
+            "Failure"
+        } else {
+            "Success"
+        },
     );
-    r.insert(
-        "additionalEventData".into(),
-        json!({
-            "LoginTo": cut(c.destination),
-            "MobileVersion": "No",
-            "MFAUsed": if mfa { "Yes" } else { "No" },
-        }),
-    );
-    r.insert("eventID".into(), json!(event_id));
-    r.insert("readOnly".into(), json!(false));
-    r.insert("eventType".into(), json!("AwsConsoleSignIn"));
-    r.insert("managementEvent".into(), json!(true));
-    r.insert("recipientAccountId".into(), json!(account));
-    r.insert("eventCategory".into(), json!("Management"));
+    response.close();
+    let mut additional = Object::open(r.key("additionalEventData"));
+    additional.str("LoginTo", cut(c.destination));
+    additional.str("MobileVersion", "No");
+    additional.str("MFAUsed", if mfa { "Yes" } else { "No" });
+    additional.close();
+    r.str("eventID", &event_id);
+    r.bool("readOnly", false);
+    r.str("eventType", "AwsConsoleSignIn");
+    r.bool("managementEvent", true);
+    r.str("recipientAccountId", account);
+    r.str("eventCategory", "Management");
+    r.close();
     EventRow {
         event_id,
-        account_id: account,
+        account_id: account.to_owned(),
         event_time: c.now.unix_timestamp(),
         event_name: "ConsoleLogin".to_owned(),
         event_source: SIGNIN.to_owned(),
@@ -82,6 +87,6 @@ pub(crate) fn console_login(c: &ConsoleLogin<'_>) -> EventRow {
         username: identity::username(c.principal),
         access_key_id: Some(c.principal.access_key_id.clone()),
         resources: Vec::new(),
-        record: Value::Object(r).to_string(),
+        record,
     }
 }

@@ -1,12 +1,16 @@
 //! `requestParameters` and `responseElements` as CloudTrail writes them: the request's Query
-//! parameters and the response's XML, each walked by the operation's shape in the AWS model,
-//! with camelCase keys, numbers and booleans typed — and with every secret left out.
+//! parameters and the response's XML, each walked by the operation's shape in the AWS model
+//! and written as JSON on the way (no intermediate `Value`), with camelCase keys, numbers and
+//! booleans typed — and with every secret left out.
+
+use std::fmt::Write as _;
 
 use rolecall_service_model::{Kind, Op, Service, ShapeId};
 use rolecall_wire::Params;
 use rolecall_wire::xml_read::Element;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::json;
 use crate::input::field_name;
 
 /// Request members that are secrets: never recorded.
@@ -22,151 +26,268 @@ const SECRET_INPUTS: &[&str] = &[
 /// What a recorded session token is replaced with: a usable token in an audit log is a leak.
 pub(crate) const TOKEN_PLACEHOLDER: &str = "<redacted>";
 
-/// The request's parameters, or `null` when it has none.
-pub(crate) fn request_parameters(op: Op, params: &Params) -> Value {
-    let Some(input) = op.operation().input else {
-        return Value::Null;
-    };
-    match from_params(op.tables(), input, params, "") {
-        Some(Value::Object(m)) if !m.is_empty() => Value::Object(m),
-        _ => Value::Null,
-    }
+/// The request's parameters as JSON, or `None` (`null`) when it has none.
+pub(crate) fn request_parameters(op: Op, params: &Params) -> Option<String> {
+    let input = op.operation().input?;
+    let mut out = String::with_capacity(256);
+    let mut key = String::with_capacity(64);
+    // Only an object with members is recorded (the input shape is a structure, and a
+    // structure is written only when it has members).
+    (from_params(&mut out, op.tables(), input, params, &mut key) && out.starts_with('{'))
+        .then_some(out)
 }
 
-fn from_params(service: &Service, id: ShapeId, params: &Params, key: &str) -> Option<Value> {
+/// Appends the value of shape `id` read from the parameters named from `key` (a member's
+/// name is appended to it: `Tags.member.1.` and `Key`), and says whether there was one: a
+/// structure without members and a list without items are left out, and nothing is written
+/// for them.
+fn from_params(
+    out: &mut String,
+    service: &Service,
+    id: ShapeId,
+    params: &Params,
+    key: &mut String,
+) -> bool {
+    let start = out.len();
     match &service.shape(id).kind {
         Kind::Structure { members, .. } => {
-            let mut out = Map::new();
+            out.push('{');
+            let mut any = false;
             for m in *members {
                 if SECRET_INPUTS.contains(&m.name) {
                     continue;
                 }
-                let child = format!("{key}{}", m.name);
-                if let Some(v) = from_params(service, m.shape, params, &child) {
-                    out.insert(field_name(m.name), v);
+                let mark = out.len();
+                if any {
+                    out.push(',');
+                }
+                field(out, m.name);
+                let base = key.len();
+                key.push_str(m.name);
+                let written = from_params(out, service, m.shape, params, key);
+                key.truncate(base);
+                if written {
+                    any = true;
+                } else {
+                    out.truncate(mark);
                 }
             }
-            (!out.is_empty()).then_some(Value::Object(out))
+            close(out, start, any, '}')
         }
         Kind::List { member, .. } => {
-            let indices = params.member_indices(key).ok()?;
-            let items: Vec<Value> = indices
-                .into_iter()
-                .filter_map(|i| {
-                    let item = format!("{key}.member.{i}");
-                    let nested = matches!(service.shape(*member).kind, Kind::Structure { .. });
-                    let item_key = if nested { format!("{item}.") } else { item };
-                    from_params(service, *member, params, &item_key)
-                })
-                .collect();
-            (!items.is_empty()).then_some(Value::Array(items))
+            let Ok(indices) = params.member_indices(key) else {
+                return false;
+            };
+            let nested = matches!(service.shape(*member).kind, Kind::Structure { .. });
+            out.push('[');
+            let mut any = false;
+            let base = key.len();
+            for i in indices {
+                let mark = out.len();
+                if any {
+                    out.push(',');
+                }
+                let _ = write!(key, ".member.{i}");
+                if nested {
+                    key.push('.');
+                }
+                let written = from_params(out, service, *member, params, key);
+                key.truncate(base);
+                if written {
+                    any = true;
+                } else {
+                    out.truncate(mark);
+                }
+            }
+            close(out, start, any, ']')
         }
-        Kind::Map { .. } => None,
+        Kind::Map { .. } => false,
         Kind::Integer { .. } => {
-            let raw = params.get(key)?;
-            Some(
-                raw.trim()
-                    .parse::<i64>()
-                    .map_or_else(|_| Value::String(raw.to_owned()), Value::from),
-            )
+            let Some(raw) = params.get(key) else {
+                return false;
+            };
+            match raw.trim().parse::<i64>() {
+                Ok(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                Err(_) => json::string(out, raw),
+            }
+            true
         }
         Kind::Boolean => {
-            let raw = params.get(key)?;
-            Some(match raw {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                other => Value::String(other.to_owned()),
-            })
+            let Some(raw) = params.get(key) else {
+                return false;
+            };
+            match raw {
+                "true" | "false" => out.push_str(raw),
+                other => json::string(out, other),
+            }
+            true
         }
-        _ => params.get(key).map(|v| Value::String(v.to_owned())),
+        _ => params.get(key).is_some_and(|v| {
+            json::string(out, v);
+            true
+        }),
     }
 }
 
-/// A JSON-protocol request as `requestParameters`: the same members, camelCase keys.
-pub(crate) fn camel_case(v: &Value) -> Value {
+/// Closes a structure or list begun at `start`, or, without members, takes it back.
+fn close(out: &mut String, start: usize, any: bool, end: char) -> bool {
+    if any {
+        out.push(end);
+    } else {
+        out.truncate(start);
+    }
+    any
+}
+
+/// Appends a member's field name as an object key: its wire name with the first letter in
+/// lower case ([`field_name`]), then `:`.
+fn field(out: &mut String, name: &str) {
+    out.push('"');
+    let mut c = name.chars();
+    if let Some(first) = c.next() {
+        let mut buf = [0u8; 4];
+        json::escape(out, first.to_ascii_lowercase().encode_utf8(&mut buf));
+        json::escape(out, c.as_str());
+    }
+    out.push_str("\":");
+}
+
+/// A JSON-protocol request as `requestParameters` JSON: the same members, camelCase keys.
+pub(crate) fn camel_case(v: &Value) -> String {
+    // A `Value` always serializes.
+    serde_json::to_string(&camel(v)).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// `v` with every object key camelCased, as [`field_name`] does it.
+fn camel(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (field_name(k), camel_case(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(camel_case).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (field_name(k), camel(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(camel).collect()),
         other => other.clone(),
     }
 }
 
-/// The response's elements, or `null` when the response carries none. `body` is the
-/// response document the client received.
-pub(crate) fn response_elements(op: Op, body: &str) -> Value {
-    let Some(output) = op.operation().output else {
-        return Value::Null;
-    };
-    let Ok(root) = rolecall_wire::xml_read::parse(body) else {
-        return Value::Null;
-    };
-    let Some(result) = root.child(&format!("{}Result", op.name())) else {
-        return Value::Null;
-    };
-    match from_xml(op.tables(), output, result, "") {
-        Some(Value::Object(m)) if !m.is_empty() => Value::Object(m),
-        _ => Value::Null,
-    }
+/// The response's elements as JSON, or `None` (`null`) when the response carries none.
+/// `body` is the response document the client received.
+pub(crate) fn response_elements(op: Op, body: &str) -> Option<String> {
+    let output = op.operation().output?;
+    let root = rolecall_wire::xml_read::parse(body).ok()?;
+    let result = root.child(&format!("{}Result", op.name()))?;
+    let mut out = String::with_capacity(body.len());
+    from_xml(&mut out, op.tables(), output, result, "");
+    // Only an object with members is recorded.
+    (out.starts_with('{') && out != "{}").then_some(out)
 }
 
-fn from_xml(service: &Service, id: ShapeId, el: &Element, member: &str) -> Option<Value> {
+/// Appends the value of shape `id` read from `el`, the element of the member `member` (or
+/// of one of its items).
+fn from_xml(out: &mut String, service: &Service, id: ShapeId, el: &Element, member: &str) {
     match &service.shape(id).kind {
         Kind::Structure { members, .. } => {
-            let mut out = Map::new();
+            out.push('{');
+            let mut first = true;
             for m in *members {
                 let Some(child) = el.child(m.name) else {
                     continue;
                 };
-                match m.name {
-                    // Secrets: never recorded.
-                    "SecretAccessKey" | "Base32StringSeed" | "QRCodePNG" | "Password" => continue,
-                    "SessionToken" => {
-                        out.insert(field_name(m.name), Value::String(TOKEN_PLACEHOLDER.into()));
-                        continue;
-                    }
-                    _ => {}
+                // Secrets: never recorded.
+                if matches!(
+                    m.name,
+                    "SecretAccessKey" | "Base32StringSeed" | "QRCodePNG" | "Password"
+                ) {
+                    continue;
                 }
-                if let Some(v) = from_xml(service, m.shape, child, m.name) {
-                    out.insert(field_name(m.name), v);
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                field(out, m.name);
+                if m.name == "SessionToken" {
+                    json::string(out, TOKEN_PLACEHOLDER);
+                } else {
+                    from_xml(out, service, m.shape, child, m.name);
                 }
             }
-            Some(Value::Object(out))
+            out.push('}');
         }
-        Kind::List { member: item, .. } => Some(Value::Array(
-            el.children_named("member")
-                .filter_map(|c| from_xml(service, *item, c, member))
-                .collect(),
-        )),
+        Kind::List { member: item, .. } => {
+            out.push('[');
+            for (i, c) in el.children_named("member").enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                from_xml(out, service, *item, c, member);
+            }
+            out.push(']');
+        }
         Kind::Map { key, value } => {
-            let mut out = Map::new();
+            // Keys as an object keeps them: a repeated key takes the first one's place.
+            let mut entries: Vec<(String, String)> = Vec::new();
             for entry in el.children_named("entry") {
                 let (Some(k), Some(v)) = (entry.child("key"), entry.child("value")) else {
                     continue;
                 };
-                if let (Some(Value::String(k)), Some(v)) = (
-                    from_xml(service, *key, k, member),
-                    from_xml(service, *value, v, member),
-                ) {
-                    out.insert(k, v);
+                let Some(k) = text_of(service, *key, k, member) else {
+                    continue;
+                };
+                let mut written = String::new();
+                from_xml(&mut written, service, *value, v, member);
+                match entries.iter_mut().find(|(existing, _)| *existing == k) {
+                    Some(slot) => slot.1 = written,
+                    None => entries.push((k, written)),
                 }
             }
-            Some(Value::Object(out))
+            out.push('{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json::string(out, k);
+                out.push(':');
+                out.push_str(v);
+            }
+            out.push('}');
         }
-        Kind::Integer { .. } => Some(
-            el.text
-                .trim()
-                .parse::<i64>()
-                .map_or_else(|_| Value::String(el.text.clone()), Value::from),
-        ),
-        Kind::Boolean => Some(Value::Bool(el.text.trim() == "true")),
-        _ if member.ends_with("PolicyDocument") || member == "Document" => Some(Value::String(
-            rolecall_wire::policy_document::decode(&el.text),
-        )),
-        _ => Some(Value::String(el.text.clone())),
+        Kind::Integer { .. } => match el.text.trim().parse::<i64>() {
+            Ok(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Err(_) => json::string(out, &el.text),
+        },
+        Kind::Boolean => out.push_str(if el.text.trim() == "true" {
+            "true"
+        } else {
+            "false"
+        }),
+        _ if is_document(member) => {
+            json::string(out, &rolecall_wire::policy_document::decode(&el.text));
+        }
+        _ => json::string(out, &el.text),
+    }
+}
+
+/// Whether the member holds a policy document, which responses carry URL-encoded.
+fn is_document(member: &str) -> bool {
+    member.ends_with("PolicyDocument") || member == "Document"
+}
+
+/// What [`from_xml`] writes as a JSON string for `el`, when it writes one (a map key must be
+/// one): text, an integer that is not one, a decoded policy document.
+fn text_of(service: &Service, id: ShapeId, el: &Element, member: &str) -> Option<String> {
+    match &service.shape(id).kind {
+        Kind::Structure { .. } | Kind::List { .. } | Kind::Map { .. } | Kind::Boolean => None,
+        Kind::Integer { .. } => el
+            .text
+            .trim()
+            .parse::<i64>()
+            .is_err()
+            .then(|| el.text.clone()),
+        _ if is_document(member) => Some(rolecall_wire::policy_document::decode(&el.text)),
+        _ => Some(el.text.clone()),
     }
 }
 
@@ -177,7 +298,8 @@ mod tests {
     #[test]
     fn parameters_are_camel_cased_typed_and_secret_free() {
         let params = Params::from_form(b"Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2FAdmin&RoleSessionName=s&DurationSeconds=3600&SerialNumber=arn%3Aaws%3Aiam%3A%3A111122223333%3Amfa%2Falice&TokenCode=123456&Tags.member.1.Key=team&Tags.member.1.Value=blue&TransitiveTagKeys.member.1=team").unwrap();
-        let v = request_parameters(Op::AssumeRole, &params);
+        let text = request_parameters(Op::AssumeRole, &params).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
             v,
             serde_json::json!({
@@ -189,18 +311,16 @@ mod tests {
                 "transitiveTagKeys": ["team"],
             })
         );
-        assert!(!v.to_string().contains("123456"));
+        assert!(!text.contains("123456"));
         let none = Params::from_form(b"Action=GetCallerIdentity").unwrap();
-        assert_eq!(
-            request_parameters(Op::GetCallerIdentity, &none),
-            Value::Null
-        );
+        assert_eq!(request_parameters(Op::GetCallerIdentity, &none), None);
     }
 
     #[test]
     fn responses_keep_no_secret() {
         let body = "<AssumeRoleResponse xmlns=\"x\"><AssumeRoleResult><Credentials><AccessKeyId>ASIAX</AccessKeyId><SecretAccessKey>very-secret</SecretAccessKey><SessionToken>live-token</SessionToken><Expiration>2026-11-23T13:13:20Z</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA:s</AssumedRoleId><Arn>arn:aws:sts::1:assumed-role/R/s</Arn></AssumedRoleUser><PackedPolicySize>6</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>";
-        let v = response_elements(Op::AssumeRole, body);
+        let text = response_elements(Op::AssumeRole, body).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["credentials"]["accessKeyId"], "ASIAX");
         assert_eq!(v["credentials"]["sessionToken"], TOKEN_PLACEHOLDER);
         assert_eq!(v["credentials"]["expiration"], "2026-11-23T13:13:20Z");
@@ -209,7 +329,6 @@ mod tests {
             "arn:aws:sts::1:assumed-role/R/s"
         );
         assert_eq!(v["packedPolicySize"], 6);
-        let text = v.to_string();
         assert!(!text.contains("very-secret") && !text.contains("live-token"));
     }
 }

@@ -2,121 +2,136 @@
 //! shows for it (for a role session: the session name, so that a lookup by
 //! `AWS-CLI-session-<epoch>` finds what that session did).
 
-use rolecall_arn::Arn;
 use rolecall_policy::PrincipalType;
-use serde_json::{Value, json};
 
+use super::json::{self, Object};
 use crate::principal::Principal;
 use crate::token::SessionClaims;
 
 /// `sessionContext.attributes`: both values are strings, in this order.
-fn attributes(s: &SessionClaims) -> Value {
-    json!({
-        "creationDate": rolecall_wire::timestamp::iso8601_from_epoch(s.issued),
-        "mfaAuthenticated": if s.mfa_at.is_some() { "true" } else { "false" },
-    })
+fn attributes(context: &mut Object<'_>, s: &SessionClaims) {
+    let mut a = Object::open(context.key("attributes"));
+    json::epoch_timestamp(a.key("creationDate"), s.issued);
+    a.str(
+        "mfaAuthenticated",
+        if s.mfa_at.is_some() { "true" } else { "false" },
+    );
+    a.close();
 }
 
-/// The caller as CloudTrail identifies it.
-pub(crate) fn user_identity(p: &Principal) -> Value {
+/// A `sessionContext` of nothing but the session's attributes.
+fn attributes_only(v: &mut Object<'_>, s: &SessionClaims) {
+    let mut context = Object::open(v.key("sessionContext"));
+    attributes(&mut context, s);
+    context.close();
+}
+
+/// Appends the caller as CloudTrail identifies it (`userIdentity`).
+pub(super) fn user_identity(out: &mut String, p: &Principal) {
     let c = &p.caller;
+    let mut v = Object::open(out);
     match c.kind {
         PrincipalType::User => {
             let user = p.user.as_ref();
-            let mut v = json!({
-                "type": "IAMUser",
-                "principalId": user.map_or("", |u| u.id.as_str()),
-                "arn": c.arn,
-                "accountId": c.account,
-                "accessKeyId": p.access_key_id,
-                "userName": user.map_or("", |u| u.name.as_str()),
-            });
+            v.str("type", "IAMUser");
+            v.str("principalId", user.map_or("", |u| u.id.as_str()));
+            v.str("arn", &c.arn);
+            v.str("accountId", &c.account);
+            v.str("accessKeyId", &p.access_key_id);
+            v.str("userName", user.map_or("", |u| u.name.as_str()));
             if let Some(s) = &p.session {
-                v["sessionContext"] = json!({ "attributes": attributes(s) });
+                attributes_only(&mut v, s);
             }
-            v
         }
         PrincipalType::Account => {
-            let mut v = json!({
-                "type": "Root",
-                "principalId": c.account,
-                "arn": c.arn,
-                "accountId": c.account,
-                "accessKeyId": p.access_key_id,
-            });
+            v.str("type", "Root");
+            v.str("principalId", &c.account);
+            v.str("arn", &c.arn);
+            v.str("accountId", &c.account);
+            v.str("accessKeyId", &p.access_key_id);
             if let Some(s) = &p.session {
-                v["sessionContext"] = json!({ "attributes": attributes(s) });
+                attributes_only(&mut v, s);
             }
-            v
         }
-        PrincipalType::AssumedRole => {
+        PrincipalType::AssumedRole | PrincipalType::FederatedUser => {
+            let role = c.kind == PrincipalType::AssumedRole;
+            v.str("type", if role { "AssumedRole" } else { "FederatedUser" });
             let Some(s) = &p.session else {
-                return json!({ "type": "AssumedRole", "arn": c.arn, "accountId": c.account });
+                v.str("arn", &c.arn);
+                v.str("accountId", &c.account);
+                v.close();
+                return;
             };
-            let role_arn = Arn::iam(&s.account, "role", &s.path, &s.name).to_string();
-            let mut context = json!({
-                "sessionIssuer": {
-                    "type": "Role",
-                    "principalId": s.id,
-                    "arn": role_arn,
-                    "accountId": s.account,
-                    "userName": s.name,
-                },
-                "webIdFederationData": {},
-                "attributes": attributes(s),
-            });
-            if let Some(source) = &s.source_identity {
-                context["sourceIdentity"] = Value::String(source.clone());
-            }
-            json!({
-                "type": "AssumedRole",
-                "principalId": format!("{}:{}", s.id, s.session_name),
-                "arn": c.arn,
-                "accountId": c.account,
-                "accessKeyId": p.access_key_id,
-                "sessionContext": context,
-            })
-        }
-        PrincipalType::FederatedUser => {
-            let Some(s) = &p.session else {
-                return json!({ "type": "FederatedUser", "arn": c.arn, "accountId": c.account });
-            };
-            let issuer = if s.name.is_empty() {
-                json!({ "type": "Root", "principalId": s.account, "arn": Arn::root(&s.account).to_string(), "accountId": s.account })
+            if role {
+                v.fmt("principalId", format_args!("{}:{}", s.id, s.session_name));
             } else {
-                json!({
-                    "type": "IAMUser",
-                    "principalId": s.id,
-                    "arn": Arn::iam(&s.account, "user", &s.path, &s.name).to_string(),
-                    "accountId": s.account,
-                    "userName": s.name,
-                })
-            };
-            json!({
-                "type": "FederatedUser",
-                "principalId": format!("{}:{}", s.account, s.session_name),
-                "arn": c.arn,
-                "accountId": c.account,
-                "accessKeyId": p.access_key_id,
-                "sessionContext": { "sessionIssuer": issuer, "attributes": attributes(s) },
-            })
+                v.fmt(
+                    "principalId",
+                    format_args!("{}:{}", s.account, s.session_name),
+                );
+            }
+            v.str("arn", &c.arn);
+            v.str("accountId", &c.account);
+            v.str("accessKeyId", &p.access_key_id);
+            let mut context = Object::open(v.key("sessionContext"));
+            let mut issuer = Object::open(context.key("sessionIssuer"));
+            if role {
+                issuer.str("type", "Role");
+                issuer.str("principalId", &s.id);
+                // `Arn::iam(account, "role", path, name)`.
+                issuer.fmt(
+                    "arn",
+                    format_args!("arn:aws:iam::{}:role{}{}", s.account, s.path, s.name),
+                );
+                issuer.str("accountId", &s.account);
+                issuer.str("userName", &s.name);
+            } else if s.name.is_empty() {
+                issuer.str("type", "Root");
+                issuer.str("principalId", &s.account);
+                // `Arn::root(account)`.
+                issuer.fmt("arn", format_args!("arn:aws:iam::{}:root", s.account));
+                issuer.str("accountId", &s.account);
+            } else {
+                issuer.str("type", "IAMUser");
+                issuer.str("principalId", &s.id);
+                // `Arn::iam(account, "user", path, name)`.
+                issuer.fmt(
+                    "arn",
+                    format_args!("arn:aws:iam::{}:user{}{}", s.account, s.path, s.name),
+                );
+                issuer.str("accountId", &s.account);
+                issuer.str("userName", &s.name);
+            }
+            issuer.close();
+            if role {
+                context.raw("webIdFederationData", "{}");
+            }
+            attributes(&mut context, s);
+            if role && let Some(source) = &s.source_identity {
+                context.str("sourceIdentity", source);
+            }
+            context.close();
         }
-        PrincipalType::Anonymous => json!({ "type": "Unknown" }),
+        PrincipalType::Anonymous => v.str("type", "Unknown"),
     }
+    v.close();
 }
 
-/// The role owner's view of a cross-account caller.
-pub(crate) fn as_other_account(p: &Principal) -> Value {
-    json!({
-        "type": "AWSAccount",
-        "principalId": p.caller.unique_id.clone().unwrap_or_else(|| p.caller.account.clone()),
-        "accountId": p.caller.account,
-    })
+/// Appends the role owner's view of a cross-account caller (`userIdentity`).
+pub(super) fn as_other_account(out: &mut String, p: &Principal) {
+    let mut v = Object::open(out);
+    v.str("type", "AWSAccount");
+    v.str(
+        "principalId",
+        p.caller.unique_id.as_deref().unwrap_or(&p.caller.account),
+    );
+    v.str("accountId", &p.caller.account);
+    v.close();
 }
 
 /// What LookupEvents shows as `Username`: the user name, the role session name, the
 /// federated user's name, or `root`.
-pub(crate) fn username(p: &Principal) -> Option<String> {
+pub(super) fn username(p: &Principal) -> Option<String> {
     match p.caller.kind {
         PrincipalType::User => p.user.as_ref().map(|u| u.name.clone()),
         PrincipalType::Account => Some("root".into()),

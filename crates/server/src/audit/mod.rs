@@ -10,8 +10,11 @@ mod console;
 mod elements;
 mod files;
 mod identity;
+mod json;
 pub(crate) mod lookup;
 mod record;
+#[doc(hidden)]
+pub mod samples;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,8 +23,7 @@ use rolecall_store::{EventRow, Store};
 use tokio::sync::{mpsc, oneshot};
 
 pub(crate) use console::{ConsoleLogin, console_login};
-pub(crate) use elements::{camel_case, request_parameters, response_elements};
-pub(crate) use record::{Answered, is_read_only, keeps_response, records, resources};
+pub(crate) use record::{Answered, Uuids, records};
 
 /// Most batches the writer commits in one transaction.
 const MAX_BATCHES_PER_COMMIT: usize = 512;
@@ -86,7 +88,8 @@ impl Trail {
         trail_dir: Option<std::path::PathBuf>,
     ) -> (Self, TrailWriter) {
         let mut files = trail_dir.map(files::TrailFiles::new);
-        let pruned = store.clone();
+        let mut writer = store.event_writer();
+        let pruned = store;
         let pruner = tokio::spawn(async move {
             let retention = i64::from(retention_days) * 24 * 3600;
             loop {
@@ -145,7 +148,7 @@ impl Trail {
                 if let Some(f) = files.as_mut() {
                     f.add(&rows);
                 }
-                if let Err(e) = store.insert_events(&rows).await {
+                if let Err(e) = writer.insert(&rows).await {
                     // The waiting calls are answered all the same: failing them would turn a
                     // storage fault into a refusal the client cannot act on. It is logged.
                     tracing::error!(error = %e, events = rows.len(), "the audit trail could not be written");

@@ -4,11 +4,13 @@
 
 use rolecall_arn::Arn;
 use rolecall_store::EventRow;
-use rolecall_wire::{AwsError, Service};
-use serde_json::{Map, Value, json};
+use rolecall_wire::{AwsError, Params, Service};
+use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::identity;
+use super::json::{self, Object};
+use super::{elements, identity};
+use crate::ops::Op;
 use crate::principal::Principal;
 
 /// CloudTrail's record version.
@@ -18,31 +20,28 @@ const FIELD_LIMIT: usize = 1024;
 /// `requestParameters` and `responseElements` over 100 KB are omitted, as CloudTrail omits them.
 const ELEMENTS_LIMIT: usize = 100 * 1024;
 
-/// What is known of a call once it is answered.
+/// An answered call, as its outcome knows it at the request's single exit: everything the
+/// trail records of it.
 #[derive(Debug)]
 pub(crate) struct Answered<'a> {
     /// The request id the client received.
     pub(crate) request_id: &'a str,
     /// The service that answered.
     pub(crate) service: Service,
-    /// The operation's name.
-    pub(crate) event_name: &'a str,
+    /// The operation.
+    pub(crate) op: Op,
     /// The authenticated caller.
     pub(crate) principal: &'a Principal,
     /// The error the client received, if any.
     pub(crate) error: Option<&'a AwsError>,
-    /// `requestParameters` (already free of secrets).
-    pub(crate) request_parameters: Value,
-    /// `responseElements` (already free of secrets); recorded for mutating calls and
-    /// AssumeRole, and only on success.
-    pub(crate) response_elements: Value,
-    /// Whether the call changes nothing.
-    pub(crate) read_only: bool,
-    /// Resources the record names (`resources`), and further ones LookupEvents finds it by.
-    pub(crate) resources: Vec<Resource>,
-    /// The role assumed, for AssumeRole: its owner receives a copy too when it is another
-    /// account.
-    pub(crate) assumed_role: Option<Arn>,
+    /// The request's parameters (Query protocol), once the caller was known.
+    pub(crate) params: Option<&'a Params>,
+    /// The request's JSON body (AWS JSON protocol), once the caller was known.
+    pub(crate) json_request: Option<&'a Value>,
+    /// Whether the request spoke the AWS JSON protocol (its answer is JSON).
+    pub(crate) json: bool,
+    /// The response body the client received; read only when the record keeps it.
+    pub(crate) body: &'a str,
     /// The caller's address.
     pub(crate) source_ip: &'a str,
     /// `User-Agent`.
@@ -53,15 +52,56 @@ pub(crate) struct Answered<'a> {
     pub(crate) now: OffsetDateTime,
 }
 
+impl Answered<'_> {
+    /// Whether the caller waits until the record is committed: a successful call that
+    /// changes IAM or issues credentials.
+    pub(crate) fn durable(&self) -> bool {
+        self.error.is_none()
+            && (!is_read_only(self.op.name())
+                || matches!(
+                    self.op,
+                    Op::AssumeRole | Op::GetSessionToken | Op::GetFederationToken
+                ))
+    }
+}
+
+/// Where a record's ids come from: fresh UUIDs in the server ([`Uuids`]), fixed ones in tests.
+pub(crate) trait EventIds {
+    /// A copy's `eventID`.
+    fn event_id(&mut self) -> String;
+    /// The `sharedEventID` the copies of one call share.
+    fn shared_event_id(&mut self) -> String;
+}
+
+/// The server's ids: time-ordered `eventID`s (UUIDv7, so that events of the same second list
+/// newest first too) and random `sharedEventID`s (UUIDv4).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Uuids;
+
+impl EventIds for Uuids {
+    fn event_id(&mut self) -> String {
+        let mut text = uuid::Uuid::encode_buffer();
+        uuid::Uuid::now_v7()
+            .hyphenated()
+            .encode_lower(&mut text)
+            .to_owned()
+    }
+
+    fn shared_event_id(&mut self) -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+}
+
 /// A resource an event concerns.
 #[derive(Debug, Clone)]
-pub(crate) struct Resource {
+struct Resource {
     /// `AWS::IAM::Role`, `AWS::IAM::User`, …
-    pub(crate) kind: &'static str,
+    kind: &'static str,
     /// The name or ARN LookupEvents matches `ResourceName` against.
-    pub(crate) name: String,
-    /// Written into the record's `resources` (with its ARN), not only indexed.
-    pub(crate) in_record: Option<(String, String)>,
+    name: String,
+    /// For a resource written into the record's `resources` (`name` being its ARN), not
+    /// only indexed: its account.
+    in_record: Option<String>,
 }
 
 /// Whether an operation is read-only as CloudTrail marks it: reads by their verb, and
@@ -86,157 +126,209 @@ pub(crate) fn keeps_response(event_name: &str, read_only: bool, failed: bool) ->
     !failed && (!read_only || event_name == "AssumeRole")
 }
 
-/// `requestParameters` or `responseElements` as recorded: over the limit, the content is
-/// omitted and `omitted` says so.
-fn bounded(v: &Value) -> Value {
-    if v.is_null() || v.to_string().len() <= ELEMENTS_LIMIT {
-        v.clone()
-    } else {
-        json!({ "omitted": true })
-    }
+/// `requestParameters` or `responseElements` as written (JSON, serialized once; `None` for
+/// `null`): over the limit, the content is omitted and `omitted` says so.
+fn bounded(json: Option<String>) -> Option<String> {
+    json.map(|text| {
+        if text.len() <= ELEMENTS_LIMIT {
+            text
+        } else {
+            OMITTED.to_owned()
+        }
+    })
 }
 
-pub(super) fn cut(text: &str) -> String {
+/// What is written instead of elements over the limit.
+const OMITTED: &str = r#"{"omitted":true}"#;
+
+/// `text` cut at 1 KB, on a character boundary.
+pub(super) fn cut(text: &str) -> &str {
     if text.len() <= FIELD_LIMIT {
-        return text.to_owned();
+        return text;
     }
     let mut end = FIELD_LIMIT;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    text[..end].to_owned()
+    &text[..end]
 }
 
-/// The copies of the record, one per receiving account.
-pub(crate) fn records(a: &Answered<'_>) -> Vec<EventRow> {
-    let caller_account = a.principal.caller.account.clone();
-    let owner = a
-        .assumed_role
+/// The copies of the record, one per receiving account (two for a cross-account AssumeRole).
+pub(crate) fn records(a: &Answered<'_>, ids: &mut impl EventIds) -> Vec<EventRow> {
+    let empty = Params::default();
+    let params = a.params.unwrap_or(&empty);
+    let event_name = a.op.name();
+    let read_only = is_read_only(event_name);
+    let (resources, assumed_role) = resources(params);
+    let request_parameters = bounded(match a.json_request {
+        Some(v) => Some(elements::camel_case(v)),
+        None => elements::request_parameters(a.op, params),
+    });
+    // Only a response the record keeps is read: a read's answer can be megabytes.
+    let response_elements = if !a.json && keeps_response(event_name, read_only, a.error.is_some()) {
+        bounded(elements::response_elements(a.op, a.body))
+    } else {
+        None
+    };
+    let caller_account = a.principal.account();
+    let owner = assumed_role
         .as_ref()
         .filter(|role| a.error.is_none() && role.account != caller_account)
-        .map(|role| role.account.clone());
-    let shared = owner.as_ref().map(|_| uuid::Uuid::new_v4().to_string());
-    let mut out = vec![row(
+        .map(|role| role.account.as_str());
+    let call = Call {
         a,
-        &caller_account,
-        identity::user_identity(a.principal),
-        shared.as_deref(),
-        identity::username(a.principal),
-        Some(a.principal.access_key_id.clone()),
-    )];
+        event_name,
+        event_source: format!("{}.amazonaws.com", a.service.signing_name()),
+        read_only,
+        request_parameters,
+        response_elements,
+        resources,
+        shared_event_id: owner.map(|_| ids.shared_event_id()),
+    };
+    let mut out = Vec::with_capacity(if owner.is_some() { 2 } else { 1 });
+    out.push(call.row(caller_account, false, ids.event_id()));
     if let Some(owner) = owner {
-        out.push(row(
-            a,
-            &owner,
-            identity::as_other_account(a.principal),
-            shared.as_deref(),
-            // The role owner's copy names the caller's account, not the caller's key.
-            None,
-            None,
-        ));
+        out.push(call.row(owner, true, ids.event_id()));
     }
     out
 }
 
-fn row(
-    a: &Answered<'_>,
-    recipient: &str,
-    user_identity: Value,
-    shared_event_id: Option<&str>,
-    username: Option<String>,
-    access_key_id: Option<String>,
-) -> EventRow {
-    // Time-ordered ids (UUIDv7): events of the same second list newest first too.
-    let event_id = uuid::Uuid::now_v7().to_string();
-    let region = match a.service {
-        Service::Iam => "us-east-1",
-        _ => a.region,
-    };
-    let mut r = Map::new();
-    r.insert("eventVersion".into(), json!(EVENT_VERSION));
-    r.insert("userIdentity".into(), user_identity);
-    r.insert("eventTime".into(), json!(rolecall_wire::iso8601(a.now)));
-    r.insert(
-        "eventSource".into(),
-        json!(format!("{}.amazonaws.com", a.service.signing_name())),
-    );
-    r.insert("eventName".into(), json!(a.event_name));
-    r.insert("awsRegion".into(), json!(region));
-    r.insert("sourceIPAddress".into(), json!(a.source_ip));
-    if let Some(ua) = a.user_agent {
-        r.insert("userAgent".into(), json!(cut(ua)));
-    }
-    if let Some(e) = a.error {
-        // The code exactly as the client received it: AWS JSON services (CloudTrail) name
-        // their errors differently (`AccessDeniedException`).
-        let code = if a.service == Service::CloudTrail {
-            e.kind.json_code()
-        } else {
-            e.kind.code()
+/// What every copy of one call's record shares, each part built once.
+struct Call<'a> {
+    a: &'a Answered<'a>,
+    event_name: &'static str,
+    event_source: String,
+    read_only: bool,
+    /// Already JSON, bounded; `None` for `null`.
+    request_parameters: Option<String>,
+    /// Already JSON, bounded; `None` for `null`.
+    response_elements: Option<String>,
+    resources: Vec<Resource>,
+    shared_event_id: Option<String>,
+}
+
+impl Call<'_> {
+    /// The copy `recipient` receives: the caller's own, or the role owner's (`owner_copy`),
+    /// which names the caller's account rather than the caller and the caller's key.
+    fn row(&self, recipient: &str, owner_copy: bool, event_id: String) -> EventRow {
+        let a = self.a;
+        let p = a.principal;
+        let region = match a.service {
+            Service::Iam => "us-east-1",
+            _ => a.region,
         };
-        r.insert("errorCode".into(), json!(cut(code)));
-        r.insert("errorMessage".into(), json!(cut(&e.message)));
-    }
-    r.insert("requestParameters".into(), bounded(&a.request_parameters));
-    let keep_response = keeps_response(a.event_name, a.read_only, a.error.is_some());
-    r.insert(
-        "responseElements".into(),
-        if keep_response {
-            bounded(&a.response_elements)
+        let user_agent = a.user_agent.map(cut);
+        let error = a.error.map(|e| {
+            // The code exactly as the client received it: AWS JSON services (CloudTrail)
+            // name their errors differently (`AccessDeniedException`).
+            let code = if a.service == Service::CloudTrail {
+                e.kind.json_code()
+            } else {
+                e.kind.code()
+            };
+            (cut(code), cut(&e.message))
+        });
+        let mut record = String::with_capacity(
+            1024 + user_agent.map_or(0, str::len)
+                + error.map_or(0, |(c, m)| c.len() + m.len())
+                + self.request_parameters.as_ref().map_or(0, String::len)
+                + self.response_elements.as_ref().map_or(0, String::len),
+        );
+        let mut r = Object::open(&mut record);
+        r.str("eventVersion", EVENT_VERSION);
+        if owner_copy {
+            identity::as_other_account(r.key("userIdentity"), p);
         } else {
-            Value::Null
-        },
-    );
-    r.insert("requestID".into(), json!(a.request_id));
-    r.insert("eventID".into(), json!(event_id));
-    r.insert("readOnly".into(), json!(a.read_only));
-    let listed: Vec<Value> = a
-        .resources
-        .iter()
-        .filter_map(|res| {
-            res.in_record
-                .as_ref()
-                .map(|(account, arn)| json!({"accountId": account, "type": res.kind, "ARN": arn}))
-        })
-        .collect();
-    if !listed.is_empty() {
-        r.insert("resources".into(), Value::Array(listed));
-    }
-    r.insert("eventType".into(), json!("AwsApiCall"));
-    r.insert("managementEvent".into(), json!(true));
-    r.insert("recipientAccountId".into(), json!(recipient));
-    if let Some(shared) = shared_event_id {
-        r.insert("sharedEventID".into(), json!(shared));
-    }
-    r.insert("eventCategory".into(), json!("Management"));
-    EventRow {
-        event_id,
-        account_id: recipient.to_owned(),
-        event_time: a.now.unix_timestamp(),
-        event_name: a.event_name.to_owned(),
-        event_source: format!("{}.amazonaws.com", a.service.signing_name()),
-        read_only: a.read_only,
-        username,
-        access_key_id,
-        resources: a
+            identity::user_identity(r.key("userIdentity"), p);
+        }
+        json::timestamp(r.key("eventTime"), a.now);
+        r.str("eventSource", &self.event_source);
+        r.str("eventName", self.event_name);
+        r.str("awsRegion", region);
+        r.str("sourceIPAddress", a.source_ip);
+        if let Some(ua) = user_agent {
+            r.str("userAgent", ua);
+        }
+        if let Some((code, message)) = error {
+            r.str("errorCode", code);
+            r.str("errorMessage", message);
+        }
+        r.raw(
+            "requestParameters",
+            self.request_parameters.as_deref().unwrap_or("null"),
+        );
+        r.raw(
+            "responseElements",
+            self.response_elements.as_deref().unwrap_or("null"),
+        );
+        r.str("requestID", a.request_id);
+        r.str("eventID", &event_id);
+        r.bool("readOnly", self.read_only);
+        let mut listed = self
             .resources
             .iter()
-            .map(|res| (res.kind.to_owned(), res.name.clone()))
-            .collect(),
-        record: Value::Object(r).to_string(),
+            .filter_map(|res| res.in_record.as_ref().map(|account| (res, account)))
+            .peekable();
+        if listed.peek().is_some() {
+            let out = r.key("resources");
+            out.push('[');
+            for (i, (res, account)) in listed.enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let mut o = Object::open(out);
+                o.str("accountId", account);
+                o.str("type", res.kind);
+                o.str("ARN", &res.name);
+                o.close();
+            }
+            out.push(']');
+        }
+        r.str("eventType", "AwsApiCall");
+        r.bool("managementEvent", true);
+        r.str("recipientAccountId", recipient);
+        if let Some(shared) = &self.shared_event_id {
+            r.str("sharedEventID", shared);
+        }
+        r.str("eventCategory", "Management");
+        r.close();
+        EventRow {
+            event_id,
+            account_id: recipient.to_owned(),
+            event_time: a.now.unix_timestamp(),
+            event_name: self.event_name.to_owned(),
+            event_source: self.event_source.clone(),
+            read_only: self.read_only,
+            username: if owner_copy {
+                None
+            } else {
+                identity::username(p)
+            },
+            access_key_id: (!owner_copy).then(|| p.access_key_id.clone()),
+            resources: self
+                .resources
+                .iter()
+                .map(|res| (res.kind.to_owned(), res.name.clone()))
+                .collect(),
+            record,
+        }
     }
 }
 
 /// The resources of a request, from its parameters: the role assumed, and the IAM entities
 /// an IAM call names.
-pub(crate) fn resources(params: &rolecall_wire::Params) -> (Vec<Resource>, Option<Arn>) {
+fn resources(params: &Params) -> (Vec<Resource>, Option<Arn>) {
     let mut out = Vec::new();
     let mut assumed = None;
-    if let Some(role) = params.get("RoleArn").and_then(|t| Arn::parse(t).ok()) {
+    if let Some((text, role)) = params
+        .get("RoleArn")
+        .and_then(|t| Arn::parse(t).ok().map(|role| (t, role)))
+    {
         out.push(Resource {
             kind: "AWS::IAM::Role",
-            name: role.to_string(),
-            in_record: Some((role.account.clone(), role.to_string())),
+            // What the ARN parsed from (it prints back the same).
+            name: text.to_owned(),
+            in_record: Some(role.account.clone()),
         });
         assumed = Some(role);
     }
@@ -260,18 +352,17 @@ pub(crate) fn resources(params: &rolecall_wire::Params) -> (Vec<Resource>, Optio
 }
 
 #[cfg(test)]
+mod golden;
+
+#[cfg(test)]
 mod tests {
     #[test]
     fn elements_over_100_kb_are_omitted() {
-        use serde_json::json;
-        let small = json!({"userName": "alice"});
-        assert_eq!(super::bounded(&small), small);
-        assert_eq!(
-            super::bounded(&serde_json::Value::Null),
-            serde_json::Value::Null
-        );
-        let big = json!({"policyInputList": ["x".repeat(101 * 1024)]});
-        assert_eq!(super::bounded(&big), json!({"omitted": true}));
+        let small = r#"{"userName":"alice"}"#;
+        assert_eq!(super::bounded(Some(small.to_owned())).unwrap(), small);
+        assert_eq!(super::bounded(None), None);
+        let big = format!(r#"{{"policyInputList":["{}"]}}"#, "x".repeat(101 * 1024));
+        assert_eq!(super::bounded(Some(big)).unwrap(), r#"{"omitted":true}"#);
     }
 
     #[test]
