@@ -20,18 +20,23 @@ const PRUNE_PAUSE_CAP: Duration = Duration::from_millis(50);
 
 pub(super) async fn prune(store: &Store, before: i64) -> Result<u64> {
     let mut deleted = 0;
+    // The `*` rows are visited in order of age, each batch starting where the last one ended
+    // (the rows handled are gone or start at the cut), so the age index is read once through.
+    let mut from = i64::MIN;
     loop {
         let rows = sqlx::query(
-            "SELECT account_id, newest, first_id, last_id FROM trail_keys WHERE oldest < $1 AND lookup_key = $2 ORDER BY oldest LIMIT $3",
+            "SELECT account_id, newest, oldest, first_id, last_id FROM trail_keys WHERE oldest >= $1 AND oldest < $2 AND lookup_key = $3 ORDER BY oldest LIMIT $4",
         )
+        .bind(from)
         .bind(before)
         .bind(EVERY_EVENT)
         .bind(PRUNE_BATCH)
         .fetch_all(store.pool())
         .await?;
-        if rows.is_empty() {
+        let Some(last) = rows.last() else {
             break;
-        }
+        };
+        from = get_i64(last, "oldest")?;
         let began = Instant::now();
         let mut tx = store.begin_write().await?;
         for row in &rows {
@@ -49,14 +54,16 @@ pub(super) async fn prune(store: &Store, before: i64) -> Result<u64> {
             .execute(&mut *tx)
             .await?;
             deleted += done.rows_affected();
+            // The row by its key (`trail_keys_by_key`: account, key, newest, first id).
             let settled = if newest < before {
-                "DELETE FROM trail_keys WHERE account_id = $1 AND lookup_key = $2 AND first_id = $3 AND last_id = $4"
+                "DELETE FROM trail_keys WHERE account_id = $1 AND lookup_key = $2 AND newest = $3 AND first_id = $4 AND last_id = $5"
             } else {
-                "UPDATE trail_keys SET oldest = $5 WHERE account_id = $1 AND lookup_key = $2 AND first_id = $3 AND last_id = $4"
+                "UPDATE trail_keys SET oldest = $6 WHERE account_id = $1 AND lookup_key = $2 AND newest = $3 AND first_id = $4 AND last_id = $5"
             };
             let mut q = sqlx::query(settled)
                 .bind(account.as_str())
                 .bind(EVERY_EVENT)
+                .bind(newest)
                 .bind(first.as_str())
                 .bind(last.as_str());
             if newest >= before {

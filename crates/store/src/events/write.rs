@@ -6,11 +6,24 @@ use std::collections::HashMap;
 use super::{EVENT_COLUMNS, EventRow, encode_resources, has_nul, without_nul};
 use crate::{Backend, Result, Store, insert_error};
 
-/// Rows written by one `INSERT` statement. Small enough that binding stays cheap (SQLite
-/// finds a numbered parameter by a linear search of the statement's parameters, so binding
-/// costs the square of its parameter count) and that the few statement texts a batch needs
-/// stay in the connection's statement cache.
-const ROWS_PER_STATEMENT: usize = 16;
+/// The most rows one `INSERT` statement writes. A batch is cut into chunks whose sizes are
+/// powers of two (64, 32, …, 1), so that a commit takes few round trips to the database and
+/// only a handful of statement texts exist, each prepared once per connection.
+const ROWS_PER_STATEMENT: usize = 64;
+
+/// `rows` cut into chunks of sizes that are powers of two, largest first.
+fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let size = ROWS_PER_STATEMENT.min(1 << rest.len().ilog2());
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
+}
 
 /// A key row never spans more than this many seconds (`newest - oldest < KEY_SPAN`), so the
 /// key rows a time range needs form one index range (see `lookup`).
@@ -80,8 +93,11 @@ fn key_rows(events: &[EventRow]) -> Vec<((&str, String), KeyRange<'_>)> {
         .collect()
 }
 
-/// `($1, $2, …), (…)` for `rows` rows of `columns` values each.
-fn placeholders(rows: usize, columns: usize) -> String {
+/// `($1, $2, …), (…)` for `rows` rows of `columns` values each; on SQLite `(?, ?, …)`:
+/// SQLite finds a numbered parameter by a linear search of the statement's parameters, so
+/// binding numbered ones costs the square of their count, and anonymous ones are bound in
+/// order.
+fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
     let mut out = String::with_capacity(rows * columns * 5);
     for r in 0..rows {
         if r > 0 {
@@ -92,18 +108,28 @@ fn placeholders(rows: usize, columns: usize) -> String {
             if c > 0 {
                 out.push_str(", ");
             }
-            out.push('$');
-            out.push_str(&(r * columns + c + 1).to_string());
+            match backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    out.push('$');
+                    out.push_str(&(r * columns + c + 1).to_string());
+                }
+            }
         }
         out.push(')');
     }
     out
 }
 
-fn insert_statement(table_and_columns: &str, rows: usize, columns: usize) -> String {
+fn insert_statement(
+    backend: Backend,
+    table_and_columns: &str,
+    rows: usize,
+    columns: usize,
+) -> String {
     format!(
         "INSERT INTO {table_and_columns} VALUES {}",
-        placeholders(rows, columns)
+        placeholders(backend, rows, columns)
     )
 }
 
@@ -125,8 +151,8 @@ pub(crate) async fn insert_on(
         Backend::Postgres => sqlx::Connection::begin(conn).await?,
     };
     let events_into = format!("trail_events ({EVENT_COLUMNS}, record)");
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let sql = insert_statement(&events_into, chunk.len(), 10);
+    for chunk in chunks(events) {
+        let sql = insert_statement(backend, &events_into, chunk.len(), 10);
         let mut q = sqlx::query(crate::dynamic(&sql));
         for e in chunk {
             q = q
@@ -144,8 +170,9 @@ pub(crate) async fn insert_on(
         q.execute(&mut *tx).await.map_err(insert_error)?;
     }
     let keys = key_rows(events);
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+    for chunk in chunks(&keys) {
         let sql = insert_statement(
+            backend,
             "trail_keys (account_id, lookup_key, newest, oldest, first_id, last_id)",
             chunk.len(),
             6,
@@ -226,6 +253,22 @@ mod tests {
             )],
             record: String::new(),
         }
+    }
+
+    #[test]
+    fn batches_are_cut_into_powers_of_two() {
+        let sizes = |n: usize| chunks(&vec![0; n]).map(<[i32]>::len).collect::<Vec<_>>();
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(100), [64, 32, 4]);
+        assert_eq!(sizes(200), [64, 64, 64, 8]);
+        assert_eq!(sizes(7), [4, 2, 1]);
+    }
+
+    #[test]
+    fn sqlite_parameters_are_anonymous() {
+        assert_eq!(placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(placeholders(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
     }
 
     #[test]
