@@ -1,5 +1,5 @@
-//! Memory per request is bounded whatever the input: a server limited to 512 MiB of address
-//! space answers the worst simulation requests (each with one bounded page) and the request
+//! Memory per request is bounded whatever the input: a server limited to 512 MiB of writable
+//! memory answers the worst simulation requests (each with one bounded page) and the request
 //! after them.
 
 use std::time::{Duration, Instant};
@@ -8,8 +8,10 @@ use rolecall_test_support::{Backend, Server, python, run_python};
 
 use crate::{bin, py_dir, py_env};
 
-/// The address space the server may use.
-const LIMIT: &str = "--as=536870912";
+/// The memory the server may write to (`RLIMIT_DATA`: its heap and private writable
+/// mappings). Not the address space (`--as`): the allocator reserves address space in large
+/// arenas up front and commits it as it is used, so reserved space says nothing of use.
+const LIMIT: &str = "--data=536870912";
 
 #[test]
 fn simulation_survives_a_512_mib_memory_limit() {
