@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 
 use super::write::{EVERY_EVENT, KEY_SPAN};
 use super::{EVENT_COLUMNS, EventQuery, EventRow, LookupAttribute, MAX_LOOKUP_RESULTS};
-use crate::{Result, Store, get_i64, get_str};
+use crate::{Backend, Result, Store, get_i64, get_str};
 
 /// Key rows read per query.
 const KEY_ROWS_PER_READ: usize = 32;
@@ -131,10 +131,12 @@ pub(super) async fn page(
     Ok((found, next))
 }
 
-/// The page's events found through the key's rows. The rows are scanned in groups of
-/// growing size (1, 2, 4, … [`KEY_ROWS_PER_READ`]) in one query per group: a key with many
-/// events per row settles after the first row or two, and a rare one (an event per row) takes
-/// a handful of queries, not one per row.
+/// The page's events found through the key's rows. On PostgreSQL the rows are scanned in
+/// groups of growing size (1, 2, 4, … [`KEY_ROWS_PER_READ`]) in one query per group (its
+/// planner reads the ranges as one bitmap of index ranges): a key with many events per row
+/// settles after the first row or two, and a rare one (an event per row) takes a handful of
+/// round trips, not one per row. SQLite, in process, has no round trips to save, and its
+/// planner reads an `OR` of ranges as a scan of the table: one range per query there.
 async fn through_keys(
     store: &Store,
     bounds: &Bounds<'_>,
@@ -151,6 +153,10 @@ async fn through_keys(
     let mut exhausted = false;
     // A row holding an event of the range has `newest` in [start, end + KEY_SPAN - 1].
     let highest = bounds.end.saturating_add(KEY_SPAN - 1);
+    let largest_group = match store.backend() {
+        Backend::Sqlite => 1,
+        Backend::Postgres => KEY_ROWS_PER_READ,
+    };
     let mut group = 1;
     loop {
         if pending.len() < group && !exhausted {
@@ -174,7 +180,7 @@ async fn through_keys(
                 found.push(e);
             }
         }
-        group = (group * 2).min(KEY_ROWS_PER_READ);
+        group = (group * 2).min(largest_group);
     }
 }
 
