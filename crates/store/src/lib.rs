@@ -29,6 +29,10 @@ pub use entities::{Entity, EntityKind, Role};
 pub use events::{EventQuery, EventRow, EventWriter, LookupAttribute, MAX_LOOKUP_RESULTS};
 pub use keys::{AccessKey, MAX_ACCESS_KEYS_PER_USER, ServerKey};
 pub use mfa::MfaDevice;
+/// How the migration runner splits a migration file into statements (for tests that build a
+/// database of an older schema version).
+#[doc(hidden)]
+pub use migrate::statements as migration_statements;
 pub use policies::{
     MAX_ATTACHED_POLICIES, MAX_POLICY_VERSIONS, ManagedPolicy, PolicyScope, PolicyVersion,
 };

@@ -15,7 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 /// Splits a migration into statements: comment lines go first, then the text is cut at `;`
 /// (no statement in our migrations contains `;` inside a literal).
-fn statements(sql: &str) -> Vec<String> {
+pub fn statements(sql: &str) -> Vec<String> {
     let code: String = sql
         .lines()
         .filter(|l| !l.trim_start().starts_with("--"))

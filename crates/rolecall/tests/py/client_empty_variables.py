@@ -5,11 +5,10 @@ variables only rolecall reads, and those whose effect is not visible from outsid
 by the unit tests in crates/credentials."""
 
 import os
-import pty
 import subprocess
 import tempfile
 
-from rc import ADMINS, ENDPOINT, admin
+from rc import ADMINS, ENDPOINT, admin, read_terminal
 
 RC = os.environ["RC_BIN"]
 AWS = os.path.join(os.path.dirname(os.environ["RC_PYTHON"]), "aws")
@@ -109,21 +108,7 @@ os.chmod(f"{bin_dir}/less", 0o755)
 
 def on_terminal(variables):
     env = {**BASE, "PATH": f"{bin_dir}:{BASE.get('PATH', '/usr/bin:/bin')}", **variables}
-    main, sub = pty.openpty()
-    p = subprocess.Popen([RC, *USERS], env=env, stdout=sub, stderr=subprocess.PIPE, cwd=home)
-    os.close(sub)
-    chunks = []
-    while True:
-        try:
-            data = os.read(main, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    p.wait(timeout=60)
-    os.close(main)
-    return p.returncode, b"".join(chunks).decode().replace("\r\n", "\n")
+    return read_terminal([RC, *USERS], env, home)
 
 
 code, shown = on_terminal({"PAGER": ""})

@@ -11,7 +11,7 @@ import re
 import subprocess
 import tempfile
 
-from rc import ADMINS, ENDPOINT, admin, allow, doc
+from rc import ADMINS, ENDPOINT, admin, allow, doc, read_terminal
 
 RC = os.environ["RC_BIN"]
 AWS = os.path.join(os.path.dirname(os.environ.get("RC_PYTHON", "")) or ".", "aws")
@@ -264,25 +264,10 @@ for shell in ["bash", "zsh", "fish"]:
     assert code == 0 and "create-virtual-mfa-device" in out and "virtual-mfa-device-name" in out and "starting-token" in out, (shell, err)
 
 # --- on a terminal: the pager (AWS_PAGER), and --no-cli-pager ----------------------------------------
-import pty  # noqa: E402
 
 
 def on_terminal(args, extra_env, base=None):
-    main, sub = pty.openpty()
-    p = subprocess.Popen([RC, *args], env={**(env if base is None else base), **extra_env}, stdout=sub, stderr=subprocess.PIPE, cwd=home)
-    os.close(sub)
-    chunks = []
-    while True:
-        try:
-            data = os.read(main, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    p.wait(timeout=60)
-    os.close(main)
-    return p.returncode, b"".join(chunks).decode().replace("\r\n", "\n")
+    return read_terminal([RC, *args], {**(env if base is None else base), **extra_env}, home)
 
 
 expected = run(RC, ["iam", "get-user", "--user-name", "rc-u1"])[1]

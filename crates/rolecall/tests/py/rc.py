@@ -79,3 +79,26 @@ def new_user_with_key(iam, name, *policies):
     for i, p in enumerate(policies):
         iam.put_user_policy(UserName=name, PolicyName=f"p{i}", PolicyDocument=p)
     return iam.create_access_key(UserName=name)["AccessKey"]
+
+
+def read_terminal(argv, env, cwd):
+    """Runs argv with its standard output on a pseudo-terminal; returns its exit status and
+    what it wrote there (line ends as a terminal shows them turned back into newlines)."""
+    import pty
+    import subprocess
+
+    main, sub = pty.openpty()
+    p = subprocess.Popen(argv, env=env, stdout=sub, stderr=subprocess.PIPE, cwd=cwd)
+    os.close(sub)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    p.wait(timeout=60)
+    os.close(main)
+    return p.returncode, b"".join(chunks).decode().replace("\r\n", "\n")

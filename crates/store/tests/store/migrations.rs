@@ -173,20 +173,6 @@ pub(crate) async fn concurrent_opens_of_a_fresh_database(db: Db) {
     }
 }
 
-/// The statements of a migration file, as the runner splits them.
-fn statements(sql: &str) -> Vec<String> {
-    let code: String = sql
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    code.split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 pub(crate) async fn version_2_events_are_found_after_the_upgrade(db: Db) {
     use rolecall_store::{EventQuery, LookupAttribute};
     let loc = db.location.fresh().await;
@@ -216,7 +202,7 @@ pub(crate) async fn version_2_events_are_found_after_the_upgrade(db: Db) {
         (2, include_str!("../../migrations/0002_events.sql")),
         (3, include_str!("../../migrations/0003_console.sql")),
     ] {
-        for statement in statements(sql) {
+        for statement in rolecall_store::migration_statements(sql) {
             sqlx::query(sqlx::AssertSqlSafe(statement))
                 .execute(&raw)
                 .await
