@@ -60,6 +60,9 @@ pub enum StoreError {
     /// The schema could not be brought up to date.
     #[error("migration failed: {0}")]
     Migration(String),
+    /// The audit trail's SQLite writer failed.
+    #[error("audit trail database error: {0}")]
+    Trail(String),
 }
 
 /// What still depends on an entity that is being deleted.
@@ -113,6 +116,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// On SQLite, the thread that writes the audit trail (`events::sqlite_writer`).
+    trail: Option<std::sync::Arc<events::sqlite_writer::SqliteWriter>>,
 }
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
@@ -203,7 +208,21 @@ impl Store {
             options
         };
         let pool = options.connect(url).await?;
-        let store = Self { pool, backend };
+        let trail = match backend {
+            Backend::Sqlite => {
+                let path = sqlite_path(url);
+                let thread = events::sqlite_writer::SqliteWriter::start(path).map_err(|e| {
+                    StoreError::Trail(format!("cannot start the audit trail's writer: {e}"))
+                })?;
+                Some(std::sync::Arc::new(thread))
+            }
+            Backend::Postgres => None,
+        };
+        let store = Self {
+            pool,
+            backend,
+            trail,
+        };
         migrate::run(&store.pool, backend).await?;
         Ok(store)
     }
@@ -232,6 +251,11 @@ impl Store {
         &self.pool
     }
 
+    /// On SQLite, the audit trail's writer thread.
+    pub(crate) fn trail_thread(&self) -> Option<&events::sqlite_writer::SqliteWriter> {
+        self.trail.as_deref()
+    }
+
     /// A write transaction. On SQLite it takes the write lock when it begins (`BEGIN
     /// IMMEDIATE`), waiting its turn for it: a deferred transaction that reads before it
     /// writes cannot take the lock once another writer (the audit trail's, say) has committed
@@ -242,6 +266,16 @@ impl Store {
             Backend::Postgres => self.pool.begin().await?,
         })
     }
+}
+
+/// The database file a `sqlite://PATH[?options]` URL names.
+fn sqlite_path(url: &str) -> std::path::PathBuf {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+    std::path::PathBuf::from(path)
 }
 
 /// The current time in epoch seconds, the unit every timestamp column uses.

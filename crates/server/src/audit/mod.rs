@@ -148,10 +148,11 @@ impl Trail {
                 if let Some(f) = files.as_mut() {
                     f.add(&rows);
                 }
-                if let Err(e) = writer.insert(&rows).await {
+                let count = rows.len();
+                if let Err(e) = writer.insert(rows).await {
                     // The waiting calls are answered all the same: failing them would turn a
                     // storage fault into a refusal the client cannot act on. It is logged.
-                    tracing::error!(error = %e, events = rows.len(), "the audit trail could not be written");
+                    tracing::error!(error = %e, events = count, "the audit trail could not be written");
                 }
                 for b in batches {
                     if let Some(done) = b.committed {

@@ -13,6 +13,7 @@
 
 mod lookup;
 mod prune;
+pub(crate) mod sqlite_writer;
 mod write;
 
 use sqlx::any::AnyRow;
@@ -249,6 +250,9 @@ impl Store {
     pub async fn insert_events(&self, events: &[EventRow]) -> Result<()> {
         if events.is_empty() {
             return Ok(());
+        }
+        if let Some(thread) = self.trail_thread() {
+            return thread.insert(events.to_vec()).await;
         }
         let mut conn = self.pool().acquire().await?;
         write::insert_on(&mut conn, self.backend(), events).await

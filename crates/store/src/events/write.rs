@@ -56,15 +56,15 @@ pub(crate) fn lookup_keys(e: &EventRow) -> Vec<String> {
 pub(crate) const EVERY_EVENT: &str = "*";
 
 /// One `trail_keys` row being gathered.
-struct KeyRange<'a> {
-    newest: i64,
-    oldest: i64,
-    first_id: &'a str,
-    last_id: &'a str,
+pub(super) struct KeyRange<'a> {
+    pub(super) newest: i64,
+    pub(super) oldest: i64,
+    pub(super) first_id: &'a str,
+    pub(super) last_id: &'a str,
 }
 
 /// The batch's key rows: per account, key and minute, the ids' range and the times' range.
-fn key_rows(events: &[EventRow]) -> Vec<((&str, String), KeyRange<'_>)> {
+pub(super) fn key_rows(events: &[EventRow]) -> Vec<((&str, String), KeyRange<'_>)> {
     let mut rows: HashMap<(&str, String, i64), KeyRange<'_>> = HashMap::new();
     for e in events {
         let minute = e.event_time.div_euclid(KEY_SPAN);
@@ -213,14 +213,19 @@ impl EventWriter {
     }
 
     /// As [`Store::insert_events`]. After a failure the connection is given back and a
-    /// fresh one is taken for the next batch, so a dropped connection heals by itself.
+    /// fresh one is taken for the next batch, so a dropped connection heals by itself. On
+    /// SQLite the batch goes to the store's writer thread.
     ///
     /// # Errors
     /// As [`Store::insert_events`].
-    pub async fn insert(&mut self, events: &[EventRow]) -> Result<()> {
+    pub async fn insert(&mut self, events: Vec<EventRow>) -> Result<()> {
         if events.is_empty() {
             return Ok(());
         }
+        if let Some(thread) = self.store.trail_thread() {
+            return thread.insert(events).await;
+        }
+        let events = events.as_slice();
         let mut conn = match self.conn.take() {
             Some(conn) => conn,
             None => self.store.pool().acquire().await?,
