@@ -75,29 +75,24 @@ pub(super) fn user_identity(out: &mut String, p: &Principal) {
             v.str("accessKeyId", &p.access_key_id);
             let mut context = Object::open(v.key("sessionContext"));
             let mut issuer = Object::open(context.key("sessionIssuer"));
-            if role {
-                issuer.str("type", "Role");
-                issuer.str("principalId", &s.id);
-                // `Arn::iam(account, "role", path, name)`.
-                issuer.fmt(
-                    "arn",
-                    format_args!("arn:aws:iam::{}:role{}{}", s.account, s.path, s.name),
-                );
-                issuer.str("accountId", &s.account);
-                issuer.str("userName", &s.name);
-            } else if s.name.is_empty() {
+            if !role && s.name.is_empty() {
                 issuer.str("type", "Root");
                 issuer.str("principalId", &s.account);
                 // `Arn::root(account)`.
                 issuer.fmt("arn", format_args!("arn:aws:iam::{}:root", s.account));
                 issuer.str("accountId", &s.account);
             } else {
-                issuer.str("type", "IAMUser");
+                let (kind, resource) = if role {
+                    ("Role", "role")
+                } else {
+                    ("IAMUser", "user")
+                };
+                issuer.str("type", kind);
                 issuer.str("principalId", &s.id);
-                // `Arn::iam(account, "user", path, name)`.
+                // `Arn::iam(account, resource, path, name)`.
                 issuer.fmt(
                     "arn",
-                    format_args!("arn:aws:iam::{}:user{}{}", s.account, s.path, s.name),
+                    format_args!("arn:aws:iam::{}:{resource}{}{}", s.account, s.path, s.name),
                 );
                 issuer.str("accountId", &s.account);
                 issuer.str("userName", &s.name);

@@ -93,12 +93,7 @@ pub(super) async fn page(
     let fetch = limit + 1;
     let mut found = match &q.attribute {
         Some((LookupAttribute::EventId, id)) => {
-            let only = KeyRow {
-                newest: 0,
-                first_id: id.clone(),
-                last_id: id.clone(),
-            };
-            scan(store, &bounds, &[only], &Filter::None, fetch).await?
+            scan(store, &bounds, &[(id, id)], &Filter::None, fetch).await?
         }
         Some((attribute, value)) => {
             let filter = match attribute {
@@ -174,7 +169,11 @@ async fn through_keys(
             return Ok(found);
         }
         let take = group.min(pending.len());
-        let ranges: Vec<KeyRow> = pending.drain(..take).collect();
+        let rows: Vec<KeyRow> = pending.drain(..take).collect();
+        let ranges: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.first_id.as_str(), r.last_id.as_str()))
+            .collect();
         for e in scan(store, bounds, &ranges, filter, fetch).await? {
             if filter.keeps(&e) && seen.insert(e.event_id.clone()) {
                 found.push(e);
@@ -227,21 +226,21 @@ async fn key_rows(
         .collect()
 }
 
-/// The account's events with ids in any of the rows' ranges (inclusive) within the bounds
+/// The account's events with ids in any of the ranges (inclusive) within the bounds
 /// that pass the SQL part of `filter`, newest first, at most `fetch` unless `filter` is
 /// compared after reading. The ranges are padded to a power of two (repeating the last), so
 /// that few statement texts exist and each stays prepared.
 async fn scan(
     store: &Store,
     bounds: &Bounds<'_>,
-    rows: &[KeyRow],
+    ids: &[(&str, &str)],
     filter: &Filter<'_>,
     fetch: usize,
 ) -> Result<Vec<EventRow>> {
-    let Some(last) = rows.last() else {
+    let Some(last) = ids.last() else {
         return Ok(Vec::new());
     };
-    let ranges = rows.len().next_power_of_two();
+    let ranges = ids.len().next_power_of_two();
     let mut sql = format!(
         "SELECT {EVENT_COLUMNS} FROM trail_events WHERE account_id = $1 AND event_time >= $2 AND event_time <= $3 AND ("
     );
@@ -276,8 +275,8 @@ async fn scan(
         .bind(bounds.start)
         .bind(bounds.end);
     for r in 0..ranges {
-        let row = rows.get(r).unwrap_or(last);
-        q = q.bind(row.first_id.as_str()).bind(row.last_id.as_str());
+        let (first, last) = ids.get(r).unwrap_or(last);
+        q = q.bind(*first).bind(*last);
     }
     if let Some((time, id)) = bounds.after {
         q = q.bind(*time).bind(id.as_str());

@@ -146,7 +146,7 @@ pub struct EventQuery {
 }
 
 /// Whether any text of the event holds a NUL character.
-pub(crate) fn has_nul(e: &EventRow) -> bool {
+fn has_nul(e: &EventRow) -> bool {
     let texts = [
         Some(&e.event_id),
         Some(&e.account_id),
@@ -163,7 +163,7 @@ pub(crate) fn has_nul(e: &EventRow) -> bool {
 }
 
 /// The event with every NUL character replaced by U+FFFD.
-pub(crate) fn without_nul(e: &EventRow) -> EventRow {
+fn without_nul(e: &EventRow) -> EventRow {
     let clean = |t: &str| t.replace('\0', "\u{FFFD}");
     EventRow {
         event_id: clean(&e.event_id),
@@ -180,6 +180,17 @@ pub(crate) fn without_nul(e: &EventRow) -> EventRow {
             .map(|(kind, name)| (clean(kind), clean(name)))
             .collect(),
         record: clean(&e.record),
+    }
+}
+
+/// The batch as it is written: PostgreSQL text cannot hold NUL, so that one request's odd
+/// input cannot fail a batch every NUL in a text field is written as U+FFFD, on both
+/// backends alike (borrowed when there is none, as nearly always).
+pub(crate) fn without_nul_characters(events: &[EventRow]) -> std::borrow::Cow<'_, [EventRow]> {
+    if events.iter().any(has_nul) {
+        std::borrow::Cow::Owned(events.iter().map(without_nul).collect())
+    } else {
+        std::borrow::Cow::Borrowed(events)
     }
 }
 
@@ -222,6 +233,9 @@ pub(crate) fn decode_resources(text: &str) -> Result<Vec<(String, String)>> {
 /// The columns of `trail_events` but the record, in [`event_columns`]' order.
 pub(crate) const EVENT_COLUMNS: &str = "event_id, account_id, event_time, event_name, event_source, read_only, username, access_key_id, resources";
 
+/// The columns of `trail_keys`, in the order both writers bind them.
+pub(crate) const KEY_COLUMNS: &str = "account_id, lookup_key, newest, oldest, first_id, last_id";
+
 /// An event read back without its record (the record is read for the page only).
 pub(crate) fn event_columns(row: &AnyRow) -> Result<EventRow> {
     Ok(EventRow {
@@ -255,7 +269,7 @@ impl Store {
             return thread.insert(events.to_vec()).await;
         }
         let mut conn = self.pool().acquire().await?;
-        write::insert_on(&mut conn, self.backend(), events).await
+        write::insert_on(&mut conn, events).await
     }
 
     /// A writer that keeps one connection for its batches, so that a busy trail does not

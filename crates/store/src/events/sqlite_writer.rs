@@ -15,7 +15,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
 use super::write::key_rows;
-use super::{EventRow, encode_resources, has_nul, without_nul};
+use super::{EVENT_COLUMNS, EventRow, KEY_COLUMNS, encode_resources, without_nul_characters};
 use crate::{Result, StoreError};
 
 type Job = (Vec<EventRow>, oneshot::Sender<Result<()>>);
@@ -88,23 +88,17 @@ fn failure(e: &rusqlite::Error) -> StoreError {
 }
 
 fn write(c: &mut Connection, events: &[EventRow]) -> Result<()> {
-    let cleaned: Vec<EventRow>;
-    let events = if events.iter().any(has_nul) {
-        cleaned = events.iter().map(without_nul).collect();
-        cleaned.as_slice()
-    } else {
-        events
-    };
+    let events = without_nul_characters(events);
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| failure(&e))?;
     {
         let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO trail_events (event_id, account_id, event_time, event_name, event_source, read_only, username, access_key_id, resources, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
+            .prepare_cached(&format!(
+                "INSERT INTO trail_events ({EVENT_COLUMNS}, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            ))
             .map_err(|e| failure(&e))?;
-        for e in events {
+        for e in events.iter() {
             insert
                 .execute(params![
                     e.event_id,
@@ -121,11 +115,11 @@ fn write(c: &mut Connection, events: &[EventRow]) -> Result<()> {
                 .map_err(|e| failure(&e))?;
         }
         let mut key = tx
-            .prepare_cached(
-                "INSERT INTO trail_keys (account_id, lookup_key, newest, oldest, first_id, last_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
+            .prepare_cached(&format!(
+                "INSERT INTO trail_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            ))
             .map_err(|e| failure(&e))?;
-        for ((account, lookup_key), r) in key_rows(events) {
+        for ((account, lookup_key), r) in key_rows(&events) {
             key.execute(params![
                 account, lookup_key, r.newest, r.oldest, r.first_id, r.last_id
             ])

@@ -1,10 +1,12 @@
 //! Writing events: per batch, one transaction appending each event's row and one
-//! `trail_keys` row per account, lookup key and minute of the batch.
+//! `trail_keys` row per account, lookup key and minute of the batch. What a batch writes is
+//! decided here (`key_rows`); PostgreSQL writes it through sqlx (`insert_on`), SQLite through
+//! the trail's writer thread (`sqlite_writer`).
 
 use std::collections::HashMap;
 
-use super::{EVENT_COLUMNS, EventRow, encode_resources, has_nul, without_nul};
-use crate::{Backend, Result, Store, insert_error};
+use super::{EVENT_COLUMNS, EventRow, KEY_COLUMNS, encode_resources, without_nul_characters};
+use crate::{Result, Store, insert_error};
 
 /// The most rows one `INSERT` statement writes. A batch is cut into chunks whose sizes are
 /// powers of two (64, 32, …, 1), so that a commit takes few round trips to the database and
@@ -93,11 +95,8 @@ pub(super) fn key_rows(events: &[EventRow]) -> Vec<((&str, String), KeyRange<'_>
         .collect()
 }
 
-/// `($1, $2, …), (…)` for `rows` rows of `columns` values each; on SQLite `(?, ?, …)`:
-/// SQLite finds a numbered parameter by a linear search of the statement's parameters, so
-/// binding numbered ones costs the square of their count, and anonymous ones are bound in
-/// order.
-fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+/// `($1, $2, …), (…)` for `rows` rows of `columns` values each.
+fn placeholders(rows: usize, columns: usize) -> String {
     let mut out = String::with_capacity(rows * columns * 5);
     for r in 0..rows {
         if r > 0 {
@@ -108,51 +107,28 @@ fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
             if c > 0 {
                 out.push_str(", ");
             }
-            match backend {
-                Backend::Sqlite => out.push('?'),
-                Backend::Postgres => {
-                    out.push('$');
-                    out.push_str(&(r * columns + c + 1).to_string());
-                }
-            }
+            out.push('$');
+            out.push_str(&(r * columns + c + 1).to_string());
         }
         out.push(')');
     }
     out
 }
 
-fn insert_statement(
-    backend: Backend,
-    table_and_columns: &str,
-    rows: usize,
-    columns: usize,
-) -> String {
+fn insert_statement(table: &str, columns: &str, rows: usize, count: usize) -> String {
     format!(
-        "INSERT INTO {table_and_columns} VALUES {}",
-        placeholders(backend, rows, columns)
+        "INSERT INTO {table} ({columns}) VALUES {}",
+        placeholders(rows, count)
     )
 }
 
-/// Writes `events` in one transaction on `conn`.
-pub(crate) async fn insert_on(
-    conn: &mut sqlx::AnyConnection,
-    backend: Backend,
-    events: &[EventRow],
-) -> Result<()> {
-    let cleaned: Vec<EventRow>;
-    let events = if events.iter().any(has_nul) {
-        cleaned = events.iter().map(without_nul).collect();
-        cleaned.as_slice()
-    } else {
-        events
-    };
-    let mut tx = match backend {
-        Backend::Sqlite => sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?,
-        Backend::Postgres => sqlx::Connection::begin(conn).await?,
-    };
-    let events_into = format!("trail_events ({EVENT_COLUMNS}, record)");
-    for chunk in chunks(events) {
-        let sql = insert_statement(backend, &events_into, chunk.len(), 10);
+/// Writes `events` in one transaction on `conn` (PostgreSQL).
+pub(crate) async fn insert_on(conn: &mut sqlx::AnyConnection, events: &[EventRow]) -> Result<()> {
+    let events = without_nul_characters(events);
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let columns = format!("{EVENT_COLUMNS}, record");
+    for chunk in chunks(&events) {
+        let sql = insert_statement("trail_events", &columns, chunk.len(), 10);
         let mut q = sqlx::query(crate::dynamic(&sql));
         for e in chunk {
             q = q
@@ -169,14 +145,9 @@ pub(crate) async fn insert_on(
         }
         q.execute(&mut *tx).await.map_err(insert_error)?;
     }
-    let keys = key_rows(events);
+    let keys = key_rows(&events);
     for chunk in chunks(&keys) {
-        let sql = insert_statement(
-            backend,
-            "trail_keys (account_id, lookup_key, newest, oldest, first_id, last_id)",
-            chunk.len(),
-            6,
-        );
+        let sql = insert_statement("trail_keys", KEY_COLUMNS, chunk.len(), 6);
         let mut q = sqlx::query(crate::dynamic(&sql));
         for ((account, key), r) in chunk {
             q = q
@@ -225,12 +196,11 @@ impl EventWriter {
         if let Some(thread) = self.store.trail_thread() {
             return thread.insert(events).await;
         }
-        let events = events.as_slice();
         let mut conn = match self.conn.take() {
             Some(conn) => conn,
             None => self.store.pool().acquire().await?,
         };
-        let written = insert_on(&mut conn, self.store.backend(), events).await;
+        let written = insert_on(&mut conn, &events).await;
         if written.is_ok() {
             self.conn = Some(conn);
         }
@@ -268,12 +238,6 @@ mod tests {
         assert_eq!(sizes(100), [64, 32, 4]);
         assert_eq!(sizes(200), [64, 64, 64, 8]);
         assert_eq!(sizes(7), [4, 2, 1]);
-    }
-
-    #[test]
-    fn sqlite_parameters_are_anonymous() {
-        assert_eq!(placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
-        assert_eq!(placeholders(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
     }
 
     #[test]
