@@ -19,6 +19,7 @@ use rolecall_wire::{AwsError, ErrorKind, Params, Service};
 use time::OffsetDateTime;
 
 use crate::app::App;
+use crate::audit;
 use crate::auth::{RawRequest, authenticate};
 use crate::authz::{Network, base_context, caller_policies};
 use crate::call::Call;
@@ -69,6 +70,9 @@ pub(crate) struct Outcome {
     pub(crate) user_agent: Option<String>,
     /// The region the request was signed for.
     pub(crate) region: String,
+    /// Counts the request among those the trail's writer may wait for, from when its body
+    /// is in until its event is queued.
+    pub(crate) arrival: Option<crate::audit::Arrival>,
 }
 
 impl Outcome {
@@ -85,6 +89,7 @@ impl Outcome {
             source_ip: peer.ip().to_string(),
             user_agent: None,
             region: String::new(),
+            arrival: None,
         }
     }
 
@@ -132,7 +137,8 @@ async fn handle(
         }
     };
     // The single exit: every response, success or error, passes here with its outcome.
-    record(&app, &outcome, &body).await;
+    let arrival = outcome.arrival.take();
+    record(&app, &outcome, &body, arrival).await;
     let error = outcome.error.as_ref();
     tracing::debug!(
         request_id = %outcome.request_id,
@@ -149,8 +155,7 @@ async fn handle(
 /// Records the answered call in the audit trail; a request that failed before its caller was
 /// known is counted instead. Calls that change IAM or issue credentials wait until their
 /// event is committed.
-async fn record(app: &App, o: &Outcome, body: &str) {
-    use crate::audit;
+async fn record(app: &App, o: &Outcome, body: &str, arrival: Option<audit::Arrival>) {
     let trail = app.trail();
     if !trail.is_recording() {
         return;
@@ -180,6 +185,7 @@ async fn record(app: &App, o: &Outcome, body: &str) {
         .record(
             audit::records(&answered, &mut audit::Uuids),
             answered.durable(),
+            arrival,
         )
         .await;
 }
@@ -236,6 +242,7 @@ fn discard(mut body: Body) {
 async fn run(app: &App, req: Request, outcome: &mut Outcome) -> Result<String, AwsError> {
     let (parts, body) = req.into_parts();
     let bytes = read_body(body).await?;
+    outcome.arrival = app.trail().arrival();
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()

@@ -17,7 +17,7 @@ mod record;
 pub mod samples;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rolecall_store::{EventRow, Store};
 use tokio::sync::{mpsc, oneshot};
@@ -30,7 +30,9 @@ const MAX_BATCHES_PER_COMMIT: usize = 512;
 
 struct Batch {
     rows: Vec<EventRow>,
-    committed: Option<oneshot::Sender<()>>,
+    /// For a call that waits: where its rows go back once committed, to be freed by the
+    /// request's task (see `Trail::record`).
+    committed: Option<oneshot::Sender<Vec<EventRow>>>,
 }
 
 /// The trail's writer: a channel to one task that commits what it receives.
@@ -38,7 +40,27 @@ struct Batch {
 pub struct Trail {
     sender: Option<mpsc::UnboundedSender<Batch>>,
     unattributed: Arc<AtomicU64>,
+    /// Calls past their body whose events are not queued yet (see [`Arrival`]).
+    arriving: Arc<AtomicUsize>,
+    /// Transactions the writer has committed.
+    commits: Arc<AtomicU64>,
 }
+
+/// A call on its way to the trail, counted from when its body is in until its event is
+/// queued (or the call ends without one). The writer waits for the calls it counts, at most
+/// [`GATHER_AT_MOST`], before it commits: under load a commit then takes everything a burst
+/// of calls records instead of a few events each (BENCHMARKS.md).
+#[derive(Debug)]
+pub(crate) struct Arrival(Arc<AtomicUsize>);
+
+impl Drop for Arrival {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// The longest a commit waits for calls already on their way.
+const GATHER_AT_MOST: std::time::Duration = std::time::Duration::from_millis(1);
 
 impl std::fmt::Debug for Trail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,6 +98,8 @@ impl Trail {
         Self {
             sender: None,
             unattributed: Arc::new(AtomicU64::new(0)),
+            arriving: Arc::new(AtomicUsize::new(0)),
+            commits: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -106,6 +130,10 @@ impl Trail {
         });
         let (sender, mut receiver) = mpsc::unbounded_channel::<Batch>();
         let (stop, mut stopped) = oneshot::channel::<()>();
+        let arriving = Arc::new(AtomicUsize::new(0));
+        let waited_for = Arc::clone(&arriving);
+        let commits = Arc::new(AtomicU64::new(0));
+        let committed = Arc::clone(&commits);
         let task = tokio::spawn(async move {
             let mut stopping = false;
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
@@ -135,13 +163,29 @@ impl Trail {
                     }
                 };
                 let mut batches = vec![first];
-                while batches.len() < MAX_BATCHES_PER_COMMIT {
-                    match receiver.try_recv() {
-                        Ok(b) => batches.push(b),
-                        Err(_) => break,
+                let deadline = tokio::time::Instant::now() + GATHER_AT_MOST;
+                loop {
+                    while batches.len() < MAX_BATCHES_PER_COMMIT {
+                        match receiver.try_recv() {
+                            Ok(b) => batches.push(b),
+                            Err(_) => break,
+                        }
+                    }
+                    // Calls already past their body will queue their events in a moment:
+                    // one commit for all of them costs far less than one each.
+                    if stopping
+                        || batches.len() >= MAX_BATCHES_PER_COMMIT
+                        || waited_for.load(Ordering::Acquire) == 0
+                    {
+                        break;
+                    }
+                    match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                        Ok(Some(b)) => batches.push(b),
+                        _ => break,
                     }
                 }
-                let rows: Vec<EventRow> = batches
+                let counts: Vec<usize> = batches.iter().map(|b| b.rows.len()).collect();
+                let mut rows: Vec<EventRow> = batches
                     .iter_mut()
                     .flat_map(|b| std::mem::take(&mut b.rows))
                     .collect();
@@ -149,17 +193,24 @@ impl Trail {
                     f.add(&rows);
                 }
                 let count = rows.len();
-                if let Err(e) = writer.insert(rows).await {
+                committed.fetch_add(1, Ordering::Relaxed);
+                if let Err(e) = writer.insert(&mut rows).await {
                     // The waiting calls are answered all the same: failing them would turn a
                     // storage fault into a refusal the client cannot act on. It is logged.
                     tracing::error!(error = %e, events = count, "the audit trail could not be written");
                 }
-                for b in batches {
+                let mut rows = rows.into_iter();
+                for (b, n) in batches.into_iter().zip(counts) {
+                    let mine: Vec<EventRow> = rows.by_ref().take(n).collect();
                     if let Some(done) = b.committed {
-                        let _ = done.send(());
+                        let _ = done.send(mine);
                     }
                 }
             }
+            tracing::debug!(
+                commits = committed.load(Ordering::Relaxed),
+                "the audit trail's writer stopped"
+            );
             // A clean stop delivers what is queued.
             if let Some(mut f) = files {
                 f.deliver(time::OffsetDateTime::now_utc());
@@ -169,9 +220,18 @@ impl Trail {
             Self {
                 sender: Some(sender),
                 unattributed: Arc::new(AtomicU64::new(0)),
+                arriving,
+                commits,
             },
             TrailWriter { task, pruner, stop },
         )
+    }
+
+    /// Counts a call as on its way to the trail, when it records.
+    pub(crate) fn arrival(&self) -> Option<Arrival> {
+        self.sender.as_ref()?;
+        self.arriving.fetch_add(1, Ordering::AcqRel);
+        Some(Arrival(Arc::clone(&self.arriving)))
     }
 
     /// Whether calls are recorded.
@@ -180,27 +240,38 @@ impl Trail {
         self.sender.is_some()
     }
 
-    /// Records `rows`; with `durable`, returns once they are committed.
-    pub(crate) async fn record(&self, rows: Vec<EventRow>, durable: bool) {
+    /// Records `rows`; with `durable`, returns once they are committed. A waiting call gets
+    /// its rows back and frees them itself, most likely on the thread that built them (see
+    /// `EventWriter::insert`). `arrival` is the call's count among those on their way,
+    /// ended once its rows are queued.
+    pub(crate) async fn record(
+        &self,
+        rows: Vec<EventRow>,
+        durable: bool,
+        arrival: Option<Arrival>,
+    ) {
         let Some(sender) = &self.sender else {
             return;
         };
         if durable {
             let (done, committed) = oneshot::channel();
-            if sender
+            let queued = sender
                 .send(Batch {
                     rows,
                     committed: Some(done),
                 })
-                .is_ok()
-            {
-                let _ = committed.await;
+                .is_ok();
+            // Queued: the writer need not wait for this call any more.
+            drop(arrival);
+            if queued {
+                drop(committed.await);
             }
         } else {
             let _ = sender.send(Batch {
                 rows,
                 committed: None,
             });
+            drop(arrival);
         }
     }
 
@@ -215,9 +286,102 @@ impl Trail {
         n
     }
 
+    /// How many transactions the writer has committed (or tried to).
+    #[must_use]
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
     /// How many requests failed before their caller was known.
     #[must_use]
     pub fn unattributed_count(&self) -> u64 {
         self.unattributed.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    async fn trail() -> (Trail, TrailWriter, Store, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("rolecall-trail-{}", uuid::Uuid::new_v4()));
+        let store = Store::open_sqlite(&dir).await.expect("open a store");
+        let (trail, writer) = Trail::start(store.clone(), 90, None);
+        (trail, writer, store, dir)
+    }
+
+    async fn stop(trail: Trail, writer: TrailWriter, dir: std::path::PathBuf) {
+        drop(trail);
+        writer.finish().await;
+        std::fs::remove_dir_all(dir).expect("remove the store");
+    }
+
+    fn on_their_way(trail: &Trail) -> usize {
+        trail.arriving.load(Ordering::Acquire)
+    }
+
+    #[tokio::test]
+    async fn a_commit_takes_the_events_of_calls_on_their_way() {
+        let (trail, writer, store, dir) = trail().await;
+        let second = trail.arrival();
+        let first = tokio::spawn({
+            let trail = trail.clone();
+            let arrival = trail.arrival();
+            async move {
+                let rows = samples::assume_role().records();
+                trail.record(rows, true, arrival).await;
+            }
+        });
+        // The first call queues its event, and the writer takes it; the second is still
+        // on its way, so the writer waits for it rather than commit the first alone.
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!first.is_finished());
+        assert_eq!(on_their_way(&trail), 1);
+        trail
+            .record(samples::assume_role().records(), true, second)
+            .await;
+        first.await.expect("the first call");
+        assert_eq!(on_their_way(&trail), 0);
+        assert_eq!(trail.commits(), 1);
+        assert_eq!(
+            store.count_events(samples::ACCOUNT).await.expect("count"),
+            2
+        );
+        stop(trail, writer, dir).await;
+    }
+
+    #[tokio::test]
+    async fn a_commit_waits_for_a_call_that_never_comes_only_so_long() {
+        let (trail, writer, store, dir) = trail().await;
+        let stuck = trail.arrival();
+        let began = Instant::now();
+        let arrival = trail.arrival();
+        trail
+            .record(samples::assume_role().records(), true, arrival)
+            .await;
+        assert!(
+            began.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            began.elapsed()
+        );
+        assert_eq!(
+            store.count_events(samples::ACCOUNT).await.expect("count"),
+            1
+        );
+        assert_eq!(on_their_way(&trail), 1);
+        drop(stuck);
+        assert_eq!(on_their_way(&trail), 0);
+        stop(trail, writer, dir).await;
+    }
+
+    #[test]
+    fn a_disabled_trail_counts_nothing() {
+        let trail = Trail::disabled();
+        assert!(trail.arrival().is_none());
+        assert_eq!(on_their_way(&trail), 0);
     }
 }

@@ -279,7 +279,7 @@ async fn record(
         user_agent: header_text(parts, "user-agent"),
         now,
     });
-    trail.record(vec![row], refusal.is_none()).await;
+    trail.record(vec![row], refusal.is_none(), None).await;
 }
 
 /// `destination` when it stays on this host: a path (`/console`), or an `http(s)` URL whose

@@ -18,7 +18,8 @@ use super::write::key_rows;
 use super::{EVENT_COLUMNS, EventRow, KEY_COLUMNS, encode_resources, without_nul_characters};
 use crate::{Result, StoreError};
 
-type Job = (Vec<EventRow>, oneshot::Sender<Result<()>>);
+/// A batch and where to send it back with the outcome.
+type Job = (Vec<EventRow>, oneshot::Sender<(Vec<EventRow>, Result<()>)>);
 
 /// Hands batches to the writer thread; the thread ends once every handle is dropped.
 #[derive(Debug)]
@@ -36,15 +37,19 @@ impl SqliteWriter {
         Ok(Self { jobs })
     }
 
-    /// Commits `events` in one transaction; durable when it returns.
-    pub(crate) async fn insert(&self, events: Vec<EventRow>) -> Result<()> {
+    /// Commits `events` in one transaction; durable when it returns. The rows come back
+    /// into `events`, so that what a request's thread allocated is freed there too: a block
+    /// freed by another thread goes back to its owner through a shared list and is met
+    /// again cold (the allocator's collection of such frees showed in the server's profile).
+    pub(crate) async fn insert(&self, events: &mut Vec<EventRow>) -> Result<()> {
+        let stopped = || StoreError::Trail("the trail's writer has stopped".to_owned());
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send((events, reply))
-            .map_err(|_| StoreError::Trail("the trail's writer has stopped".to_owned()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Trail("the trail's writer has stopped".to_owned()))?
+            .send((std::mem::take(events), reply))
+            .map_err(|_| stopped())?;
+        let (rows, written) = answer.await.map_err(|_| stopped())?;
+        *events = rows;
+        written
     }
 }
 
@@ -59,7 +64,7 @@ fn run(path: &Path, queue: &mpsc::Receiver<Job>) {
         if matches!(written, Err(ref e) if !matches!(e, StoreError::AlreadyExists)) {
             conn = None;
         }
-        let _ = reply.send(written);
+        let _ = reply.send((events, written));
     }
 }
 

@@ -183,13 +183,14 @@ impl EventWriter {
         Self { store, conn: None }
     }
 
-    /// As [`Store::insert_events`]. After a failure the connection is given back and a
-    /// fresh one is taken for the next batch, so a dropped connection heals by itself. On
-    /// SQLite the batch goes to the store's writer thread.
+    /// As [`Store::insert_events`]; `events` is left as it was given. After a failure the
+    /// connection is given back and a fresh one is taken for the next batch, so a dropped
+    /// connection heals by itself. On SQLite the batch goes to the store's writer thread
+    /// and comes back from it.
     ///
     /// # Errors
     /// As [`Store::insert_events`].
-    pub async fn insert(&mut self, events: Vec<EventRow>) -> Result<()> {
+    pub async fn insert(&mut self, events: &mut Vec<EventRow>) -> Result<()> {
         if events.is_empty() {
             return Ok(());
         }
@@ -200,7 +201,7 @@ impl EventWriter {
             Some(conn) => conn,
             None => self.store.pool().acquire().await?,
         };
-        let written = insert_on(&mut conn, &events).await;
+        let written = insert_on(&mut conn, events).await;
         if written.is_ok() {
             self.conn = Some(conn);
         }
