@@ -224,6 +224,9 @@ impl Store {
             trail,
         };
         migrate::run(&store.pool, backend).await?;
+        if let Some(thread) = store.trail_thread() {
+            thread.open().await?;
+        }
         Ok(store)
     }
 

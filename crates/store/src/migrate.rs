@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_events.sql")),
     (3, include_str!("../migrations/0003_console.sql")),
     (4, include_str!("../migrations/0004_trail_keys.sql")),
+    (5, include_str!("../migrations/0005_trail_unindexed.sql")),
 ];
 
 /// Splits a migration into statements: comment lines go first, then the text is cut at `;`

@@ -109,6 +109,8 @@ backend_tests! {
     events::nul_characters_cannot_fail_a_batch,
     events::lookups_match_a_plain_reading_of_the_trail,
     events::ties_across_commits_are_ordered_by_event_id,
+    events::the_servers_batches_are_found_within_a_second,
+    events::events_a_crash_left_unindexed_are_indexed_on_opening,
     console::console_ids_are_spent_once_until_they_expire,
     console::concurrent_uses_of_one_sign_in_token_spend_it_once,
     migrations::fresh_database_has_every_migration_applied,

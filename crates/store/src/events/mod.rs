@@ -266,7 +266,7 @@ impl Store {
             return Ok(());
         }
         if let Some(thread) = self.trail_thread() {
-            return thread.insert(&mut events.to_vec()).await;
+            return thread.insert(&mut events.to_vec(), true).await;
         }
         let mut conn = self.pool().acquire().await?;
         write::insert_on(&mut conn, events).await

@@ -6,46 +6,105 @@
 //! switches and about 13 µs of CPU per event; the trail is the busiest writer of the server
 //! (BENCHMARKS.md). Everything else on SQLite still goes through sqlx, which serializes
 //! writers with `BEGIN IMMEDIATE` as this thread does.
+//!
+//! Key rows a moment late: most of a commit's cost is the pages it rewrites, and each lookup
+//! key's row sits on its own leaf of `trail_keys_by_key`. So the server's batches
+//! ([`SqliteWriter::insert`] with `index_now` false) leave their key rows in memory, merged per
+//! account, key and minute with those of the events around them (a range is closed once
+//! [`RANGE_GAP`] events of other keys went by, so that a lookup scans about as much as with a
+//! row per commit), and a commit at most [`INDEX_EVERY`] later writes them all; an idle
+//! writer writes them when that time is up, a clean stop at once. Lookups see an event once
+//! its key rows are written: well within the second the trail promises.
+//!
+//! Crash safety: while key rows are held, `trail_unindexed` names, in the same transactions as
+//! the events, the smallest id among the events committed without them. When the writer opens
+//! its connection (at start, and again after a failure) it indexes every event from that id
+//! on, then clears the row. Events indexed twice that way are harmless: lookups keep an event
+//! met twice once, and pruning finds nothing the second time.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
-use super::write::key_rows;
-use super::{EVENT_COLUMNS, EventRow, KEY_COLUMNS, encode_resources, without_nul_characters};
+use super::write::{KEY_SPAN, key_rows, lookup_keys};
+use super::{
+    EVENT_COLUMNS, EventRow, KEY_COLUMNS, decode_resources, encode_resources,
+    without_nul_characters,
+};
 use crate::{Result, StoreError};
 
-/// A batch and where to send it back with the outcome.
-type Job = (Vec<EventRow>, oneshot::Sender<(Vec<EventRow>, Result<()>)>);
+/// The longest key rows stay in memory.
+pub(crate) const INDEX_EVERY: Duration = Duration::from_millis(200);
+/// A held range of a key is closed, and a new one begun, once this many events went by
+/// since its last one.
+const RANGE_GAP: u64 = 64;
+/// Held ranges beyond which they are written whatever their age.
+const MOST_HELD: usize = 8192;
+/// Events indexed per statement batch when the writer catches up after a crash.
+const RECOVERY_CHUNK: usize = 512;
 
-/// Hands batches to the writer thread; the thread ends once every handle is dropped.
+/// What the writer thread is asked to do.
+enum Job {
+    /// Commit the events; with `index_now`, their key rows too. The rows go back with the
+    /// outcome.
+    Insert {
+        events: Vec<EventRow>,
+        index_now: bool,
+        reply: oneshot::Sender<(Vec<EventRow>, Result<()>)>,
+    },
+    /// Open the connection (indexing what a crash left unindexed) and answer.
+    Open(oneshot::Sender<Result<()>>),
+}
+
+/// Hands batches to the writer thread; the thread writes the key rows it holds and ends once
+/// every handle is dropped.
 #[derive(Debug)]
 pub(crate) struct SqliteWriter {
     jobs: mpsc::Sender<Job>,
 }
 
+fn stopped() -> StoreError {
+    StoreError::Trail("the trail's writer has stopped".to_owned())
+}
+
 impl SqliteWriter {
-    /// Starts the thread for the database at `path` (opened on the first batch).
+    /// Starts the thread for the database at `path` (opened by [`Self::open`] or the first
+    /// batch).
     pub(crate) fn start(path: PathBuf) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("trail-writer".to_owned())
-            .spawn(move || run(&path, &queue))?;
+            .spawn(move || Writer::new(path).run(&queue))?;
         Ok(Self { jobs })
     }
 
-    /// Commits `events` in one transaction; durable when it returns. The rows come back
-    /// into `events`, so that what a request's thread allocated is freed there too: a block
-    /// freed by another thread goes back to its owner through a shared list and is met
-    /// again cold (the allocator's collection of such frees showed in the server's profile).
-    pub(crate) async fn insert(&self, events: &mut Vec<EventRow>) -> Result<()> {
-        let stopped = || StoreError::Trail("the trail's writer has stopped".to_owned());
+    /// Opens the thread's connection, indexing first whatever events a crash left without
+    /// key rows; call once the schema is up to date, before serving lookups.
+    pub(crate) async fn open(&self) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::Open(reply)).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Commits `events` in one transaction; durable when it returns. With `index_now` their
+    /// key rows are in the same transaction; without, they follow within [`INDEX_EVERY`].
+    /// The rows come back into `events`, so that what a request's thread allocated is freed
+    /// there too: a block freed by another thread goes back to its owner through a shared
+    /// list and is met again cold (the allocator's collection of such frees showed in the
+    /// server's profile).
+    pub(crate) async fn insert(&self, events: &mut Vec<EventRow>, index_now: bool) -> Result<()> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send((std::mem::take(events), reply))
+            .send(Job::Insert {
+                events: std::mem::take(events),
+                index_now,
+                reply,
+            })
             .map_err(|_| stopped())?;
         let (rows, written) = answer.await.map_err(|_| stopped())?;
         *events = rows;
@@ -53,18 +112,269 @@ impl SqliteWriter {
     }
 }
 
-fn run(path: &Path, queue: &mpsc::Receiver<Job>) {
-    let mut conn: Option<Connection> = None;
-    while let Ok((events, reply)) = queue.recv() {
-        let written = match conn.as_mut() {
-            Some(c) => write(c, &events),
-            None => open(path).and_then(|c| write(conn.insert(c), &events)),
-        };
-        // After a failure other than a repeated id, start again on a fresh connection.
-        if matches!(written, Err(ref e) if !matches!(e, StoreError::AlreadyExists)) {
-            conn = None;
+/// One held range of event ids for an account, key and minute.
+struct Range {
+    newest: i64,
+    oldest: i64,
+    first_id: String,
+    last_id: String,
+    /// The writer's count of events when the range last grew.
+    last_seen: u64,
+}
+
+impl Range {
+    fn new(e: &EventRow, seen: u64) -> Self {
+        Self {
+            newest: e.event_time,
+            oldest: e.event_time,
+            first_id: e.event_id.clone(),
+            last_id: e.event_id.clone(),
+            last_seen: seen,
         }
-        let _ = reply.send((events, written));
+    }
+
+    fn add(&mut self, e: &EventRow, seen: u64) {
+        self.newest = self.newest.max(e.event_time);
+        self.oldest = self.oldest.min(e.event_time);
+        if e.event_id < self.first_id {
+            self.first_id.clone_from(&e.event_id);
+        }
+        if e.event_id > self.last_id {
+            self.last_id.clone_from(&e.event_id);
+        }
+        self.last_seen = seen;
+    }
+}
+
+/// Key rows committed events still wait for.
+#[derive(Default)]
+struct Held {
+    /// Per account, per lookup key and minute: the range still growing.
+    open: HashMap<String, HashMap<(String, i64), Range>>,
+    /// Ranges that stopped growing: account, key, range.
+    closed: Vec<(String, String, Range)>,
+    count: usize,
+    /// Events seen so far (a clock for [`RANGE_GAP`]).
+    seen: u64,
+    /// The smallest id among the events held, as `trail_unindexed` has it.
+    marker: Option<String>,
+    /// When the first event held was committed.
+    since: Option<Instant>,
+}
+
+impl Held {
+    fn add(&mut self, events: &[EventRow]) {
+        for e in events {
+            self.seen += 1;
+            let seen = self.seen;
+            let minute = e.event_time.div_euclid(KEY_SPAN);
+            let keys = match self.open.get_mut(e.account_id.as_str()) {
+                Some(keys) => keys,
+                None => self.open.entry(e.account_id.clone()).or_default(),
+            };
+            for key in lookup_keys(e) {
+                match keys.entry((key, minute)) {
+                    Entry::Occupied(mut slot) => {
+                        let range = slot.get_mut();
+                        if seen - range.last_seen > RANGE_GAP {
+                            let done = std::mem::replace(range, Range::new(e, seen));
+                            self.closed
+                                .push((e.account_id.clone(), slot.key().0.clone(), done));
+                            self.count += 1;
+                        } else {
+                            range.add(e, seen);
+                        }
+                    }
+                    Entry::Vacant(slot) => {
+                        slot.insert(Range::new(e, seen));
+                        self.count += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn due(&self) -> bool {
+        self.count >= MOST_HELD || self.since.is_some_and(|s| s.elapsed() >= INDEX_EVERY)
+    }
+
+    /// How long until the held rows are due (`None` when none are held).
+    fn due_in(&self) -> Option<Duration> {
+        self.since.map(|s| INDEX_EVERY.saturating_sub(s.elapsed()))
+    }
+
+    /// Writes every held range in `tx` and clears the marker (the caller forgets them once
+    /// `tx` is committed).
+    fn write(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        let mut insert = tx.prepare_cached(&insert_key_sql())?;
+        for (account, keys) in &self.open {
+            for ((key, _), r) in keys {
+                insert.execute(params![
+                    account, key, r.newest, r.oldest, r.first_id, r.last_id
+                ])?;
+            }
+        }
+        for (account, key, r) in &self.closed {
+            insert.execute(params![
+                account, key, r.newest, r.oldest, r.first_id, r.last_id
+            ])?;
+        }
+        tx.execute("DELETE FROM trail_unindexed", [])?;
+        Ok(())
+    }
+}
+
+fn insert_key_sql() -> String {
+    format!("INSERT INTO trail_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+}
+
+/// The thread's state: its connection and the key rows it holds.
+struct Writer {
+    path: PathBuf,
+    conn: Option<Connection>,
+    held: Held,
+}
+
+impl Writer {
+    fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            conn: None,
+            held: Held::default(),
+        }
+    }
+
+    fn run(mut self, queue: &mpsc::Receiver<Job>) {
+        loop {
+            let job = match self.held.due_in() {
+                Some(wait) => match queue.recv_timeout(wait) {
+                    Ok(job) => job,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.index_held();
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                },
+                None => match queue.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                },
+            };
+            match job {
+                Job::Open(reply) => {
+                    let opened = self.connection().map(|c| self.conn = Some(c));
+                    let _ = reply.send(opened);
+                }
+                Job::Insert {
+                    events,
+                    index_now,
+                    reply,
+                } => {
+                    let written = self.insert(&events, index_now);
+                    let _ = reply.send((events, written));
+                }
+            }
+        }
+        // A clean stop leaves nothing to catch up on.
+        self.index_held();
+    }
+
+    /// The connection, opened (and caught up after a crash) when there is none; the caller
+    /// gives it back once its transaction is done.
+    fn connection(&mut self) -> Result<Connection> {
+        if let Some(c) = self.conn.take() {
+            return Ok(c);
+        }
+        let mut c = open(&self.path)?;
+        index_unindexed(&mut c).map_err(|e| failure(&e))?;
+        Ok(c)
+    }
+
+    /// Gives the connection back after `outcome`. After a failure other than a repeated id
+    /// the connection is dropped; and if rows were held they are dropped too, the next
+    /// connection indexing what they covered.
+    fn done(&mut self, c: Connection, outcome: Result<()>) -> Result<()> {
+        match &outcome {
+            Ok(()) => self.conn = Some(c),
+            Err(e) => {
+                if self.held.since.is_some() {
+                    self.held = Held::default();
+                } else if matches!(e, StoreError::AlreadyExists) {
+                    self.conn = Some(c);
+                }
+            }
+        }
+        outcome
+    }
+
+    fn insert(&mut self, events: &[EventRow], index_now: bool) -> Result<()> {
+        let events = without_nul_characters(events);
+        let mut c = match self.connection() {
+            Ok(c) => c,
+            Err(e) => {
+                self.held = Held::default();
+                return Err(e);
+            }
+        };
+        let outcome = self.commit(&mut c, &events, index_now);
+        self.done(c, outcome)
+    }
+
+    /// One batch's transaction: its events, and their key rows now or held.
+    fn commit(&mut self, c: &mut Connection, events: &[EventRow], index_now: bool) -> Result<()> {
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| failure(&e))?;
+        insert_events(&tx, events).map_err(|e| failure(&e))?;
+        if index_now {
+            insert_key_rows(&tx, events).map_err(|e| failure(&e))?;
+            return tx.commit().map_err(|e| failure(&e));
+        }
+        let held = &mut self.held;
+        if let Some(least) = events.iter().map(|e| e.event_id.as_str()).min()
+            && held.marker.as_deref().is_none_or(|m| least < m)
+        {
+            tx.execute(
+                "INSERT INTO trail_unindexed (id, first_id) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET first_id = excluded.first_id",
+                [least],
+            )
+            .map_err(|e| failure(&e))?;
+            held.marker = Some(least.to_owned());
+        }
+        held.add(events);
+        held.since.get_or_insert_with(Instant::now);
+        let all = held.due();
+        if all {
+            held.write(&tx).map_err(|e| failure(&e))?;
+        }
+        tx.commit().map_err(|e| failure(&e))?;
+        if all {
+            self.held = Held::default();
+        }
+        Ok(())
+    }
+
+    /// Writes the held key rows in a transaction of their own.
+    fn index_held(&mut self) {
+        if self.held.since.is_none() {
+            return;
+        }
+        let outcome = self.connection().and_then(|mut c| {
+            let written = (|| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                self.held.write(&tx)?;
+                tx.commit()
+            })()
+            .map_err(|e| failure(&e));
+            if written.is_ok() {
+                self.held = Held::default();
+            }
+            self.done(c, written)
+        });
+        if let Err(e) = outcome {
+            tracing::warn!(error = %e, "cannot write the audit trail's key rows; they are written when the writer reconnects");
+            self.held = Held::default();
+        }
     }
 }
 
@@ -92,44 +402,93 @@ fn failure(e: &rusqlite::Error) -> StoreError {
     }
 }
 
-fn write(c: &mut Connection, events: &[EventRow]) -> Result<()> {
-    let events = without_nul_characters(events);
-    let tx = c
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| failure(&e))?;
-    {
-        let mut insert = tx
-            .prepare_cached(&format!(
-                "INSERT INTO trail_events ({EVENT_COLUMNS}, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-            ))
-            .map_err(|e| failure(&e))?;
-        for e in events.iter() {
-            insert
-                .execute(params![
-                    e.event_id,
-                    e.account_id,
-                    e.event_time,
-                    e.event_name,
-                    e.event_source,
-                    i64::from(e.read_only),
-                    e.username,
-                    e.access_key_id,
-                    encode_resources(&e.resources),
-                    e.record,
-                ])
-                .map_err(|e| failure(&e))?;
-        }
-        let mut key = tx
-            .prepare_cached(&format!(
-                "INSERT INTO trail_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-            ))
-            .map_err(|e| failure(&e))?;
-        for ((account, lookup_key), r) in key_rows(&events) {
-            key.execute(params![
-                account, lookup_key, r.newest, r.oldest, r.first_id, r.last_id
-            ])
-            .map_err(|e| failure(&e))?;
-        }
+fn insert_events(tx: &Transaction<'_>, events: &[EventRow]) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(&format!(
+        "INSERT INTO trail_events ({EVENT_COLUMNS}, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))?;
+    for e in events {
+        insert.execute(params![
+            e.event_id,
+            e.account_id,
+            e.event_time,
+            e.event_name,
+            e.event_source,
+            i64::from(e.read_only),
+            e.username,
+            e.access_key_id,
+            encode_resources(&e.resources),
+            e.record,
+        ])?;
     }
-    tx.commit().map_err(|e| failure(&e))
+    Ok(())
+}
+
+/// The key rows of `events` as one batch: per account, key and minute.
+fn insert_key_rows(tx: &Transaction<'_>, events: &[EventRow]) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(&insert_key_sql())?;
+    for ((account, lookup_key), r) in key_rows(events) {
+        insert.execute(params![
+            account, lookup_key, r.newest, r.oldest, r.first_id, r.last_id
+        ])?;
+    }
+    Ok(())
+}
+
+/// Indexes the events a crash left without key rows: every event from the id
+/// `trail_unindexed` names on, in chunks of consecutive ids; then clears it.
+fn index_unindexed(c: &mut Connection) -> rusqlite::Result<()> {
+    let from: Option<String> = c
+        .query_row(
+            "SELECT first_id FROM trail_unindexed WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(from) = from else {
+        return Ok(());
+    };
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut indexed = 0usize;
+    {
+        let mut select = tx.prepare(&format!(
+            "SELECT {EVENT_COLUMNS} FROM trail_events WHERE event_id >= ?1 ORDER BY event_id"
+        ))?;
+        let mut rows = select.query([&from])?;
+        let mut chunk = Vec::with_capacity(RECOVERY_CHUNK);
+        while let Some(row) = rows.next()? {
+            let resources: String = row.get(8)?;
+            chunk.push(EventRow {
+                event_id: row.get(0)?,
+                account_id: row.get(1)?,
+                event_time: row.get(2)?,
+                event_name: row.get(3)?,
+                event_source: row.get(4)?,
+                read_only: row.get::<_, i64>(5)? != 0,
+                username: row.get(6)?,
+                access_key_id: row.get(7)?,
+                resources: decode_resources(&resources).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        8,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })?,
+                record: String::new(),
+            });
+            if chunk.len() == RECOVERY_CHUNK {
+                insert_key_rows(&tx, &chunk)?;
+                indexed += chunk.len();
+                chunk.clear();
+            }
+        }
+        insert_key_rows(&tx, &chunk)?;
+        indexed += chunk.len();
+    }
+    tx.execute("DELETE FROM trail_unindexed", [])?;
+    tx.commit()?;
+    tracing::info!(
+        events = indexed,
+        "indexed the audit events an earlier run left without key rows"
+    );
+    Ok(())
 }

@@ -195,7 +195,7 @@ impl EventWriter {
             return Ok(());
         }
         if let Some(thread) = self.store.trail_thread() {
-            return thread.insert(events).await;
+            return thread.insert(events, false).await;
         }
         let mut conn = match self.conn.take() {
             Some(conn) => conn,

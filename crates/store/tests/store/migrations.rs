@@ -26,11 +26,12 @@ const TABLES: &[&str] = &[
     "mfa_devices",
     "trail_events",
     "trail_keys",
+    "trail_unindexed",
     "console_spent",
 ];
 
 /// The version of every migration, in order.
-const VERSIONS: &[i64] = &[1, 2, 3, 4];
+const VERSIONS: &[i64] = &[1, 2, 3, 4, 5];
 
 /// `(version, applied_at)` of every applied migration.
 async fn applied(raw: &AnyPool) -> Vec<(i64, i64)> {
