@@ -2,7 +2,8 @@
 //! the lookup key's `trail_keys` rows, newest first, each a range of ids to scan.
 //!
 //! Why it is exact: every event was written with a key row for each of its keys, whose
-//! `newest` is at least the event's time. The key rows are read in descending `newest`; once
+//! `newest` is at least the event's time (on SQLite, within 200 ms of the event; until then
+//! the event is not found, and the trail promises a second). The key rows are read in descending `newest`; once
 //! the page is full and its last event is newer than the next row's `newest`, no event of that
 //! row or any later one can enter the page. A range may also hold events of other commits
 //! (commits interleave), so every scan filters on the attribute itself, and an event met twice

@@ -183,10 +183,10 @@ impl EventWriter {
         Self { store, conn: None }
     }
 
-    /// As [`Store::insert_events`]; `events` is left as it was given. After a failure the
-    /// connection is given back and a fresh one is taken for the next batch, so a dropped
-    /// connection heals by itself. On SQLite the batch goes to the store's writer thread
-    /// and comes back from it.
+    /// As [`Store::insert_events`] (durable when it returns); `events` is left as it was
+    /// given. After a failure the connection is given back and a fresh one is taken for the
+    /// next batch, so a dropped connection heals by itself. On SQLite the batch goes to the
+    /// store's writer thread and comes back from it, and its key rows follow within 200 ms.
     ///
     /// # Errors
     /// As [`Store::insert_events`].
