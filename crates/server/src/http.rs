@@ -72,7 +72,7 @@ pub(crate) struct Outcome {
     pub(crate) region: String,
     /// Counts the request among those the trail's writer may wait for, from when its body
     /// is in until its event is queued.
-    pub(crate) arrival: Option<crate::audit::Arrival>,
+    pub(crate) arrival: Option<audit::Arrival>,
 }
 
 impl Outcome {

@@ -201,9 +201,10 @@ impl Trail {
                 }
                 let mut rows = rows.into_iter();
                 for (b, n) in batches.into_iter().zip(counts) {
-                    let mine: Vec<EventRow> = rows.by_ref().take(n).collect();
-                    if let Some(done) = b.committed {
-                        let _ = done.send(mine);
+                    let mine = rows.by_ref().take(n);
+                    match b.committed {
+                        Some(done) => drop(done.send(mine.collect())),
+                        None => mine.for_each(drop),
                     }
                 }
             }

@@ -3,11 +3,11 @@
 //!
 //! Why it is exact: every event was written with a key row for each of its keys, whose
 //! `newest` is at least the event's time (on SQLite, within 200 ms of the event; until then
-//! the event is not found, and the trail promises a second). The key rows are read in descending `newest`; once
-//! the page is full and its last event is newer than the next row's `newest`, no event of that
-//! row or any later one can enter the page. A range may also hold events of other commits
-//! (commits interleave), so every scan filters on the attribute itself, and an event met twice
-//! is kept once.
+//! the event is not found, and the trail promises a second). The key rows are read in
+//! descending `newest`; once the page is full and its last event is newer than the next row's
+//! `newest`, no event of that row or any later one can enter the page. A range may also hold
+//! events of other commits (commits interleave), so every scan filters on the attribute
+//! itself, and an event met twice is kept once.
 
 use std::collections::HashSet;
 

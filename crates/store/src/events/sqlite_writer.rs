@@ -39,7 +39,7 @@ use super::{
 use crate::{Result, StoreError};
 
 /// The longest key rows stay in memory.
-pub(crate) const INDEX_EVERY: Duration = Duration::from_millis(200);
+const INDEX_EVERY: Duration = Duration::from_millis(200);
 /// A held range of a key is closed, and a new one begun, once this many events went by
 /// since its last one.
 const RANGE_GAP: u64 = 64;
@@ -207,14 +207,15 @@ impl Held {
     /// `tx` is committed).
     fn write(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
         let mut insert = tx.prepare_cached(&insert_key_sql())?;
-        for (account, keys) in &self.open {
-            for ((key, _), r) in keys {
-                insert.execute(params![
-                    account, key, r.newest, r.oldest, r.first_id, r.last_id
-                ])?;
-            }
-        }
-        for (account, key, r) in &self.closed {
+        let open = self
+            .open
+            .iter()
+            .flat_map(|(account, keys)| keys.iter().map(move |((key, _), r)| (account, key, r)));
+        let closed = self
+            .closed
+            .iter()
+            .map(|(account, key, r)| (account, key, r));
+        for (account, key, r) in open.chain(closed) {
             insert.execute(params![
                 account, key, r.newest, r.oldest, r.first_id, r.last_id
             ])?;

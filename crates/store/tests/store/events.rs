@@ -66,14 +66,16 @@ async fn all_pages(db: &Db, mut q: EventQuery) -> Vec<EventRow> {
     panic!("paging did not end");
 }
 
-/// How many events the whole database holds, counted in the table itself.
-async fn raw_count(db: &Db) -> i64 {
+/// How many rows `table` holds in the whole database, counted in the table itself.
+async fn rows_in(db: &Db, table: &str) -> i64 {
     let raw = db.location.raw().await;
-    let n = sqlx::query("SELECT COUNT(*) AS n FROM trail_events")
-        .fetch_one(&raw)
-        .await
-        .unwrap()
-        .get::<i64, _>("n");
+    let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) AS n FROM {table}"
+    )))
+    .fetch_one(&raw)
+    .await
+    .unwrap()
+    .get::<i64, _>("n");
     raw.close().await;
     n
 }
@@ -155,7 +157,7 @@ pub(crate) async fn a_batch_with_a_repeated_event_id_writes_nothing(db: Db) {
     );
     let (rows, _) = s.lookup_events(&query()).await.unwrap();
     assert_eq!(ids(&rows), ["kept"]);
-    assert_eq!(raw_count(&db).await, 1);
+    assert_eq!(rows_in(&db, "trail_events").await, 1);
 }
 
 pub(crate) async fn each_lookup_attribute_filters(db: Db) {
@@ -559,10 +561,10 @@ pub(crate) async fn prune_removes_only_older_events_and_their_resources(db: Db) 
     for batch in events.chunks(300) {
         s.insert_events(batch).await.unwrap();
     }
-    assert_eq!(raw_count(&db).await, 1205);
+    assert_eq!(rows_in(&db, "trail_events").await, 1205);
 
     assert_eq!(s.prune_events(cutoff).await.unwrap(), 1203);
-    assert_eq!(raw_count(&db).await, 2);
+    assert_eq!(rows_in(&db, "trail_events").await, 2);
     // No key row is left wholly before the cut.
     let raw = db.location.raw().await;
     let stale: i64 = sqlx::query("SELECT COUNT(*) AS n FROM trail_keys WHERE newest < $1")
@@ -792,18 +794,6 @@ pub(crate) async fn ties_across_commits_are_ordered_by_event_id(db: Db) {
     assert_eq!(ids(&all_pages(&db, first).await), ["z", "y", "x", "m"]);
 }
 
-/// How many rows `trail_unindexed` holds (one while the SQLite writer holds key rows).
-async fn unindexed(db: &Db) -> i64 {
-    let raw = db.location.raw().await;
-    let n = sqlx::query("SELECT COUNT(*) AS n FROM trail_unindexed")
-        .fetch_one(&raw)
-        .await
-        .unwrap()
-        .get::<i64, _>("n");
-    raw.close().await;
-    n
-}
-
 /// The server's writer: its batches are durable when it returns, and found by every lookup
 /// within the second the trail promises (on SQLite their key rows follow a moment later,
 /// merged with their neighbours'); nothing is left unindexed afterwards.
@@ -824,7 +814,7 @@ pub(crate) async fn the_servers_batches_are_found_within_a_second(db: Db) {
         assert_eq!(events[0].event_id, format!("w{batch:02}0"));
         written.extend(events);
     }
-    assert_eq!(raw_count(&db).await, 100);
+    assert_eq!(rows_in(&db, "trail_events").await, 100);
     let started = std::time::Instant::now();
     let alice: BTreeSet<&str> = written
         .iter()
@@ -848,7 +838,7 @@ pub(crate) async fn the_servers_batches_are_found_within_a_second(db: Db) {
     }
     // Held key rows are written on time even with no further batch.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(unindexed(&db).await, 0);
+    assert_eq!(rows_in(&db, "trail_unindexed").await, 0);
 }
 
 /// A crash may leave events committed without their key rows, the id to start from in
@@ -897,6 +887,6 @@ pub(crate) async fn events_a_crash_left_unindexed_are_indexed_on_opening(db: Db)
     )
     .await;
     assert_eq!(ids(&role), ids(&carol));
-    assert_eq!(unindexed(&reopened).await, 0);
+    assert_eq!(rows_in(&reopened, "trail_unindexed").await, 0);
     reopened.store.close().await;
 }
