@@ -85,13 +85,13 @@ impl Leaves {
 fn collect(el: &Element, prefix: &str, out: &mut Vec<(String, String)>) {
     for child in &el.children {
         let path = if prefix.is_empty() {
-            child.name.clone()
+            child.name.to_string()
         } else {
             format!("{prefix}/{}", child.name)
         };
         if child.children.is_empty() {
             if !child.text.is_empty() {
-                out.push((path, child.text.clone()));
+                out.push((path, child.text.to_string()));
             }
         } else {
             collect(child, &path, out);

@@ -3,32 +3,65 @@
 //! reader of the workspace: the client's shape walker and the transport's Query protocol both
 //! read through it.
 
+use std::borrow::Cow;
+
 use quick_xml::events::Event;
 
-/// One element: its local name, its children and its text.
+/// One element: its local name, its children and its text. Names and text are borrowed from
+/// the document wherever they appear in it as they are (text with an entity or a character
+/// reference is decoded into a copy): a response is read without copying most of it.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Element {
-    pub name: String,
-    pub children: Vec<Element>,
-    pub text: String,
+pub struct Element<'a> {
+    pub name: Cow<'a, str>,
+    pub children: Vec<Element<'a>>,
+    pub text: Cow<'a, str>,
 }
 
-impl Element {
+impl<'a> Element<'a> {
     /// The text of the first child named `name`.
     #[must_use]
     pub fn child_text(&self, name: &str) -> Option<&str> {
-        self.child(name).map(|c| c.text.as_str())
+        self.child(name).map(|c| c.text.as_ref())
     }
 
     /// The first child named `name`.
     #[must_use]
-    pub fn child(&self, name: &str) -> Option<&Element> {
+    pub fn child(&self, name: &str) -> Option<&Element<'a>> {
         self.children.iter().find(|c| c.name == name)
     }
 
     /// Every child named `name`.
-    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
+    pub fn children_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Element<'a>> {
         self.children.iter().filter(move |c| c.name == name)
+    }
+
+    fn named(name: Cow<'a, str>) -> Self {
+        Self {
+            name,
+            ..Self::default()
+        }
+    }
+}
+
+/// `part` (text an event of the reader of `document` holds) as a slice of `document` itself
+/// when it is one, so that it can outlive the event; a copy otherwise.
+fn within<'a>(document: &'a str, part: &str) -> Cow<'a, str> {
+    let offset = (part.as_ptr() as usize).wrapping_sub(document.as_ptr() as usize);
+    match offset
+        .checked_add(part.len())
+        .and_then(|end| document.get(offset..end))
+    {
+        Some(slice) if slice == part => Cow::Borrowed(slice),
+        _ => Cow::Owned(part.to_owned()),
+    }
+}
+
+/// Appends `more` to `text`, borrowing while the text is one piece.
+fn append<'a>(text: &mut Cow<'a, str>, more: Cow<'a, str>) {
+    if text.is_empty() {
+        *text = more;
+    } else {
+        text.to_mut().push_str(&more);
     }
 }
 
@@ -36,20 +69,14 @@ impl Element {
 ///
 /// # Errors
 /// A malformed document, an unknown entity, or no root element.
-pub fn parse(xml: &str) -> Result<Element, String> {
+pub fn parse(xml: &str) -> Result<Element<'_>, String> {
     let mut reader = quick_xml::Reader::from_str(xml);
-    let mut stack: Vec<Element> = vec![Element::default()];
+    let mut stack: Vec<Element<'_>> = vec![Element::default()];
     loop {
         match reader.read_event().map_err(|e| e.to_string())? {
-            Event::Start(e) => stack.push(Element {
-                name: e.local_name().as_ref().to_owned(),
-                ..Element::default()
-            }),
+            Event::Start(e) => stack.push(Element::named(within(xml, e.local_name().as_ref()))),
             Event::Empty(e) => {
-                let el = Element {
-                    name: e.local_name().as_ref().to_owned(),
-                    ..Element::default()
-                };
+                let el = Element::named(within(xml, e.local_name().as_ref()));
                 stack
                     .last_mut()
                     .ok_or("unbalanced document")?
@@ -66,7 +93,7 @@ pub fn parse(xml: &str) -> Result<Element, String> {
             }
             Event::Text(t) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.into_inner());
+                    append(&mut top.text, t.into_inner());
                 }
             }
             Event::GeneralRef(r) => {
@@ -85,12 +112,12 @@ pub fn parse(xml: &str) -> Result<Element, String> {
                         .ok_or_else(|| format!("unknown entity &{other};"))?,
                 };
                 if let Some(top) = stack.last_mut() {
-                    top.text.push(resolved);
+                    top.text.to_mut().push(resolved);
                 }
             }
             Event::CData(c) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&c.into_inner());
+                    append(&mut top.text, c.into_inner());
                 }
             }
             Event::Eof => break,
@@ -122,5 +149,19 @@ mod tests {
         assert!(super::parse("<A><B></A>").is_err());
         assert!(super::parse("<A>&bogus;</A>").is_err());
         assert_eq!(super::parse("<A><![CDATA[<x>]]></A>").unwrap().text, "<x>");
+    }
+
+    #[test]
+    fn plain_names_and_text_are_borrowed_decoded_text_is_not() {
+        use std::borrow::Cow;
+        let doc = "<p:A xmlns:p=\"x\"><B>plain</B><C>a &amp; b</C><D>&lt;x</D></p:A>";
+        let root = super::parse(doc).unwrap();
+        assert!(matches!(root.name, Cow::Borrowed("A")));
+        let b = root.child("B").unwrap();
+        assert!(matches!(b.name, Cow::Borrowed("B")));
+        assert!(matches!(b.text, Cow::Borrowed("plain")));
+        assert_eq!(root.child_text("C"), Some("a & b"));
+        assert_eq!(root.child_text("D"), Some("<x"));
+        assert!(matches!(root.child("C").unwrap().text, Cow::Owned(_)));
     }
 }

@@ -61,19 +61,19 @@ pub(crate) fn to_json(
             .text
             .trim()
             .parse::<i64>()
-            .map_or_else(|_| Value::String(el.text.clone()), Value::from),
+            .map_or_else(|_| Value::String(el.text.to_string()), Value::from),
         Kind::Float => el
             .text
             .trim()
             .parse::<f64>()
-            .map_or_else(|_| Value::String(el.text.clone()), Value::from),
+            .map_or_else(|_| Value::String(el.text.to_string()), Value::from),
         Kind::Boolean => Value::Bool(el.text.trim() == "true"),
         Kind::Timestamp => Value::String(match ts {
-            TimestampFormat::Wire => el.text.clone(),
+            TimestampFormat::Wire => el.text.to_string(),
             TimestampFormat::Iso8601 => rolecall_wire::timestamp::cli_v2_from_wire(el.text.trim()),
         }),
         Kind::Blob => Value::String(el.text.split_whitespace().collect()),
-        Kind::String { .. } => Value::String(el.text.clone()),
+        Kind::String { .. } => Value::String(el.text.to_string()),
     }
 }
 

@@ -285,9 +285,9 @@ fn text_of(service: &Service, id: ShapeId, el: &Element, member: &str) -> Option
             .trim()
             .parse::<i64>()
             .is_err()
-            .then(|| el.text.clone()),
+            .then(|| el.text.to_string()),
         _ if is_document(member) => Some(rolecall_wire::policy_document::decode(&el.text)),
-        _ => Some(el.text.clone()),
+        _ => Some(el.text.to_string()),
     }
 }
 
