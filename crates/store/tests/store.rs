@@ -111,6 +111,7 @@ backend_tests! {
     events::ties_across_commits_are_ordered_by_event_id,
     events::the_servers_batches_are_found_within_a_second,
     events::events_a_crash_left_unindexed_are_indexed_on_opening,
+    events::records_read_back_exactly_whether_packed_or_stored_as_text,
     console::console_ids_are_spent_once_until_they_expire,
     console::concurrent_uses_of_one_sign_in_token_spend_it_once,
     migrations::fresh_database_has_every_migration_applied,

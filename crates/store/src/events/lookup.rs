@@ -11,8 +11,10 @@
 
 use std::collections::HashSet;
 
+use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::packed;
 use super::write::{EVERY_EVENT, KEY_SPAN};
 use super::{EVENT_COLUMNS, EventQuery, EventRow, LookupAttribute, MAX_LOOKUP_RESULTS};
 use crate::{Backend, Result, Store, get_i64, get_str};
@@ -304,7 +306,13 @@ async fn attach_records(store: &Store, events: &mut [EventRow]) -> Result<()> {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let sql = format!("SELECT event_id, record FROM trail_events WHERE event_id IN ({list})");
+    // SQLite's records are packed BLOBs, or text in rows from before; as bytes they are
+    // one or the other (see `packed`).
+    let record = match store.backend() {
+        Backend::Sqlite => "CAST(record AS BLOB) AS record",
+        Backend::Postgres => "record",
+    };
+    let sql = format!("SELECT event_id, {record} FROM trail_events WHERE event_id IN ({list})");
     let mut q = sqlx::query(crate::dynamic(&sql));
     for e in events.iter() {
         q = q.bind(e.event_id.as_str());
@@ -313,7 +321,13 @@ async fn attach_records(store: &Store, events: &mut [EventRow]) -> Result<()> {
         .fetch_all(store.pool())
         .await?
         .iter()
-        .map(|r| Ok((get_str(r, "event_id")?, get_str(r, "record")?)))
+        .map(|r| {
+            let record = match store.backend() {
+                Backend::Sqlite => packed::unpack(&r.try_get::<Vec<u8>, _>("record")?)?,
+                Backend::Postgres => get_str(r, "record")?,
+            };
+            Ok((get_str(r, "event_id")?, record))
+        })
         .collect::<Result<_>>()?;
     for e in events.iter_mut() {
         e.record = records.remove(&e.event_id).unwrap_or_default();

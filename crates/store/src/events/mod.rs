@@ -13,6 +13,7 @@
 //! rows are added meanwhile.
 
 mod lookup;
+mod packed;
 mod prune;
 pub(crate) mod sqlite_writer;
 mod write;

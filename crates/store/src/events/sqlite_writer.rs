@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
+use super::packed;
 use super::write::{KEY_SPAN, key_rows, lookup_keys};
 use super::{
     EVENT_COLUMNS, EventRow, KEY_COLUMNS, decode_resources, encode_resources,
@@ -407,7 +408,9 @@ fn insert_events(tx: &Transaction<'_>, events: &[EventRow]) -> rusqlite::Result<
     let mut insert = tx.prepare_cached(&format!(
         "INSERT INTO trail_events ({EVENT_COLUMNS}, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     ))?;
+    let mut record = Vec::new();
     for e in events {
+        packed::pack(&e.record, &mut record);
         insert.execute(params![
             e.event_id,
             e.account_id,
@@ -418,7 +421,7 @@ fn insert_events(tx: &Transaction<'_>, events: &[EventRow]) -> rusqlite::Result<
             e.username,
             e.access_key_id,
             encode_resources(&e.resources),
-            e.record,
+            record,
         ])?;
     }
     Ok(())

@@ -890,3 +890,48 @@ pub(crate) async fn events_a_crash_left_unindexed_are_indexed_on_opening(db: Db)
     assert_eq!(rows_in(&reopened, "trail_unindexed").await, 0);
     reopened.store.close().await;
 }
+
+/// On SQLite the writer packs each record (see `events::packed`), and rows an earlier version
+/// stored as JSON text are read alongside packed ones; either way a lookup returns the record
+/// exactly as written.
+pub(crate) async fn records_read_back_exactly_whether_packed_or_stored_as_text(db: Db) {
+    let long = format!(
+        r#"{{"eventVersion":"1.11","eventID":"p00","note":"{}","unicode":"é😀"}}"#,
+        "arn:aws:iam::123456789012:role/Ops ".repeat(300)
+    );
+    let mut packed = event("p00", T0);
+    packed.record.clone_from(&long);
+    db.store.insert_events(&[packed]).await.unwrap();
+
+    let raw = db.location.raw().await;
+    if db.location.backend() == rolecall_store::Backend::Sqlite {
+        let stored = sqlx::query("SELECT typeof(record) AS kind, length(record) AS n FROM trail_events WHERE event_id = 'p00'")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        assert_eq!(stored.get::<String, _>("kind"), "blob");
+        let n = usize::try_from(stored.get::<i64, _>("n")).unwrap();
+        assert!(n * 4 < long.len(), "{n} bytes stored for {}", long.len());
+    }
+    // A row as schema 5 wrote it: the record as text, and its key row.
+    let text = r#"{"eventVersion":"1.11","eventID":"p01","text":true}"#;
+    sqlx::query("INSERT INTO trail_events (event_id, account_id, event_time, event_name, event_source, read_only, username, access_key_id, resources, record) VALUES ('p01', $1, $2, 'ListUsers', 'iam.amazonaws.com', 1, 'alice', NULL, '', $3)")
+        .bind(ACCOUNT)
+        .bind(T0 + 1)
+        .bind(text)
+        .execute(&raw)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO trail_keys (account_id, lookup_key, newest, oldest, first_id, last_id) VALUES ($1, '*', $2, $2, 'p01', 'p01')")
+        .bind(ACCOUNT)
+        .bind(T0 + 1)
+        .execute(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+
+    let rows = all_pages(&db, query()).await;
+    assert_eq!(ids(&rows), ["p01", "p00"]);
+    assert_eq!(rows[0].record, text);
+    assert_eq!(rows[1].record, long);
+}
