@@ -295,16 +295,18 @@ try:
 finally:
     browser.quit()
 
-# --- The sign-ins in the trail, as CloudTrail records them.
+# --- The sign-ins in the trail, as CloudTrail records them. A sign-in is visible within a
+# second of its answer: wait (a bounded while) until the last one, a success, is there too.
 ct = admin("cloudtrail")
 records = []
+ok = []
 for _ in range(40):
     events = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ConsoleLogin"}])["Events"]
     records = [json.loads(e["CloudTrailEvent"]) for e in events]
-    if any(r["responseElements"]["ConsoleLogin"] == "Failure" for r in records):
+    ok = [r for r in records if r["responseElements"] == {"ConsoleLogin": "Success"}]
+    if len(ok) >= 5 and any(r["responseElements"]["ConsoleLogin"] == "Failure" for r in records):
         break
     time.sleep(0.1)
-ok = [r for r in records if r["responseElements"] == {"ConsoleLogin": "Success"}]
 assert len(ok) == 5, [r["responseElements"] for r in records]
 role = next(r for r in ok if r["userIdentity"]["type"] == "AssumedRole")
 assert role["eventSource"] == "signin.amazonaws.com" and role["eventType"] == "AwsConsoleSignIn", role
