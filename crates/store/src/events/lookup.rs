@@ -308,9 +308,11 @@ async fn attach_records(store: &Store, events: &mut [EventRow]) -> Result<()> {
         .join(", ");
     // SQLite's records are packed BLOBs, or text in rows from before; as bytes they are
     // one or the other (see `packed`).
-    let record = match store.backend() {
-        Backend::Sqlite => "CAST(record AS BLOB) AS record",
-        Backend::Postgres => "record",
+    let stored_packed = store.backend() == Backend::Sqlite;
+    let record = if stored_packed {
+        "CAST(record AS BLOB) AS record"
+    } else {
+        "record"
     };
     let sql = format!("SELECT event_id, {record} FROM trail_events WHERE event_id IN ({list})");
     let mut q = sqlx::query(crate::dynamic(&sql));
@@ -322,9 +324,10 @@ async fn attach_records(store: &Store, events: &mut [EventRow]) -> Result<()> {
         .await?
         .iter()
         .map(|r| {
-            let record = match store.backend() {
-                Backend::Sqlite => packed::unpack(&r.try_get::<Vec<u8>, _>("record")?)?,
-                Backend::Postgres => get_str(r, "record")?,
+            let record = if stored_packed {
+                packed::unpack(&r.try_get::<Vec<u8>, _>("record")?)?
+            } else {
+                get_str(r, "record")?
             };
             Ok((get_str(r, "event_id")?, record))
         })

@@ -37,26 +37,29 @@ const HEADER: usize = 5;
 /// documents; the server's requests are at most a few hundred kilobytes.)
 const MOST_UNPACKED: usize = 16 << 20;
 
-/// Packs `record` into `out` (cleared first), ready to be stored.
+/// Packs `record` into `out` (cleared first), ready to be stored. A record over
+/// [`MOST_UNPACKED`] (none the server writes) is stored as it is.
 pub(crate) fn pack(record: &str, out: &mut Vec<u8>) {
     let input = record.as_bytes();
-    let length = u32::try_from(input.len()).unwrap_or(u32::MAX);
     out.clear();
+    let Ok(length) = u32::try_from(input.len()) else {
+        out.extend_from_slice(input);
+        return;
+    };
+    if input.len() > MOST_UNPACKED {
+        out.extend_from_slice(input);
+        return;
+    }
     out.push(LZ4_V1);
     out.extend_from_slice(&length.to_le_bytes());
     out.resize(
         HEADER + lz4_flex::block::get_maximum_output_size(input.len()),
         0,
     );
-    match lz4_flex::block::compress_into_with_dict(input, &mut out[HEADER..], DICTIONARY_V1) {
-        Ok(n) if input.len() <= MOST_UNPACKED => out.truncate(HEADER + n),
-        // The output has room for the worst case, so this is a record too large to pack:
-        // it is stored as it is.
-        _ => {
-            out.clear();
-            out.extend_from_slice(input);
-        }
-    }
+    // The output has room for the worst case, so compressing cannot run out of it.
+    let n = lz4_flex::block::compress_into_with_dict(input, &mut out[HEADER..], DICTIONARY_V1)
+        .unwrap_or_else(|_| unreachable!("the output is sized for the worst case"));
+    out.truncate(HEADER + n);
 }
 
 /// The record a stored value holds: packed, or JSON text as it is.
