@@ -62,3 +62,19 @@ fn secrets_are_encrypted_at_rest() {
         "the access key id was not found in the database files"
     );
 }
+
+/// A request whose client leaves before the answer still runs to its end: its change and its
+/// event in the audit trail are both there (the database is held locked meanwhile, so the
+/// request is still in progress when the connection closes).
+#[test]
+fn a_request_abandoned_by_its_client_completes_with_its_event() {
+    let Some(py) = python() else { return };
+    let script = crate::py_dir().join("abandoned_request.py");
+    let server = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
+    let admin = server.bootstrap("777777777777", "admin");
+    let db = server.data_dir().join("rolecall.db").display().to_string();
+    let env = py_env(&server, &[admin]);
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.push(("RC_DB", db.as_str()));
+    assert_eq!(run_python(&py, &script, &env).trim(), "completed");
+}

@@ -179,9 +179,12 @@ struct Connection {
 impl Connection {
     /// Serves requests until the client leaves, a limit cuts it off, it is shed, or the
     /// server stops.
-    async fn serve(mut self, _place: OwnedSemaphorePermit) {
+    async fn serve(mut self, place: OwnedSemaphorePermit) {
         // Only a client arriving from now on sheds this connection.
         self.shed.mark_unchanged();
+        // Held by the connection and by each of its requests: a request whose client left
+        // still holds its place, and a stopping server waits for it.
+        let place = Arc::new(place);
         let peer = self.peer;
         let activity = Arc::new(Activity::new());
         let io = TokioIo::new(Tracked {
@@ -193,11 +196,31 @@ impl Connection {
         let service = service_fn(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
             let request = InProgress::begin(&in_service);
-            let answer = router.call(req);
+            // A task of its own, so that a request runs to its end even if its client leaves
+            // mid-way (hyper then drops the connection and the futures it was polling): a change
+            // it commits is never without its audit event.
+            let answer = tokio::spawn({
+                let answer = router.call(req);
+                let place = Arc::clone(&place);
+                async move {
+                    let answer = answer.await;
+                    drop(place);
+                    answer
+                }
+            });
             async move {
                 let answer = answer.await;
                 drop(request);
-                answer
+                match answer {
+                    Ok(answer) => answer,
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    // Cancelled: only as the runtime itself goes away.
+                    Err(_) => {
+                        let mut refused = Response::new(Body::empty());
+                        *refused.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                        Ok(refused)
+                    }
+                }
             }
         });
         let idle_timeout = self.limits.idle_timeout;
