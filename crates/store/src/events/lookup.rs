@@ -145,9 +145,10 @@ async fn through_keys(
     let mut found: Vec<EventRow> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     // Key rows are read newest first, KEY_ROWS_PER_READ at a time, continuing after the last
-    // one read (`newest`, then `first_id`, both descending).
+    // one read (`newest`, then `first_id`, then `last_id`, all descending: rows indexed again
+    // after a crash may share the first two).
     let mut pending: std::collections::VecDeque<KeyRow> = std::collections::VecDeque::new();
-    let mut cursor: Option<(i64, String)> = None;
+    let mut cursor: Option<(i64, String, String)> = None;
     let mut exhausted = false;
     // A row holding an event of the range has `newest` in [start, end + KEY_SPAN - 1].
     let highest = bounds.end.saturating_add(KEY_SPAN - 1);
@@ -161,7 +162,7 @@ async fn through_keys(
             let rows = key_rows(store, bounds, key, highest, cursor.as_ref()).await?;
             exhausted = rows.len() < KEY_ROWS_PER_READ;
             if let Some(last) = rows.last() {
-                cursor = Some((last.newest, last.first_id.clone()));
+                cursor = Some((last.newest, last.first_id.clone(), last.last_id.clone()));
             }
             pending.extend(rows);
         }
@@ -203,15 +204,17 @@ async fn key_rows(
     bounds: &Bounds<'_>,
     key: &str,
     highest: i64,
-    cursor: Option<&(i64, String)>,
+    cursor: Option<&(i64, String, String)>,
 ) -> Result<Vec<KeyRow>> {
     let mut sql = String::from(
         "SELECT newest, first_id, last_id FROM trail_keys WHERE account_id = $1 AND lookup_key = $2 AND newest >= $3 AND newest <= $4 AND oldest <= $5",
     );
     if cursor.is_some() {
-        sql.push_str(" AND (newest < $6 OR (newest = $6 AND first_id < $7))");
+        sql.push_str(
+            " AND (newest < $6 OR (newest = $6 AND (first_id < $7 OR (first_id = $7 AND last_id < $8))))",
+        );
     }
-    sql.push_str(" ORDER BY newest DESC, first_id DESC LIMIT ");
+    sql.push_str(" ORDER BY newest DESC, first_id DESC, last_id DESC LIMIT ");
     sql.push_str(&KEY_ROWS_PER_READ.to_string());
     let mut q = sqlx::query(crate::dynamic(&sql))
         .bind(bounds.account)
@@ -219,8 +222,11 @@ async fn key_rows(
         .bind(bounds.start)
         .bind(highest)
         .bind(bounds.end);
-    if let Some((newest, first_id)) = cursor {
-        q = q.bind(*newest).bind(first_id.as_str());
+    if let Some((newest, first_id, last_id)) = cursor {
+        q = q
+            .bind(*newest)
+            .bind(first_id.as_str())
+            .bind(last_id.as_str());
     }
     q.fetch_all(store.pool())
         .await?

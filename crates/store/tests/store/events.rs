@@ -891,6 +891,36 @@ pub(crate) async fn events_a_crash_left_unindexed_are_indexed_on_opening(db: Db)
     reopened.store.close().await;
 }
 
+/// Key rows may share their newest time and first event, as indexing again after a crash
+/// leaves them (a range rewritten narrower or wider than before): a lookup reads every one of
+/// them, even where a read of key rows ends between two of them.
+pub(crate) async fn key_rows_with_the_same_start_are_all_read(db: Db) {
+    let s = &db.store;
+    // One key row per minute for `alice`, newest first: e39 … e09 fill the first read of
+    // key rows (32 of them with the narrow row below), e08's rows straddle its end.
+    for i in 0..40 {
+        let mut batch = vec![event(&format!("e{i:02}"), T0 + i * 60)];
+        if i == 8 {
+            batch.push(event("e08b", T0 + 8 * 60));
+        }
+        s.insert_events(&batch).await.unwrap();
+    }
+    // The narrow copy of e08's rows, written later: it covers e08 but not e08b.
+    let raw = db.location.raw().await;
+    sqlx::query(
+        "INSERT INTO trail_keys (account_id, lookup_key, newest, oldest, first_id, last_id) \
+         SELECT account_id, lookup_key, newest, oldest, first_id, first_id FROM trail_keys \
+         WHERE first_id = 'e08' AND last_id = 'e08b'",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    raw.close().await;
+    let found = all_pages(&db, by(LookupAttribute::Username, "alice")).await;
+    assert_eq!(found.len(), 41, "{:?}", ids(&found));
+    assert!(ids(&found).contains(&"e08b"));
+}
+
 /// On SQLite the writer packs each record (see `events::packed`), and rows an earlier version
 /// stored as JSON text are read alongside packed ones; either way a lookup returns the record
 /// exactly as written.
