@@ -18,13 +18,29 @@ use crate::principal::{KeyEntry, Principal, UserRef};
 use crate::token::{SessionClaims, SessionKind, TokenError};
 
 /// The request as received.
-#[derive(Debug)]
 pub(crate) struct RawRequest<'a> {
     pub(crate) method: &'a str,
     pub(crate) path: &'a str,
     pub(crate) query: &'a str,
     pub(crate) headers: &'a [(String, String)],
     pub(crate) body: &'a [u8],
+}
+
+/// The method, path and header names only: the query and headers may carry a session token
+/// and the body a password.
+impl std::fmt::Debug for RawRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query_bytes", &self.query.len())
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 const INVALID_TOKEN: &str = "The security token included in the request is invalid";
@@ -348,6 +364,27 @@ mod tests {
     use super::*;
     use crate::token::SessionClaims;
     use rolecall_sigv4::{SigningParams, format_amz_date, sign_headers};
+
+    #[test]
+    fn debug_output_of_a_raw_request_holds_no_token_or_body() {
+        let headers = [(
+            "x-amz-security-token".to_owned(),
+            "FwoGZXIvYXdzEXAMPLETOKEN".to_owned(),
+        )];
+        let raw = RawRequest {
+            method: "POST",
+            path: "/",
+            query: "X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLETOKEN",
+            headers: &headers,
+            body: b"Action=CreateLoginProfile&UserName=bob&Password=hunter2hunter2",
+        };
+        let shown = format!("{raw:?}");
+        assert!(shown.contains("x-amz-security-token"), "{shown}");
+        assert!(
+            !shown.contains("FwoGZXIvYXdzEXAMPLETOKEN") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+    }
 
     async fn app() -> (App, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();

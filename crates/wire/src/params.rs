@@ -34,9 +34,31 @@ fn form_decode(raw: &[u8]) -> Option<String> {
 }
 
 /// The parameters of one request.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Params {
     map: BTreeMap<String, String>,
+}
+
+/// Names every parameter but shows only `Action`'s and `Version`'s values: others may be
+/// passwords, MFA codes, tokens or policy text, and `Debug` output reaches logs.
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Hidden(usize);
+        impl std::fmt::Debug for Hidden {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "<{} bytes>", self.0)
+            }
+        }
+        let mut map = f.debug_map();
+        for (name, value) in &self.map {
+            if matches!(name.as_str(), "Action" | "Version") {
+                map.entry(name, value);
+            } else {
+                map.entry(name, &Hidden(value.len()));
+            }
+        }
+        map.finish()
+    }
 }
 
 impl Params {
@@ -199,6 +221,21 @@ impl Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_shows_no_parameter_values_but_the_action() {
+        let p = Params::from_form(
+            b"Action=ChangePassword&Version=2010-05-08&OldPassword=hunter2&NewPassword=correct-horse",
+        )
+        .unwrap();
+        let shown = format!("{p:?}");
+        assert!(shown.contains("\"Action\": \"ChangePassword\""), "{shown}");
+        assert!(shown.contains("\"NewPassword\": <13 bytes>"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("correct-horse"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn decodes_lists_and_structs() {

@@ -22,7 +22,6 @@ const ELEMENTS_LIMIT: usize = 100 * 1024;
 
 /// An answered call, as its outcome knows it at the request's single exit: everything the
 /// trail records of it.
-#[derive(Debug)]
 pub(crate) struct Answered<'a> {
     /// The request id the client received.
     pub(crate) request_id: &'a str,
@@ -50,6 +49,25 @@ pub(crate) struct Answered<'a> {
     pub(crate) region: &'a str,
     /// When the call was answered.
     pub(crate) now: OffsetDateTime,
+}
+
+/// All but the response body, which holds the credentials a call issued.
+impl std::fmt::Debug for Answered<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answered")
+            .field("request_id", &self.request_id)
+            .field("service", &self.service)
+            .field("op", &self.op)
+            .field("principal", &self.principal)
+            .field("error", &self.error)
+            .field("params", &self.params)
+            .field("json", &self.json)
+            .field("body_bytes", &self.body.len())
+            .field("source_ip", &self.source_ip)
+            .field("region", &self.region)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Answered<'_> {

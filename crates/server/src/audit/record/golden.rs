@@ -701,3 +701,17 @@ const EXPECTED: &[(&str, &str)] = &[
 {"eventVersion":"1.11","userIdentity":{"type":"IAMUser","principalId":"AIDAQAAAAAAAAAAALICE","arn":"arn:aws:iam::111122223333:user/staff/alice","accountId":"111122223333","accessKeyId":"AKIAQAAAAAAAAAAALICE","userName":"alice"},"eventTime":"2026-09-21T14:13:20Z","eventSource":"iam.amazonaws.com","eventName":"CreatePolicy","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.7","userAgent":"aws-cli/2.31.0 md/awscrt#0.27.6 ua/2.1 os/linux#6.8.0 md/arch#x86_64 lang/python#3.13.7 md/pyimpl#CPython m/E,Z cfg/retry-mode#standard md/installer#exe md/distrib#ubuntu.24 md/prompt#off md/command#sts.get-caller-identity","requestParameters":{"policyName":"p","policyDocument":"xxxxxxxx"},"responseElements":{"omitted":true},"requestID":"c0ffee00-0000-4000-8000-000000000001","eventID":"0199a000-0000-7000-8000-000000000001","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"}"#,
     ),
 ];
+
+#[test]
+fn debug_output_of_an_answered_call_holds_no_secret() {
+    let sample = get_session_token();
+    let shown = format!("{:?}", sample.answered());
+    assert!(shown.contains("GetSessionToken"), "{shown}");
+    for secret in [
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+        "IQoJb3JpZ2luX2VjEHcaCXVzLWVhc3QtMSJHMEUCIQ",
+        "123456",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}
