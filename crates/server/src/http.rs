@@ -321,7 +321,16 @@ async fn run(app: &App, req: Request, outcome: &mut Outcome) -> Result<String, A
         headers: &headers,
         body: &bytes,
     };
-    let principal = caller(app, &raw, op, now, outcome).await?;
+    let principal = match caller(app, &raw, op, now, outcome).await {
+        Ok(principal) => principal,
+        Err(e) => {
+            // A caller refused once known is recorded with what it asked.
+            if app.trail().is_recording() {
+                outcome.params = Some(params);
+            }
+            return Err(e);
+        }
+    };
     let result = match call_for(app, &principal, &params, op, now, outcome).await {
         Ok(call) => crate::dispatch::dispatch(&call).await,
         Err(e) => Err(e),
@@ -443,10 +452,12 @@ async fn run_json(
         headers,
         body,
     };
-    let principal = caller(app, &raw, op, now, outcome).await?;
-    if app.trail().is_recording() {
+    let principal = caller(app, &raw, op, now, outcome).await;
+    // Kept for the trail once the caller is known, refused or not.
+    if app.trail().is_recording() && outcome.principal.is_some() {
         outcome.json_request = serde_json::from_slice(body).ok();
     }
+    let principal = principal?;
     let params = Params::default();
     let call = call_for(app, &principal, &params, op, now, outcome).await?;
     crate::audit::lookup::lookup_events(&call, body).await

@@ -274,6 +274,14 @@ u = e["record"]["userIdentity"]
 assert u["type"] == "IAMUser" and u["userName"] == "alice" and u["accessKeyId"] == gst["AccessKeyId"], u
 assert u["sessionContext"]["attributes"]["mfaAuthenticated"] == "false", u
 assert e["Username"] == "alice" and e["record"]["requestParameters"] is None, e
+# A call outside what such a session may call at all is refused before any policy is read,
+# and recorded with what it asked.
+message, rid = refused(lambda: from_credentials("sts", gst).get_access_key_info(AccessKeyId=alice_key["AccessKeyId"]), "AccessDenied")
+answered = time.monotonic()
+e = visible(ct_a, "AccessKeyId", gst["AccessKeyId"], rid, answered)
+r = e["record"]
+assert r["errorCode"] == "AccessDenied" and r["errorMessage"] == message, r
+assert r["requestParameters"] == {"accessKeyId": alice_key["AccessKeyId"]}, r
 
 # A call with more than 100 KB of parameters: the record omits them, as CloudTrail does, and a
 # read's (large) answer is not recorded.
