@@ -166,6 +166,7 @@ async fn record(app: &App, o: &Outcome, body: &str, arrival: Option<audit::Arriv
         }
         return;
     };
+    let alias = audit::account_alias(app, p).await;
     let answered = audit::Answered {
         request_id: &o.request_id,
         service: o.service,
@@ -180,6 +181,7 @@ async fn record(app: &App, o: &Outcome, body: &str, arrival: Option<audit::Arriv
         user_agent: o.user_agent.as_deref(),
         region: &o.region,
         now: OffsetDateTime::now_utc(),
+        account_alias: alias.as_deref(),
     };
     trail
         .record(

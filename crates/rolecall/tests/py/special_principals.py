@@ -1,6 +1,8 @@
 """Root and the calls that need no permission (S54, S55, GetSessionToken limits)."""
 
 import datetime
+import json
+import time
 
 from rc import ADMINS, admin, allow, client, doc, expect_error, new_user_with_key
 
@@ -30,4 +32,26 @@ admin("iam").put_user_policy(UserName="made-by-root", PolicyName="all", PolicyDo
 mk = admin("iam").create_access_key(UserName="made-by-root")["AccessKey"]
 plain = client("sts", mk["AccessKeyId"], mk["SecretAccessKey"]).get_session_token(DurationSeconds=900)["Credentials"]
 expect_error(lambda: client("iam", plain["AccessKeyId"], plain["SecretAccessKey"], plain["SessionToken"]).list_users(), "InvalidClientTokenId", "The security token included in the request is invalid")
+
+# The trail names the root by the account's alias once one is set (as CloudTrail does), and
+# LookupEvents shows it as `root`.
+ct = admin("cloudtrail")
+
+
+def root_event(request_id):
+    for _ in range(50):
+        for e in ct.lookup_events(LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "root"}])["Events"]:
+            record = json.loads(e["CloudTrailEvent"])
+            if record["requestID"] == request_id:
+                return record["userIdentity"]
+        time.sleep(0.05)
+    raise AssertionError(f"no event for {request_id}")
+
+
+before = root_sts.get_caller_identity()["ResponseMetadata"]["RequestId"]
+assert "userName" not in root_event(before), root_event(before)
+admin("iam").create_account_alias(AccountAlias="example-corp")
+after = root_sts.get_caller_identity()["ResponseMetadata"]["RequestId"]
+identity = root_event(after)
+assert identity["type"] == "Root" and identity["userName"] == "example-corp", identity
 print("special principals ok")

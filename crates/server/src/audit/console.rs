@@ -28,6 +28,8 @@ pub(crate) struct ConsoleLogin<'a> {
     pub(crate) user_agent: Option<&'a str>,
     /// When.
     pub(crate) now: OffsetDateTime,
+    /// The account's alias, when the record names the principal by it and one is set.
+    pub(crate) account_alias: Option<&'a str>,
 }
 
 /// The record, in the principal's account.
@@ -42,7 +44,7 @@ pub(crate) fn console_login(c: &ConsoleLogin<'_>) -> EventRow {
     let mut record = String::with_capacity(2048);
     let mut r = Object::open(&mut record);
     r.str("eventVersion", EVENT_VERSION);
-    identity::user_identity(r.key("userIdentity"), c.principal);
+    identity::user_identity(r.key("userIdentity"), c.principal, c.account_alias);
     json::timestamp(r.key("eventTime"), c.now);
     r.str("eventSource", SIGNIN);
     r.str("eventName", "ConsoleLogin");

@@ -26,8 +26,19 @@ fn attributes_only(v: &mut Object<'_>, s: &SessionClaims) {
     context.close();
 }
 
-/// Appends the caller as CloudTrail identifies it (`userIdentity`).
-pub(super) fn user_identity(out: &mut String, p: &Principal) {
+/// Whether CloudTrail names the caller by its account's alias: the root, and a federated
+/// session the root issued (as its issuer).
+pub(crate) fn shows_account_alias(p: &Principal) -> bool {
+    match p.caller.kind {
+        PrincipalType::Account => true,
+        PrincipalType::FederatedUser => p.session.as_ref().is_some_and(|s| s.name.is_empty()),
+        _ => false,
+    }
+}
+
+/// Appends the caller as CloudTrail identifies it (`userIdentity`). `alias` is the account's
+/// alias, if one is set: the root's `userName` (and a root-issued session's issuer's).
+pub(super) fn user_identity(out: &mut String, p: &Principal, alias: Option<&str>) {
     let c = &p.caller;
     let mut v = Object::open(out);
     match c.kind {
@@ -49,6 +60,9 @@ pub(super) fn user_identity(out: &mut String, p: &Principal) {
             v.str("arn", &c.arn);
             v.str("accountId", &c.account);
             v.str("accessKeyId", &p.access_key_id);
+            if let Some(alias) = alias {
+                v.str("userName", alias);
+            }
             if let Some(s) = &p.session {
                 attributes_only(&mut v, s);
             }
@@ -81,6 +95,9 @@ pub(super) fn user_identity(out: &mut String, p: &Principal) {
                 // `Arn::root(account)`.
                 issuer.fmt("arn", format_args!("arn:aws:iam::{}:root", s.account));
                 issuer.str("accountId", &s.account);
+                if let Some(alias) = alias {
+                    issuer.str("userName", alias);
+                }
             } else {
                 let (kind, resource) = if role {
                     ("Role", "role")

@@ -25,6 +25,23 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) use console::{ConsoleLogin, console_login};
 pub(crate) use record::{Answered, Uuids, records};
 
+/// The account alias a record names the caller by: for the root, and a session the root
+/// issued, when the account has one. A failed read is logged and leaves the name out.
+pub(crate) async fn account_alias(
+    app: &crate::app::App,
+    p: &crate::principal::Principal,
+) -> Option<String> {
+    if !identity::shows_account_alias(p) {
+        return None;
+    }
+    app.store()
+        .account_alias(p.account())
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "cannot read the account alias for the trail"))
+        .ok()
+        .flatten()
+}
+
 /// Most batches the writer commits in one transaction.
 const MAX_BATCHES_PER_COMMIT: usize = 512;
 

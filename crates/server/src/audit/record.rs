@@ -49,6 +49,9 @@ pub(crate) struct Answered<'a> {
     pub(crate) region: &'a str,
     /// When the call was answered.
     pub(crate) now: OffsetDateTime,
+    /// The account's alias, when the record names the caller by it (see
+    /// [`super::identity::shows_account_alias`]) and one is set.
+    pub(crate) account_alias: Option<&'a str>,
 }
 
 /// All but the response body, which holds the credentials a call issued.
@@ -66,6 +69,7 @@ impl std::fmt::Debug for Answered<'_> {
             .field("source_ip", &self.source_ip)
             .field("region", &self.region)
             .field("now", &self.now)
+            .field("account_alias", &self.account_alias)
             .finish_non_exhaustive()
     }
 }
@@ -257,7 +261,7 @@ impl Call<'_> {
         if owner_copy {
             identity::as_other_account(r.key("userIdentity"), p);
         } else {
-            identity::user_identity(r.key("userIdentity"), p);
+            identity::user_identity(r.key("userIdentity"), p, a.account_alias);
         }
         json::timestamp(r.key("eventTime"), a.now);
         r.str("eventSource", &self.event_source);

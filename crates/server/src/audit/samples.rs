@@ -29,6 +29,7 @@ pub struct Sample {
     pub(crate) user_agent: Option<String>,
     pub(crate) region: String,
     pub(crate) now: OffsetDateTime,
+    pub(crate) account_alias: Option<String>,
 }
 
 impl Sample {
@@ -48,6 +49,7 @@ impl Sample {
             user_agent: self.user_agent.as_deref(),
             region: &self.region,
             now: self.now,
+            account_alias: self.account_alias.as_deref(),
         }
     }
 
@@ -82,6 +84,7 @@ pub(crate) fn call(op: Op, principal: Principal, params: Params, body: &str) -> 
         ),
         region: "us-east-1".to_owned(),
         now: OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        account_alias: None,
     }
 }
 

@@ -271,6 +271,7 @@ async fn record(
         return;
     }
     let ip = peer_ip(parts);
+    let alias = crate::audit::account_alias(app, principal).await;
     let row = console_login(&ConsoleLogin {
         principal,
         destination,
@@ -278,6 +279,7 @@ async fn record(
         source_ip: &ip,
         user_agent: header_text(parts, "user-agent"),
         now,
+        account_alias: alias.as_deref(),
     });
     trail.record(vec![row], refusal.is_none(), None).await;
 }

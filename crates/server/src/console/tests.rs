@@ -534,6 +534,7 @@ async fn console_login_is_recorded_as_cloudtrail_records_it() {
         source_ip: "127.0.0.1",
         user_agent: Some("Chrome"),
         now: OffsetDateTime::now_utc(),
+        account_alias: None,
     });
     assert_eq!(
         (row.event_name.as_str(), row.event_source.as_str()),

@@ -500,6 +500,7 @@ fn console_sign_ins_are_exactly_as_before() {
             source_ip: "198.51.100.1",
             user_agent: agent,
             now,
+            account_alias: None,
         });
         let fixed = "0199a000-0000-7000-8000-000000000001";
         got.push(text(&row).replace(&row.event_id, fixed));
@@ -714,4 +715,36 @@ fn debug_output_of_an_answered_call_holds_no_secret() {
     ] {
         assert!(!shown.contains(secret), "{secret} in {shown}");
     }
+}
+
+#[test]
+fn the_root_and_its_federated_sessions_are_named_by_the_account_alias() {
+    let root = |alias: Option<&str>| {
+        let mut s = gci(Principal::root(ACCOUNT, "AKIAQAAAAAAAAAAAROOT", None));
+        s.account_alias = alias.map(str::to_owned);
+        s.records()[0].record.clone()
+    };
+    let named = root(Some("example-corp"));
+    assert!(
+        named.contains(r#""accessKeyId":"AKIAQAAAAAAAAAAAROOT","userName":"example-corp"}"#),
+        "{named}"
+    );
+    assert!(!root(None).contains("userName"), "{}", root(None));
+    // A federated session the root issued: its issuer is named by the alias.
+    let mut federated = gci(session(claims(
+        SessionKind::Federated,
+        ACCOUNT,
+        "",
+        ACCOUNT,
+        "",
+        "bob",
+        false,
+        None,
+    )));
+    federated.account_alias = Some("example-corp".to_owned());
+    let record = federated.records()[0].record.clone();
+    assert!(
+        record.contains(r#""type":"Root","principalId":"111122223333","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333","userName":"example-corp"}"#),
+        "{record}"
+    );
 }
