@@ -93,6 +93,18 @@ impl Outcome {
         }
     }
 
+    /// Renders `e` as the response's body in the request's protocol, and keeps it as the
+    /// request's error.
+    fn fail(&mut self, e: AwsError) -> String {
+        let body = if self.json {
+            serde_json::json!({"__type": e.kind.json_code(), "message": e.message}).to_string()
+        } else {
+            e.to_xml(self.service, &self.request_id)
+        };
+        self.error = Some(e);
+        body
+    }
+
     /// The HTTP status of the response.
     pub(crate) fn status(&self) -> StatusCode {
         self.error.as_ref().map_or(StatusCode::OK, |e| {
@@ -124,21 +136,17 @@ async fn handle(
     req: Request,
 ) -> Response {
     let mut outcome = Outcome::new(peer);
-    let body = match run(&app, req, &mut outcome).await {
+    let mut body = match run(&app, req, &mut outcome).await {
         Ok(body) => body,
-        Err(e) => {
-            let body = if outcome.json {
-                serde_json::json!({"__type": e.kind.json_code(), "message": e.message}).to_string()
-            } else {
-                e.to_xml(outcome.service, &outcome.request_id)
-            };
-            outcome.error = Some(e);
-            body
-        }
+        Err(e) => outcome.fail(e),
     };
     // The single exit: every response, success or error, passes here with its outcome.
     let arrival = outcome.arrival.take();
-    record(&app, &outcome, &body, arrival).await;
+    if !record(&app, &outcome, &body, arrival).await {
+        // What was done stands, but the client is not told it succeeded: credentials or a
+        // change without their event in the trail are what the trail exists to prevent.
+        body = outcome.fail(AwsError::internal());
+    }
     let error = outcome.error.as_ref();
     tracing::debug!(
         request_id = %outcome.request_id,
@@ -154,17 +162,17 @@ async fn handle(
 
 /// Records the answered call in the audit trail; a request that failed before its caller was
 /// known is counted instead. Calls that change IAM or issue credentials wait until their
-/// event is committed.
-async fn record(app: &App, o: &Outcome, body: &str, arrival: Option<audit::Arrival>) {
+/// event is committed; false when it could not be.
+async fn record(app: &App, o: &Outcome, body: &str, arrival: Option<audit::Arrival>) -> bool {
     let trail = app.trail();
     if !trail.is_recording() {
-        return;
+        return true;
     }
     let (Some(p), Some(op)) = (&o.principal, o.op) else {
         if let Some(e) = &o.error {
             trail.unattributed(e.kind.code());
         }
-        return;
+        return true;
     };
     let alias = audit::account_alias(app, p).await;
     let answered = audit::Answered {
@@ -189,7 +197,7 @@ async fn record(app: &App, o: &Outcome, body: &str, arrival: Option<audit::Arriv
             answered.durable(),
             arrival,
         )
-        .await;
+        .await
 }
 
 /// Reads the body, bounded in size and time. A body whose declared length (`Content-Length`)

@@ -166,6 +166,16 @@ impl ErrorKind {
         }
     }
 
+    /// The `Code` element as `service` writes it: IAM names an internal failure
+    /// `ServiceFailure`.
+    #[must_use]
+    pub fn code_in(self, service: Service) -> &'static str {
+        match (self, service) {
+            (Self::InternalFailure, Service::Iam) => "ServiceFailure",
+            _ => self.code(),
+        }
+    }
+
     /// The code as services of the AWS JSON protocol name it (`AccessDeniedException`, …).
     #[must_use]
     pub fn json_code(self) -> &'static str {
@@ -275,7 +285,7 @@ impl AwsError {
         w.open_ns("ErrorResponse", service.namespace());
         w.open("Error");
         w.elem("Type", self.fault_type());
-        w.elem("Code", self.kind.code());
+        w.elem("Code", self.kind.code_in(service));
         w.elem("Message", &self.message);
         w.close("Error");
         w.elem("RequestId", request_id);
@@ -353,6 +363,21 @@ impl ErrorResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iam_names_an_internal_failure_service_failure() {
+        let e = AwsError::internal();
+        assert!(
+            e.to_xml(Service::Iam, "r")
+                .contains("<Code>ServiceFailure</Code>")
+        );
+        assert!(
+            e.to_xml(Service::Sts, "r")
+                .contains("<Code>InternalFailure</Code>")
+        );
+        let read = ErrorResponse::from_query_xml(&e.to_xml(Service::Iam, "r")).unwrap();
+        assert_eq!(read.code, ErrorCode::Known(ErrorKind::InternalFailure));
+    }
 
     #[test]
     fn codes_read_back_into_the_table() {

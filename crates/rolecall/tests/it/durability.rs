@@ -78,3 +78,21 @@ fn a_request_abandoned_by_its_client_completes_with_its_event() {
     env.push(("RC_DB", db.as_str()));
     assert_eq!(run_python(&py, &script, &env).trim(), "completed");
 }
+
+/// While the trail cannot be written, issued credentials and IAM changes are answered 500,
+/// never as if recorded; reads still succeed; afterwards calls are recorded again.
+#[test]
+fn calls_that_must_be_recorded_are_refused_while_the_trail_cannot_be_written() {
+    let Some(py) = python() else { return };
+    let script = crate::py_dir().join("trail_write_failure.py");
+    let server = Server::start(bin(), rolecall_test_support::Backend::Sqlite);
+    let admin = server.bootstrap("888888888888", "admin");
+    let db = server.data_dir().join("rolecall.db").display().to_string();
+    let env = py_env(&server, &[admin]);
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.push(("RC_DB", db.as_str()));
+    assert_eq!(
+        run_python(&py, &script, &env).trim(),
+        "refused while unrecorded"
+    );
+}

@@ -47,9 +47,9 @@ const MAX_BATCHES_PER_COMMIT: usize = 512;
 
 struct Batch {
     rows: Vec<EventRow>,
-    /// For a call that waits: where its rows go back once committed, to be freed by the
-    /// request's task (see `Trail::record`).
-    committed: Option<oneshot::Sender<Vec<EventRow>>>,
+    /// For a call that waits: where its rows go back once the commit is over, with whether
+    /// it succeeded, to be freed by the request's task (see `Trail::record`).
+    committed: Option<oneshot::Sender<(Vec<EventRow>, bool)>>,
 }
 
 /// The trail's writer: a channel to one task that commits what it receives.
@@ -206,22 +206,24 @@ impl Trail {
                     .iter_mut()
                     .flat_map(|b| std::mem::take(&mut b.rows))
                     .collect();
-                if let Some(f) = files.as_mut() {
-                    f.add(&rows);
-                }
                 let count = rows.len();
                 committed.fetch_add(1, Ordering::Relaxed);
-                if let Err(e) = writer.insert(&mut rows).await {
-                    // The waiting calls are answered all the same: failing them would turn a
-                    // storage fault into a refusal the client cannot act on. It is logged.
+                let written = writer.insert(&mut rows).await;
+                if let Err(e) = &written {
+                    // The waiting calls are refused (see `Trail::record`); the others were
+                    // answered already, and their events are lost but for the trail files.
                     tracing::error!(error = %e, events = count, "the audit trail could not be written");
                 }
+                let written = written.is_ok();
                 let mut rows = rows.into_iter();
                 for (b, n) in batches.into_iter().zip(counts) {
-                    let mine = rows.by_ref().take(n);
-                    match b.committed {
-                        Some(done) => drop(done.send(mine.collect())),
-                        None => mine.for_each(drop),
+                    let mine: Vec<EventRow> = rows.by_ref().take(n).collect();
+                    // The files hold what the clients were told happened.
+                    if let Some(f) = files.as_mut().filter(|_| written || b.committed.is_none()) {
+                        f.add(&mine);
+                    }
+                    if let Some(done) = b.committed {
+                        drop(done.send((mine, written)));
                     }
                 }
             }
@@ -262,14 +264,19 @@ impl Trail {
     /// its rows back and frees them itself, most likely on the thread that built them (see
     /// `EventWriter::insert`). `arrival` is the call's count among those on their way,
     /// ended once its rows are queued.
+    ///
+    /// Returns whether the trail holds the rows as promised: false when a durable call's
+    /// rows could not be committed, and the call must then be refused: an IAM change or
+    /// issued credentials without their event are what an audit trail exists to prevent.
+    #[must_use]
     pub(crate) async fn record(
         &self,
         rows: Vec<EventRow>,
         durable: bool,
         arrival: Option<Arrival>,
-    ) {
+    ) -> bool {
         let Some(sender) = &self.sender else {
-            return;
+            return true;
         };
         if durable {
             let (done, committed) = oneshot::channel();
@@ -281,15 +288,14 @@ impl Trail {
                 .is_ok();
             // Queued: the writer need not wait for this call any more.
             drop(arrival);
-            if queued {
-                drop(committed.await);
-            }
+            queued && committed.await.is_ok_and(|(_, written)| written)
         } else {
             let _ = sender.send(Batch {
                 rows,
                 committed: None,
             });
             drop(arrival);
+            true
         }
     }
 
@@ -349,7 +355,7 @@ mod tests {
             let arrival = trail.arrival();
             async move {
                 let rows = samples::assume_role().records();
-                trail.record(rows, true, arrival).await;
+                assert!(trail.record(rows, true, arrival).await);
             }
         });
         // The first call queues its event, and the writer takes it; the second is still
@@ -359,9 +365,11 @@ mod tests {
         }
         assert!(!first.is_finished());
         assert_eq!(on_their_way(&trail), 1);
-        trail
-            .record(samples::assume_role().records(), true, second)
-            .await;
+        assert!(
+            trail
+                .record(samples::assume_role().records(), true, second)
+                .await
+        );
         first.await.expect("the first call");
         assert_eq!(on_their_way(&trail), 0);
         assert_eq!(trail.commits(), 1);
@@ -378,9 +386,11 @@ mod tests {
         let stuck = trail.arrival();
         let began = Instant::now();
         let arrival = trail.arrival();
-        trail
-            .record(samples::assume_role().records(), true, arrival)
-            .await;
+        assert!(
+            trail
+                .record(samples::assume_role().records(), true, arrival)
+                .await
+        );
         assert!(
             began.elapsed() < Duration::from_secs(2),
             "{:?}",

@@ -246,7 +246,7 @@ impl Call<'_> {
             let code = if a.service == Service::CloudTrail {
                 e.kind.json_code()
             } else {
-                e.kind.code()
+                e.kind.code_in(a.service)
             };
             (cut(code), cut(&e.message))
         });

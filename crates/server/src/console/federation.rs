@@ -217,7 +217,12 @@ async fn login(app: &App, parts: &Parts, params: &Params, now: OffsetDateTime) -
             }
         }
     };
-    record(app, parts, &principal, &destination, refusal.as_ref(), now).await;
+    if !record(app, parts, &principal, &destination, refusal.as_ref(), now).await {
+        return page::refused(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The sign-in could not be recorded. Try again with a new sign-in link.",
+        );
+    }
     if let Some(refusal) = refusal {
         return page::refused(StatusCode::BAD_REQUEST, refusal.message());
     }
@@ -257,7 +262,7 @@ async fn login(app: &App, parts: &Parts, params: &Params, now: OffsetDateTime) -
 }
 
 /// Records the sign-in as CloudTrail does (`ConsoleLogin`); a successful one is committed
-/// before the browser is sent on.
+/// before the browser is sent on, and false when it could not be.
 async fn record(
     app: &App,
     parts: &Parts,
@@ -265,10 +270,10 @@ async fn record(
     destination: &str,
     refusal: Option<&Refusal>,
     now: OffsetDateTime,
-) {
+) -> bool {
     let trail = app.trail();
     if !trail.is_recording() {
-        return;
+        return true;
     }
     let ip = peer_ip(parts);
     let alias = crate::audit::account_alias(app, principal).await;
@@ -281,7 +286,7 @@ async fn record(
         now,
         account_alias: alias.as_deref(),
     });
-    trail.record(vec![row], refusal.is_none(), None).await;
+    trail.record(vec![row], refusal.is_none(), None).await
 }
 
 /// `destination` when it stays on this host: a path (`/console`), or an `http(s)` URL whose
