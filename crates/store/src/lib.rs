@@ -245,8 +245,11 @@ impl Store {
         }
     }
 
-    /// Closes every connection.
+    /// Writes what the audit trail's writer holds, then closes every connection.
     pub async fn close(&self) {
+        if let Some(thread) = self.trail_thread() {
+            thread.flush().await;
+        }
         self.pool.close().await;
     }
 

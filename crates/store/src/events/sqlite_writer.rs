@@ -60,6 +60,8 @@ enum Job {
     },
     /// Open the connection (indexing what a crash left unindexed) and answer.
     Open(oneshot::Sender<Result<()>>),
+    /// Write the key rows held now, and answer.
+    Flush(oneshot::Sender<()>),
 }
 
 /// Hands batches to the writer thread; the thread writes the key rows it holds and ends once
@@ -90,6 +92,15 @@ impl SqliteWriter {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(Job::Open(reply)).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Writes the key rows held now (on a clean stop: the next start then has nothing to
+    /// index).
+    pub(crate) async fn flush(&self) {
+        let (reply, answer) = oneshot::channel();
+        if self.jobs.send(Job::Flush(reply)).is_ok() {
+            let _ = answer.await;
+        }
     }
 
     /// Commits `events` in one transaction; durable when it returns. With `index_now` their
@@ -267,6 +278,10 @@ impl Writer {
                     let opened = self.connection().map(|c| self.conn = Some(c));
                     let _ = reply.send(opened);
                 }
+                Job::Flush(reply) => {
+                    self.index_held();
+                    let _ = reply.send(());
+                }
                 Job::Insert {
                     events,
                     index_now,
@@ -277,7 +292,7 @@ impl Writer {
                 }
             }
         }
-        // A clean stop leaves nothing to catch up on.
+        // Every handle is gone: nothing is left to catch up on.
         self.index_held();
     }
 

@@ -841,6 +841,25 @@ pub(crate) async fn the_servers_batches_are_found_within_a_second(db: Db) {
     assert_eq!(rows_in(&db, "trail_unindexed").await, 0);
 }
 
+/// Closing the store writes the key rows the server's writer holds: a clean stop leaves the
+/// next start nothing to index.
+pub(crate) async fn closing_writes_the_key_rows_held(db: Db) {
+    let mut writer = db.store.event_writer();
+    let mut events = vec![event("h1", T0), event("h2", T0 + 1)];
+    writer.insert(&mut events).await.unwrap();
+    // As the server stops: the writer goes (with the connection it keeps), then the store.
+    drop(writer);
+    db.store.close().await;
+    assert_eq!(rows_in(&db, "trail_unindexed").await, 0);
+    let reopened = db.location.open().await.unwrap();
+    let (rows, _) = reopened
+        .lookup_events(&by(LookupAttribute::Username, "alice"))
+        .await
+        .unwrap();
+    assert_eq!(ids(&rows), ["h2", "h1"]);
+    reopened.close().await;
+}
+
 /// A crash may leave events committed without their key rows, the id to start from in
 /// `trail_unindexed`: opening the store indexes them before it serves a lookup.
 pub(crate) async fn events_a_crash_left_unindexed_are_indexed_on_opening(db: Db) {
