@@ -128,7 +128,11 @@ impl Trail {
         retention_days: u32,
         trail_dir: Option<std::path::PathBuf>,
     ) -> (Self, TrailWriter) {
-        let mut files = trail_dir.map(files::TrailFiles::new);
+        let files = trail_dir.and_then(|dir| {
+            files::TrailFiles::start(dir)
+                .inspect_err(|e| tracing::error!(error = %e, "cannot start writing trail files"))
+                .ok()
+        });
         let mut writer = store.event_writer();
         let pruned = store;
         let pruner = tokio::spawn(async move {
@@ -153,7 +157,6 @@ impl Trail {
         let committed = Arc::clone(&commits);
         let task = tokio::spawn(async move {
             let mut stopping = false;
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
             loop {
                 let first = if stopping {
                     // Stopping: commit what is queued, then end.
@@ -169,12 +172,6 @@ impl Trail {
                         },
                         _ = &mut stopped => {
                             stopping = true;
-                            continue;
-                        }
-                        _ = tick.tick() => {
-                            if let Some(f) = files.as_mut().filter(|f| f.due()) {
-                                f.deliver(time::OffsetDateTime::now_utc());
-                            }
                             continue;
                         }
                     }
@@ -219,7 +216,7 @@ impl Trail {
                 for (b, n) in batches.into_iter().zip(counts) {
                     let mine: Vec<EventRow> = rows.by_ref().take(n).collect();
                     // The files hold what the clients were told happened.
-                    if let Some(f) = files.as_mut().filter(|_| written || b.committed.is_none()) {
+                    if let Some(f) = files.as_ref().filter(|_| written || b.committed.is_none()) {
                         f.add(&mine);
                     }
                     if let Some(done) = b.committed {
@@ -232,8 +229,8 @@ impl Trail {
                 "the audit trail's writer stopped"
             );
             // A clean stop delivers what is queued.
-            if let Some(mut f) = files {
-                f.deliver(time::OffsetDateTime::now_utc());
+            if let Some(f) = files {
+                let _ = tokio::task::spawn_blocking(move || f.finish()).await;
             }
         });
         (
