@@ -36,13 +36,38 @@ pub fn iso8601_from_epoch(epoch: i64) -> String {
 /// timestamps: `+00:00`, and microseconds only when there are any.
 #[must_use]
 pub fn cli_v2(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    let mut s = utc_fields(t);
+    cli_v2_at(t, UtcOffset::UTC)
+}
+
+/// As Python's `datetime.isoformat()` prints `t` at `offset` (`-08:00`, `+05:30`, seconds
+/// only when the offset has any): how the AWS CLI shows a time a service sent as epoch
+/// seconds, in the local zone.
+#[must_use]
+pub fn cli_v2_at(t: OffsetDateTime, offset: UtcOffset) -> String {
+    let t = t.to_offset(offset);
+    let mut s = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
     let micros = t.microsecond();
     if micros != 0 {
         s.push_str(&format!(".{micros:06}"));
     }
-    s.push_str("+00:00");
+    let (h, m, sec) = offset.as_hms();
+    let sign = if offset.is_negative() { '-' } else { '+' };
+    s.push_str(&format!(
+        "{sign}{:02}:{:02}",
+        h.unsigned_abs(),
+        m.unsigned_abs()
+    ));
+    if sec != 0 {
+        s.push_str(&format!(":{:02}", sec.unsigned_abs()));
+    }
     s
 }
 
@@ -139,6 +164,22 @@ fn month_first(text: &str) -> Option<OffsetDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_at_an_offset_as_python_shows_it() {
+        let t = OffsetDateTime::from_unix_timestamp(1_764_547_200).unwrap();
+        let at = |h, m, s| cli_v2_at(t, UtcOffset::from_hms(h, m, s).unwrap());
+        assert_eq!(at(-8, 0, 0), "2025-11-30T16:00:00-08:00");
+        assert_eq!(at(5, 30, 0), "2025-12-01T05:30:00+05:30");
+        assert_eq!(at(0, 0, 0), "2025-12-01T00:00:00+00:00");
+        assert_eq!(at(-3, -30, 0), "2025-11-30T20:30:00-03:30");
+        assert_eq!(at(0, 9, 21), "2025-12-01T00:09:21+00:09:21");
+        let half = t + time::Duration::milliseconds(500);
+        assert_eq!(
+            cli_v2_at(half, UtcOffset::UTC),
+            "2025-12-01T00:00:00.500000+00:00"
+        );
+    }
 
     #[test]
     fn wire_and_cli_forms() {

@@ -67,13 +67,23 @@ pub(crate) fn from_wire(
             TimestampFormat::Iso8601 => n
                 .as_f64()
                 .and_then(|f| rolecall_wire::timestamp::parse_input(&f.to_string()))
-                .map_or_else(
-                    || value.clone(),
-                    |t| Value::String(rolecall_wire::timestamp::cli_v2(t)),
-                ),
+                .map_or_else(|| value.clone(), |t| Value::String(local_time(t))),
         },
         _ => value.clone(),
     }
+}
+
+/// A time the service sent as epoch seconds, shown as the AWS CLI shows it: in the local
+/// time zone (botocore reads such times with `tzlocal()`; times sent as text keep their
+/// own zone).
+fn local_time(t: time::OffsetDateTime) -> String {
+    static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    let zone = ZONE.get_or_init(jiff::tz::TimeZone::system);
+    let offset = jiff::Timestamp::from_second(t.unix_timestamp())
+        .ok()
+        .and_then(|at| time::UtcOffset::from_whole_seconds(zone.to_offset(at).seconds()).ok())
+        .unwrap_or(time::UtcOffset::UTC);
+    rolecall_wire::timestamp::cli_v2_at(t, offset)
 }
 
 #[cfg(test)]

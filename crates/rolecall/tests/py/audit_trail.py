@@ -579,6 +579,14 @@ for f in filters:
     same([*window, *f, "--query", "Events[].CloudTrailEvent"])
     same([*window, *f, "--query", "Events[].[EventTime,EventName,Username,ReadOnly]", "--output", "text"])
     same([*window, *f, "--query", "Events[].{id: EventId, who: Username, res: Resources[0].ResourceName}", "--output", "table"])
+# Times the service sends as epoch seconds are shown in the local zone, as botocore shows them
+# (named zones, a POSIX rule, and none).
+for zone, offset in [("America/Los_Angeles", "-0"), ("Asia/Kolkata", "+05:30"), ("<+0930>-9:30", "+09:30"), ("UTC", "+00:00")]:
+    env["TZ"] = zone
+    out = same([*window, *filters[0]])
+    assert offset in json.loads(out)["Events"][0]["EventTime"], (zone, out)
+    same([*window, *filters[0], "--output", "text"])
+del env["TZ"]
 # The whole account, paged by both tools, and a truncated page whose token each can resume.
 same([*window, "--page-size", "50"])
 same([*window, "--output", "text", "--query", "Events[].EventId"])
