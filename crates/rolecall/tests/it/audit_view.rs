@@ -91,6 +91,60 @@ fn audit_lines_find_a_session_by_its_name() {
         "{by_user}"
     );
 
-    let bad = home.rolecall(&["audit", "--since", "soon"], &[]);
-    assert_eq!(bad.status.code(), Some(252));
+    // Durations: sums, and windows reaching past the epoch; every number needs its unit.
+    assert!(
+        home.ok(&["audit", "--user", "admin", "--since", "1h30m"])
+            .contains("iam:CreateRole")
+    );
+    assert!(
+        home.ok(&["audit", "--user", "admin", "--since", "100000000d"])
+            .contains("iam:CreateRole")
+    );
+    for bad in ["soon", "3600", "-1h"] {
+        let out = home.rolecall(&["audit", "--since", bad], &[]);
+        assert_eq!(out.status.code(), Some(252), "{bad}: {out:?}");
+    }
+}
+
+/// The profile's own session is its own: another role's session, or a user, with the same
+/// name is not shown.
+#[test]
+fn the_profiles_own_session_is_told_apart_from_namesakes() {
+    let server = Server::start(bin(), Backend::Sqlite);
+    let admin = server.bootstrap(ACCOUNT, "admin");
+    let home = ClientHome::new(
+        &server,
+        &admin,
+        &format!(
+            "[default]\nregion = us-east-1\n\n\
+             [profile blue]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/Blue\nsource_profile = default\nrole_session_name = deploy\n\n\
+             [profile green]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/Green\nsource_profile = default\nrole_session_name = deploy\n"
+        ),
+    );
+    for role in ["Blue", "Green"] {
+        home.create_role(role, ACCOUNT);
+        home.ok(&[
+            "iam",
+            "attach-role-policy",
+            "--role-name",
+            role,
+            "--policy-arn",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        ]);
+    }
+    home.ok(&["iam", "list-users", "--profile", "blue"]);
+    home.ok(&["iam", "list-roles", "--profile", "green"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let by_name = home.ok(&["audit", "--session", "deploy"]);
+    assert!(
+        by_name.contains("assumed-role/Blue/deploy")
+            && by_name.contains("assumed-role/Green/deploy"),
+        "{by_name}"
+    );
+    let own = home.ok(&["audit", "--profile", "blue", "--session"]);
+    assert!(own.contains("iam:ListUsers"), "{own}");
+    assert!(
+        own.lines().all(|l| l.contains("assumed-role/Blue/deploy")),
+        "{own}"
+    );
 }
