@@ -12,6 +12,7 @@ pub mod login;
 mod output;
 pub mod serve;
 mod settings;
+mod time_input;
 
 use rolecall_credentials::{CredentialsError, Env};
 use rolecall_service_model::Service;

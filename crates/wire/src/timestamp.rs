@@ -87,78 +87,17 @@ pub fn parse(text: &str) -> Option<OffsetDateTime> {
         .or_else(|| OffsetDateTime::parse(&format!("{text}Z"), &Rfc3339).ok())
 }
 
-/// Parses a timestamp as a user writes one on the command line and botocore accepts it:
-/// epoch seconds (`1700000000`, `1700000000.5`), ISO 8601 with or without an offset (UTC when
-/// none), with `T` or a space, a date alone (midnight UTC), or the month-first form the
-/// CloudTrail guide shows (`01/27/2015, 13:16`, UTC).
+/// Epoch seconds (`1700000000`, `1700000000.5`) as a time; `None` for what is out of range.
 #[must_use]
-pub fn parse_input(text: &str) -> Option<OffsetDateTime> {
-    let text = text.trim();
-    if let Ok(n) = text.parse::<f64>() {
-        if !n.is_finite() || n.abs() > 1e12 {
-            return None;
-        }
-        // In range (checked above): the casts are exact up to the float's own precision.
-        #[allow(clippy::cast_possible_truncation)]
-        let nanos = i128::from(n.trunc() as i64) * 1_000_000_000
-            + i128::from((n.fract() * 1e9).round() as i64);
-        return OffsetDateTime::from_unix_timestamp_nanos(nanos).ok();
-    }
-    if let Some(t) = parse(text).or_else(|| parse(&text.replacen(' ', "T", 1))) {
-        return Some(t);
-    }
-    time::Date::parse(
-        text,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()
-    .map(|d| d.midnight().assume_utc())
-    .or_else(|| month_first(text))
-}
-
-/// `01/27/2015`, `1/27/2015 13:16`, `01/27/2015, 13:16:05`: month, day, year, and an optional
-/// time of day, as dateutil reads them (UTC, as botocore takes a time without an offset).
-fn month_first(text: &str) -> Option<OffsetDateTime> {
-    let (date, clock) = match text.find([',', ' ']) {
-        Some(i) => (&text[..i], text[i + 1..].trim()),
-        None => (text, ""),
-    };
-    let number = |s: &str| {
-        (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<u16>().ok())
-            .flatten()
-    };
-    let mut parts = date.split('/').map(number);
-    let (Some(Some(month)), Some(Some(day)), Some(Some(year)), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+pub fn from_epoch_seconds(n: f64) -> Option<OffsetDateTime> {
+    if !n.is_finite() || n.abs() > 1e12 {
         return None;
-    };
-    // A first number that cannot be a month is the day (`27/01/2015`), as dateutil reads it.
-    let (month, day) = if month > 12 && day <= 12 {
-        (day, month)
-    } else {
-        (month, day)
-    };
-    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
-    let date =
-        time::Date::from_calendar_date(i32::from(year), month, u8::try_from(day).ok()?).ok()?;
-    if clock.is_empty() {
-        return Some(date.midnight().assume_utc());
     }
-    let fields: Vec<Option<u16>> = clock.split(':').map(number).collect();
-    let (hour, minute, second) = match fields.as_slice() {
-        [Some(h), Some(m)] => (*h, *m, 0),
-        [Some(h), Some(m), Some(s)] => (*h, *m, *s),
-        _ => return None,
-    };
-    let at = time::Time::from_hms(
-        u8::try_from(hour).ok()?,
-        u8::try_from(minute).ok()?,
-        u8::try_from(second).ok()?,
-    )
-    .ok()?;
-    Some(date.with_time(at).assume_utc())
+    // In range (checked above): the casts are exact up to the float's own precision.
+    #[allow(clippy::cast_possible_truncation)]
+    let nanos =
+        i128::from(n.trunc() as i64) * 1_000_000_000 + i128::from((n.fract() * 1e9).round() as i64);
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
 }
 
 #[cfg(test)]
@@ -194,17 +133,11 @@ mod tests {
         assert!(parse("2026-11-23T20:55:32+00:00").is_some());
         assert!(parse("2026-11-23T20:55:32").is_some());
         assert_eq!(iso8601_from_epoch(0), "1970-01-01T00:00:00Z");
-        let at = |t: &str| parse_input(t).map(OffsetDateTime::unix_timestamp);
-        assert_eq!(at("1700000000"), Some(1_700_000_000));
-        assert_eq!(at("2015-01-27"), Some(1_422_316_800));
-        assert_eq!(at("2015-01-27T13:16:00Z"), Some(1_422_364_560));
-        assert_eq!(at("2015-01-27 13:16:00"), Some(1_422_364_560));
-        assert_eq!(at("soon"), None);
-        assert_eq!(at("01/27/2015, 13:16"), Some(1_422_364_560));
-        assert_eq!(at("1/27/2015 13:16:00"), Some(1_422_364_560));
-        assert_eq!(at("01/27/2015"), Some(1_422_316_800));
-        assert_eq!(at("27/01/2015"), Some(1_422_316_800));
-        assert_eq!(at("13/13/2015"), None);
-        assert_eq!(at("01/27/2015, 25:00"), None);
+        assert_eq!(
+            from_epoch_seconds(1_700_000_000.5).map(|t| t.unix_timestamp_nanos()),
+            Some(1_700_000_000_500_000_000)
+        );
+        assert_eq!(from_epoch_seconds(f64::NAN), None);
+        assert_eq!(from_epoch_seconds(1e13), None);
     }
 }

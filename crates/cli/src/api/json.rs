@@ -27,7 +27,7 @@ pub(crate) fn to_wire(service: &Service, id: ShapeId, value: &Value) -> Value {
                 .map(|(k, x)| (k.clone(), to_wire(service, *v, x)))
                 .collect(),
         ),
-        (Kind::Timestamp, Value::String(s)) => rolecall_wire::timestamp::parse_input(s)
+        (Kind::Timestamp, Value::String(s)) => crate::time_input::parse(s)
             .map_or_else(|| value.clone(), |t| Value::from(t.unix_timestamp())),
         (Kind::Blob, Value::String(s)) => Value::String(super::shapes::base64_text(s)),
         _ => value.clone(),
@@ -66,7 +66,7 @@ pub(crate) fn from_wire(
             TimestampFormat::Wire => value.clone(),
             TimestampFormat::Iso8601 => n
                 .as_f64()
-                .and_then(|f| rolecall_wire::timestamp::parse_input(&f.to_string()))
+                .and_then(rolecall_wire::timestamp::from_epoch_seconds)
                 .map_or_else(|| value.clone(), |t| Value::String(local_time(t))),
         },
         _ => value.clone(),

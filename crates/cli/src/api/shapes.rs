@@ -320,7 +320,7 @@ pub(crate) fn validate(
         Kind::Timestamp => {
             let ok = value
                 .as_str()
-                .is_some_and(|s| rolecall_wire::timestamp::parse_input(s).is_some())
+                .is_some_and(|s| crate::time_input::parse(s).is_some())
                 || value.is_number();
             if !ok {
                 invalid_type(errors, "<class 'datetime.datetime'>, timestamp-string");

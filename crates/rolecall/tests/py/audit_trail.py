@@ -603,7 +603,8 @@ same([*window, "--max-results", "3", "--output", "text"])
 same_error([*window, "--max-results", "3", "--max-items", "2"])
 same_error([*window, "--no-paginate", "--max-items", "2"])
 # Times in the forms the CloudTrail guide shows.
-for start in ["2020-01-01", "01/27/2020, 13:16", "1/27/2020 13:16:05", "1577836800.5", "2020-01-01T02:00:00+02:00"]:
+for start in ["2020-01-01", "01/27/2020, 13:16", "1/27/2020 13:16:05", "1577836800.5", "2020-01-01T02:00:00+02:00",
+              "2020-01-01T02:00:00+0200", "Jan 27 2020", "01/27/20 1:16 PM", "20200127T131600Z", "2020-01-27 13:16 UTC"]:
     same(["cloudtrail", "lookup-events", "--start-time", start, "--end-time", str(fixed_end), "--query", "Events[].EventId",
           "--output", "text"])
 # The same refusals.
