@@ -141,9 +141,20 @@ pub(crate) fn run(
         }
     }
     let input_value = Value::Object(input);
+    if paginate && op.paginator.is_some() && parsed.max_items.is_some_and(|n| n <= 0) {
+        eprintln!("warning: Non-positive values for --max-items may result in undefined behavior.");
+    }
     if let Some(id) = op.input {
         let mut errors = Vec::new();
-        shapes::validate(service, id, &input_value, "", &mut errors);
+        // As botocore does: the page size is checked as the operation's limit parameter.
+        let mut checked = input_value.clone();
+        if let (Some(p), true, Some(size), Value::Object(map)) =
+            (&op.paginator, paginate, parsed.page_size, &mut checked)
+            && let Some(limit) = p.limit_key
+        {
+            map.insert(limit.to_owned(), Value::from(size));
+        }
+        shapes::validate(service, id, &checked, "", &mut errors);
         if !errors.is_empty() {
             return Err(CliError::Usage(format!(
                 "\nParameter validation failed:\n{}",

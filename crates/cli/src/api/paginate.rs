@@ -34,13 +34,23 @@ pub(crate) fn encode_token(input_token: &str, resume: &Resume, with_truncate: bo
     data_encoding::BASE64.encode(json.as_bytes())
 }
 
-/// Decodes a `--starting-token` (botocore's format).
+/// Decodes a `--starting-token` as botocore does: its own format (base64 of a JSON object;
+/// characters outside base64's alphabet are skipped, as Python's decoder skips them), or else
+/// the old `MARKER___INDEX` form, or else the service's own marker, passed on as it is.
 pub(crate) fn decode_token(input_token: &str, token: &str) -> Result<Resume, String> {
     let bad = || format!("Bad starting token: {token}");
-    let bytes = data_encoding::BASE64
-        .decode(token.as_bytes())
-        .map_err(|_| bad())?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let alphabet: Vec<u8> = token
+        .bytes()
+        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        .collect();
+    let decoded = data_encoding::BASE64
+        .decode(&alphabet)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .filter(Value::is_object);
+    let Some(v) = decoded else {
+        return deprecated_token(token);
+    };
     let map = v.as_object().ok_or_else(bad)?;
     let marker = match map.get(input_token) {
         Some(Value::String(s)) => Some(s.clone()),
@@ -58,6 +68,29 @@ pub(crate) fn decode_token(input_token: &str, token: &str) -> Result<Resume, Str
         return Err(bad());
     }
     Ok(Resume { marker, truncate })
+}
+
+/// botocore's fallback for a token it cannot decode (one input token): `MARKER___INDEX`, or
+/// the whole text as the service's marker; `None` stands for no marker.
+fn deprecated_token(token: &str) -> Result<Resume, String> {
+    let mut parts: Vec<&str> = token.split("___").collect();
+    let mut truncate = 0;
+    if parts.len() == 2 {
+        match parts[1].parse::<usize>() {
+            Ok(n) => {
+                truncate = n;
+                parts.pop();
+            }
+            Err(_) => parts = vec![token],
+        }
+    }
+    match parts.as_slice() {
+        [marker] => Ok(Resume {
+            marker: (*marker != "None").then(|| (*marker).to_owned()),
+            truncate,
+        }),
+        _ => Err(format!("Bad starting token: {token}")),
+    }
 }
 
 /// The pages of one paginated call, as they came (already trimmed by `--max-items`).
@@ -227,7 +260,32 @@ mod tests {
             "{\"Marker\": \"abc\", \"boto_truncate_amount\": 2}"
         );
         assert_eq!(decode_token("Marker", &t).unwrap(), r);
-        assert!(decode_token("Marker", "not base64!").is_err());
+        // What botocore cannot decode is the old form or the service's own marker.
+        let marker = |m: &str, truncate| Resume {
+            marker: Some(m.to_owned()),
+            truncate,
+        };
+        assert_eq!(
+            decode_token("Marker", "not base64!").unwrap(),
+            marker("not base64!", 0)
+        );
+        assert_eq!(decode_token("Marker", "abc___5").unwrap(), marker("abc", 5));
+        assert_eq!(
+            decode_token("Marker", "abc___x").unwrap(),
+            marker("abc___x", 0)
+        );
+        assert_eq!(
+            decode_token("Marker", "None___2").unwrap(),
+            Resume {
+                marker: None,
+                truncate: 2
+            }
+        );
+        assert!(decode_token("Marker", "a___b___c").is_err());
+        // Line breaks inside a token of botocore's own are skipped, as Python skips them.
+        let mut wrapped = t.clone();
+        wrapped.insert(4, '\n');
+        assert_eq!(decode_token("Marker", &wrapped).unwrap(), r);
         let none = encode_token("Marker", &Resume::default(), true);
         assert_eq!(decode_token("Marker", &none).unwrap(), Resume::default());
     }
