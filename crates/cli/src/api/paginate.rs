@@ -283,7 +283,7 @@ mod tests {
         );
         assert!(decode_token("Marker", "a___b___c").is_err());
         // Line breaks inside a token of botocore's own are skipped, as Python skips them.
-        let mut wrapped = t.clone();
+        let mut wrapped = t;
         wrapped.insert(4, '\n');
         assert_eq!(decode_token("Marker", &wrapped).unwrap(), r);
         let none = encode_token("Marker", &Resume::default(), true);
