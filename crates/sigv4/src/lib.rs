@@ -86,8 +86,9 @@ pub fn verify(
     let key = signing_key(secret_access_key, &auth.date, &auth.region, &auth.service);
     let body_hash = hex_sha256(input.body);
     // A presigned URL may sign the empty body's hash or the literal UNSIGNED-PAYLOAD,
-    // depending on the signer; both are computed with the secret, so accepting either is safe.
-    let candidates: &[&str] = if presigned {
+    // depending on the signer. UNSIGNED-PAYLOAD signs nothing of the body, so it is taken only
+    // for a request without one: whoever holds the URL must not add parameters in a body.
+    let candidates: &[&str] = if presigned && input.body.is_empty() {
         &[&body_hash, UNSIGNED_PAYLOAD]
     } else {
         &[&body_hash]

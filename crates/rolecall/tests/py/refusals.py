@@ -95,6 +95,17 @@ request = AWSRequest(method="GET", url=ENDPOINT + "/?" + body)
 SigV4QueryAuth(Credentials(A["AccessKeyId"], A["SecretAccessKey"]), "sts", "us-east-1", expires=60).add_auth(request)
 with urllib.request.urlopen(request.url) as r:
     assert r.status == 200 and b"<Arn>" in r.read()
+# A presigned URL signed over UNSIGNED-PAYLOAD (as S3's presigner signs) covers no body: it is
+# taken without one, and refused with one, so whoever holds the URL cannot add parameters.
+from botocore.auth import S3SigV4QueryAuth
+request = AWSRequest(method="POST", url=ENDPOINT + "/?" + body)
+S3SigV4QueryAuth(Credentials(A["AccessKeyId"], A["SecretAccessKey"]), "sts", "us-east-1", expires=60).add_auth(request)
+status, text = send(request)
+assert status == 200 and "<Arn>" in text, (status, text)
+request.data = "DurationSeconds=900"
+request.headers["Content-Type"] = "application/x-www-form-urlencoded"
+status, text = send(request.prepare())
+assert status == 403 and "<Code>SignatureDoesNotMatch</Code>" in text, (status, text)
 
 # An unknown action and a malformed parameter.
 def raw(body):
