@@ -30,7 +30,11 @@ fn parse_stored(name: String, text: &str, kind: PolicyKind) -> Result<NamedPolic
     }
 }
 
-/// The managed policies named by ARN, parsed.
+/// What a permissions boundary whose policy cannot be found allows.
+const ALLOWS_NOTHING: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+
+/// The managed policies named by ARN, parsed; one that does not exist is left out.
 pub(crate) async fn managed(app: &App, arns: &[String]) -> Result<Vec<NamedPolicy>, AwsError> {
     let docs = app
         .store()
@@ -113,10 +117,19 @@ async fn load_uncached(
         }
     }
     let boundary = match &entity.boundary_arn {
-        Some(arn) => managed(app, std::slice::from_ref(arn))
-            .await?
-            .into_iter()
-            .next(),
+        Some(arn) => Some(match managed(app, std::slice::from_ref(arn)).await?.pop() {
+            Some(policy) => policy,
+            None => {
+                // A boundary whose policy is gone (a deletion that raced the setting of it)
+                // limits to nothing: dropping it would lift the limit.
+                tracing::warn!(boundary = %arn, principal = name, "a permissions boundary's policy does not exist; it allows nothing");
+                parse_stored(
+                    arn.clone(),
+                    ALLOWS_NOTHING,
+                    crate::aws_policies::document_kind(arn),
+                )?
+            }
+        }),
         None => None,
     };
     let tags = store

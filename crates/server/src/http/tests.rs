@@ -379,6 +379,61 @@ async fn denials_carry_aws_messages_and_soft_enforcement_allows_them() {
     }
 }
 
+/// A permissions boundary whose policy is gone (a DeletePolicy that raced the
+/// PutUserPermissionsBoundary naming it) allows nothing: it is never dropped.
+#[tokio::test]
+async fn a_boundary_whose_policy_is_gone_allows_nothing() {
+    let s = server(Enforcement::Strict).await;
+    let admin = s.admin.clone();
+    let dana = s.user("dana").await;
+    let allow_list = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}"#;
+    let put = s
+        .iam(
+            &admin,
+            &[
+                ("Action", "PutUserPolicy"),
+                ("UserName", "dana"),
+                ("PolicyName", "list"),
+                ("PolicyDocument", allow_list),
+            ],
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let created = s
+        .iam(
+            &admin,
+            &[
+                ("Action", "CreatePolicy"),
+                ("PolicyName", "bounds"),
+                ("PolicyDocument", allow_list),
+            ],
+        )
+        .await;
+    let arn = created.get("Arn").to_owned();
+    assert_eq!(s.iam(&dana, &[("Action", "ListUsers")]).await.status, 200);
+    let deleted = s
+        .iam(&admin, &[("Action", "DeletePolicy"), ("PolicyArn", &arn)])
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    // The state the race leaves: the boundary names a policy that no longer exists.
+    s.app
+        .store()
+        .set_boundary(
+            rolecall_store::EntityKind::User,
+            ACCOUNT,
+            "dana",
+            Some(&arn),
+        )
+        .await
+        .unwrap();
+    s.app.invalidate_caches();
+    assert_eq!(
+        s.iam(&dana, &[("Action", "ListUsers")]).await.status,
+        403,
+        "a boundary that cannot be read must not lift the limit"
+    );
+}
+
 #[tokio::test]
 async fn attach_and_detach_check_the_owner_then_the_policy() {
     let s = server(Enforcement::Strict).await;
