@@ -108,6 +108,8 @@ impl Store {
             "INSERT INTO {} ({ENTITY_COLUMNS}, name_lower) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             kind.table()
         );
+        let mut tx = self.begin_write().await?;
+        clear_leftovers(&mut tx, kind, &e.account_id, &e.name.to_lowercase()).await?;
         sqlx::query(crate::dynamic(&sql))
             .bind(&e.account_id)
             .bind(&e.name)
@@ -116,9 +118,10 @@ impl Store {
             .bind(e.created_at)
             .bind(e.boundary_arn.as_deref())
             .bind(e.name.to_lowercase())
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .map_err(insert_error)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -128,6 +131,14 @@ impl Store {
     /// [`StoreError::AlreadyExists`] when the name is taken.
     pub async fn create_role(&self, r: &Role) -> Result<()> {
         let e = &r.entity;
+        let mut tx = self.begin_write().await?;
+        clear_leftovers(
+            &mut tx,
+            EntityKind::Role,
+            &e.account_id,
+            &e.name.to_lowercase(),
+        )
+        .await?;
         sqlx::query(crate::dynamic(&format!(
             "INSERT INTO roles ({ROLE_COLUMNS}, name_lower) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         )))
@@ -142,9 +153,10 @@ impl Store {
         .bind(r.max_session_duration)
         .bind(r.last_used_at)
         .bind(e.name.to_lowercase())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(insert_error)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -722,4 +734,54 @@ impl Store {
             .await?;
         get_i64(&row, "n")
     }
+}
+
+/// Removes what a write that raced the deletion of an entity of this name may have left
+/// keyed to the name (an attachment, an inline policy, a membership, a tag, an access key, an
+/// MFA device's assignment), so that a new entity starts with nothing of the old one's. In
+/// the transaction that creates it: if the name is still taken, the insert fails and this is
+/// rolled back with it.
+async fn clear_leftovers(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    kind: EntityKind,
+    account: &str,
+    lower: &str,
+) -> Result<()> {
+    // Those keyed by owner kind and name, then those of one kind only.
+    for sql in [
+        "DELETE FROM attachments WHERE account_id = $1 AND owner_lower = $2 AND owner_kind = $3",
+        "DELETE FROM inline_policies WHERE account_id = $1 AND owner_lower = $2 AND owner_kind = $3",
+        "DELETE FROM tags WHERE account_id = $1 AND owner_key = $2 AND owner_kind = $3",
+    ] {
+        sqlx::query(sql)
+            .bind(account)
+            .bind(lower)
+            .bind(kind.owner_kind())
+            .execute(&mut **tx)
+            .await?;
+    }
+    let own: &[&str] = match kind {
+        EntityKind::User => &[
+            "DELETE FROM group_members WHERE account_id = $1 AND user_lower = $2",
+            "DELETE FROM access_keys WHERE account_id = $1 AND user_lower = $2",
+            "UPDATE mfa_devices SET user_lower = NULL, enabled_at = NULL WHERE account_id = $1 AND user_lower = $2",
+        ],
+        EntityKind::Group => {
+            &["DELETE FROM group_members WHERE account_id = $1 AND group_lower = $2"]
+        }
+        EntityKind::Role => {
+            &["DELETE FROM instance_profile_roles WHERE account_id = $1 AND role_lower = $2"]
+        }
+        EntityKind::InstanceProfile => {
+            &["DELETE FROM instance_profile_roles WHERE account_id = $1 AND profile_lower = $2"]
+        }
+    };
+    for &sql in own {
+        sqlx::query(sql)
+            .bind(account)
+            .bind(lower)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }

@@ -67,6 +67,7 @@ backend_tests! {
     entities::rename_and_move_carry_every_dependent,
     entities::group_rename_carries_members_and_attachments,
     entities::delete_user_names_each_dependent_in_turn,
+    entities::a_new_entity_inherits_nothing_left_under_its_name,
     entities::groups_and_membership,
     entities::roles_roundtrip,
     entities::instance_profiles_hold_one_role,

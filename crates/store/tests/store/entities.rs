@@ -797,3 +797,90 @@ pub(crate) async fn permissions_boundaries(db: Db) {
     s.delete_managed_policy(&boundary.arn).await.unwrap();
     assert_eq!(s.get_managed_policy(&boundary.arn).await.unwrap(), None);
 }
+
+/// What a write racing a deletion may leave keyed to a name (an attachment, an inline policy,
+/// a membership, a tag, an access key, an MFA assignment) is not inherited by the next entity
+/// of that name; a creation refused because the name is taken touches nothing.
+pub(crate) async fn a_new_entity_inherits_nothing_left_under_its_name(db: Db) {
+    let s = &db.store;
+    let p = policy("P");
+    s.create_managed_policy(&p, &doc("s3:*")).await.unwrap();
+    s.create_entity(EntityKind::Group, &group("g"))
+        .await
+        .unwrap();
+    // A key outlives its user only by a race (the store refuses a key for a missing user):
+    // the user is removed under it.
+    s.create_entity(EntityKind::User, &user("ghost"))
+        .await
+        .unwrap();
+    s.create_access_key(&access_key("AKIAGHOST", Some("ghost"), "sealed", T0))
+        .await
+        .unwrap();
+    let raw = db.location.raw().await;
+    sqlx::query("DELETE FROM users WHERE name_lower = 'ghost'")
+        .execute(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+    // Left under the name of a user that does not exist (the store checks no owner).
+    s.attach_policy(ACCOUNT, EntityKind::User, "ghost", &p.arn)
+        .await
+        .unwrap();
+    s.put_inline_policy(ACCOUNT, EntityKind::User, "ghost", "i", &doc("s3:*"), BIG)
+        .await
+        .unwrap();
+    s.tag(ACCOUNT, "user", "ghost", &[tag("k", "v")])
+        .await
+        .unwrap();
+    s.add_user_to_group(ACCOUNT, "g", "ghost").await.unwrap();
+    let device = mfa_device(ACCOUNT, "ghost", "seed");
+    s.create_mfa_device(&device).await.unwrap();
+    s.enable_mfa_device(&device.serial, "ghost", T0, 1)
+        .await
+        .unwrap();
+
+    s.create_entity(EntityKind::User, &user("Ghost"))
+        .await
+        .unwrap();
+    assert!(
+        s.attached_policies(ACCOUNT, EntityKind::User, "Ghost")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.inline_policies(ACCOUNT, EntityKind::User, "Ghost")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.tags(ACCOUNT, "user", "Ghost").await.unwrap().is_empty());
+    assert!(
+        s.groups_for_user(ACCOUNT, "Ghost")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.list_access_keys(ACCOUNT, Some("Ghost"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let device = s.get_mfa_device(&device.serial).await.unwrap().unwrap();
+    assert_eq!(device.user_lower, None, "the device stays, unassigned");
+
+    // A role of a taken name is refused, and the role keeps what it has.
+    s.create_role(&role("R")).await.unwrap();
+    s.attach_policy(ACCOUNT, EntityKind::Role, "R", &p.arn)
+        .await
+        .unwrap();
+    assert_err!(s.create_role(&role("r")).await, StoreError::AlreadyExists);
+    assert_eq!(
+        s.attached_policies(ACCOUNT, EntityKind::Role, "R")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
