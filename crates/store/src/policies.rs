@@ -419,12 +419,23 @@ impl Store {
         if p.default_version == version_id {
             return Err(StoreError::Conflict(Conflict::DefaultVersion));
         }
-        let done =
-            sqlx::query("DELETE FROM policy_versions WHERE policy_arn = $1 AND version_id = $2")
-                .bind(arn)
-                .bind(version_id)
-                .execute(self.pool())
-                .await?;
+        // The default is checked again in the statement itself: a SetDefaultPolicyVersion
+        // between the read above and the delete must not leave the policy without its default.
+        let done = sqlx::query(
+            "DELETE FROM policy_versions WHERE policy_arn = $1 AND version_id = $2 AND version_id <> (SELECT default_version FROM managed_policies WHERE arn = $1)",
+        )
+        .bind(arn)
+        .bind(version_id)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0
+            && self
+                .get_managed_policy(arn)
+                .await?
+                .is_some_and(|p| p.default_version == version_id)
+        {
+            return Err(StoreError::Conflict(Conflict::DefaultVersion));
+        }
         crate::changed(&done)
     }
 
@@ -438,26 +449,16 @@ impl Store {
         version_id: &str,
         at: i64,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let exists =
-            sqlx::query("SELECT 1 FROM policy_versions WHERE policy_arn = $1 AND version_id = $2")
-                .bind(arn)
-                .bind(version_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query(
-            "UPDATE managed_policies SET default_version = $1, updated_at = $2 WHERE arn = $3",
+        // One statement: the version must exist as the default is set, not only before.
+        let done = sqlx::query(
+            "UPDATE managed_policies SET default_version = $1, updated_at = $2 WHERE arn = $3 AND EXISTS (SELECT 1 FROM policy_versions WHERE policy_arn = $3 AND version_id = $1)",
         )
         .bind(version_id)
         .bind(at)
         .bind(arn)
-        .execute(&mut *tx)
+        .execute(self.pool())
         .await?;
-        tx.commit().await?;
-        Ok(())
+        crate::changed(&done)
     }
 
     /// Attaches a managed policy (idempotent), refusing an eleventh.
