@@ -470,6 +470,8 @@ impl Store {
         let lower = name.to_lowercase();
         let owner = kind.owner_kind();
         let mut tx = self.begin_write().await?;
+        // First: a dependent written meanwhile waits for this deletion, and then finds no owner.
+        lock_entity(&mut tx, kind, account, &lower).await?;
         let mut checks: Vec<(&str, Conflict)> = Vec::new();
         match kind {
             EntityKind::User => {
@@ -560,19 +562,20 @@ impl Store {
     /// # Errors
     /// Database failures only; callers check both exist first.
     pub async fn add_user_to_group(&self, account: &str, group: &str, user: &str) -> Result<()> {
-        let r = sqlx::query(
-            "INSERT INTO group_members (account_id, group_lower, user_lower) VALUES ($1, $2, $3)",
+        let (group, user) = (group.to_lowercase(), user.to_lowercase());
+        let mut tx = self.begin_write().await?;
+        lock_entity(&mut tx, EntityKind::Group, account, &group).await?;
+        lock_entity(&mut tx, EntityKind::User, account, &user).await?;
+        sqlx::query(
+            "INSERT INTO group_members (account_id, group_lower, user_lower) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
         .bind(account)
-        .bind(group.to_lowercase())
-        .bind(user.to_lowercase())
-        .execute(self.pool())
-        .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) if crate::is_unique_violation(&e) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        .bind(&group)
+        .bind(&user)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Removes a user from a group.
@@ -734,6 +737,30 @@ impl Store {
             .await?;
         get_i64(&row, "n")
     }
+}
+
+/// Locks the row of the entity `lower` names for the rest of `tx` (on PostgreSQL a row lock;
+/// SQLite's write transaction holds the whole database already), so that writes depending on
+/// it and its deletion take turns; [`StoreError::NotFound`] when it does not exist.
+pub(crate) async fn lock_entity(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    kind: EntityKind,
+    account: &str,
+    lower: &str,
+) -> Result<()> {
+    let sql = format!(
+        "UPDATE {} SET path = path WHERE account_id = $1 AND name_lower = $2",
+        kind.table()
+    );
+    let locked = sqlx::query(crate::dynamic(&sql))
+        .bind(account)
+        .bind(lower)
+        .execute(&mut **tx)
+        .await?;
+    if locked.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 /// Removes what a write that raced the deletion of an entity of this name may have left

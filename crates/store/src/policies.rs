@@ -104,6 +104,7 @@ impl Store {
     ) -> Result<()> {
         let owner = owner.to_lowercase();
         let mut tx = self.begin_write().await?;
+        crate::entities::lock_entity(&mut tx, kind, account, &owner).await?;
         let rows = sqlx::query("SELECT name, document FROM inline_policies WHERE account_id = $1 AND owner_kind = $2 AND owner_lower = $3")
             .bind(account)
             .bind(kind.owner_kind())
@@ -474,6 +475,9 @@ impl Store {
     ) -> Result<()> {
         let owner = owner.to_lowercase();
         let mut tx = self.begin_write().await?;
+        // The owner's row, locked: concurrent attachments count in turn, and none outlives a
+        // deletion of the owner.
+        crate::entities::lock_entity(&mut tx, kind, account, &owner).await?;
         let exists = sqlx::query("SELECT 1 FROM attachments WHERE account_id = $1 AND owner_kind = $2 AND owner_lower = $3 AND policy_arn = $4")
             .bind(account)
             .bind(kind.owner_kind())

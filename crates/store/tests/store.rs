@@ -88,6 +88,7 @@ backend_tests! {
     policies::managed_policy_names_are_unique_per_account,
     policies::attachments_and_usage_counts,
     policies::attachment_limit,
+    policies::concurrent_attachments_stop_at_the_limit,
     policies::delete_managed_policy_checks_dependents,
     policies::aws_managed_policies_and_scopes,
     aws_policies::aws_policy_copies_are_replaced_whole_and_keep_their_attachments,

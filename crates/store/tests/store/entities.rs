@@ -808,21 +808,15 @@ pub(crate) async fn a_new_entity_inherits_nothing_left_under_its_name(db: Db) {
     s.create_entity(EntityKind::Group, &group("g"))
         .await
         .unwrap();
-    // A key outlives its user only by a race (the store refuses a key for a missing user):
-    // the user is removed under it.
+    // What races can leave under the name of a user that is gone (the store refuses each of
+    // these for a missing owner, and locks the owner against its deletion): planted here as
+    // they were left, with the user removed from under them.
     s.create_entity(EntityKind::User, &user("ghost"))
         .await
         .unwrap();
     s.create_access_key(&access_key("AKIAGHOST", Some("ghost"), "sealed", T0))
         .await
         .unwrap();
-    let raw = db.location.raw().await;
-    sqlx::query("DELETE FROM users WHERE name_lower = 'ghost'")
-        .execute(&raw)
-        .await
-        .unwrap();
-    raw.close().await;
-    // Left under the name of a user that does not exist (the store checks no owner).
     s.attach_policy(ACCOUNT, EntityKind::User, "ghost", &p.arn)
         .await
         .unwrap();
@@ -838,7 +832,27 @@ pub(crate) async fn a_new_entity_inherits_nothing_left_under_its_name(db: Db) {
     s.enable_mfa_device(&device.serial, "ghost", T0, 1)
         .await
         .unwrap();
-
+    let raw = db.location.raw().await;
+    sqlx::query("DELETE FROM users WHERE name_lower = 'ghost'")
+        .execute(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+    // Nothing is written for an owner that does not exist.
+    assert_err!(
+        s.attach_policy(ACCOUNT, EntityKind::Role, "nobody", &p.arn)
+            .await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        s.put_inline_policy(ACCOUNT, EntityKind::Role, "nobody", "i", &doc("s3:*"), BIG)
+            .await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        s.add_user_to_group(ACCOUNT, "g", "nobody").await,
+        StoreError::NotFound
+    );
     s.create_entity(EntityKind::User, &user("Ghost"))
         .await
         .unwrap();

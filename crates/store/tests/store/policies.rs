@@ -32,6 +32,11 @@ fn versions(list: &[PolicyVersion]) -> Vec<(&str, bool)> {
 
 pub(crate) async fn inline_policies_roundtrip(db: Db) {
     let s = &db.store;
+    // Inline policies belong to an owner that exists (the store locks its row).
+    s.create_entity(EntityKind::User, &user("Ann"))
+        .await
+        .unwrap();
+    s.create_role(&role("Ann")).await.unwrap();
     s.put_inline_policy(ACCOUNT, EntityKind::User, "Ann", "b", &doc("s3:*"), 10_240)
         .await
         .unwrap();
@@ -115,6 +120,7 @@ pub(crate) async fn inline_policies_roundtrip(db: Db) {
 
 pub(crate) async fn inline_policy_aggregate_size_limit(db: Db) {
     let s = &db.store;
+    s.create_role(&role("r")).await.unwrap();
     let put = async |name: &str, size: usize| {
         s.put_inline_policy(ACCOUNT, EntityKind::Role, "r", name, &sized(size), 100)
             .await
@@ -149,6 +155,7 @@ pub(crate) async fn inline_policy_aggregate_size_limit(db: Db) {
     );
 
     // The limit is per owner.
+    s.create_role(&role("other")).await.unwrap();
     s.put_inline_policy(ACCOUNT, EntityKind::Role, "other", "one", &sized(100), 100)
         .await
         .unwrap();
@@ -512,6 +519,10 @@ pub(crate) async fn attachments_and_usage_counts(db: Db) {
 
 pub(crate) async fn attachment_limit(db: Db) {
     let s = &db.store;
+    s.create_role(&role("busy")).await.unwrap();
+    s.create_entity(EntityKind::User, &user("busy"))
+        .await
+        .unwrap();
     assert_eq!(MAX_ATTACHED_POLICIES, 10);
     let mut arns = Vec::new();
     for i in 0..=10 {
@@ -723,4 +734,40 @@ pub(crate) async fn aws_managed_policies_and_scopes(db: Db) {
         1
     );
     assert_eq!(s.policy_counts(ACCOUNT).await.unwrap(), (1, 1));
+}
+
+/// Attachments made at once count in turn: of two that would each be the tenth, one is
+/// refused (the owner's row is locked on PostgreSQL; SQLite writes one at a time).
+pub(crate) async fn concurrent_attachments_stop_at_the_limit(db: Db) {
+    let s = &db.store;
+    s.create_role(&role("busy")).await.unwrap();
+    let mut arns = Vec::new();
+    for i in 0..11 {
+        let p = policy(&format!("C{i:02}"));
+        s.create_managed_policy(&p, &doc("s3:*")).await.unwrap();
+        arns.push(p.arn);
+    }
+    for arn in &arns[..9] {
+        s.attach_policy(ACCOUNT, EntityKind::Role, "busy", arn)
+            .await
+            .unwrap();
+    }
+    let (a, b) = tokio::join!(
+        s.attach_policy(ACCOUNT, EntityKind::Role, "busy", &arns[9]),
+        s.attach_policy(ACCOUNT, EntityKind::Role, "busy", &arns[10]),
+    );
+    assert!(
+        matches!(
+            (&a, &b),
+            (Ok(()), Err(StoreError::LimitExceeded)) | (Err(StoreError::LimitExceeded), Ok(()))
+        ),
+        "{a:?} {b:?}"
+    );
+    assert_eq!(
+        s.attached_policies(ACCOUNT, EntityKind::Role, "busy")
+            .await
+            .unwrap()
+            .len(),
+        MAX_ATTACHED_POLICIES as usize
+    );
 }
