@@ -768,6 +768,6 @@ pub(crate) async fn concurrent_attachments_stop_at_the_limit(db: Db) {
             .await
             .unwrap()
             .len(),
-        MAX_ATTACHED_POLICIES as usize
+        usize::try_from(MAX_ATTACHED_POLICIES).unwrap()
     );
 }
