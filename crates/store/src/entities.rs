@@ -453,13 +453,21 @@ impl Store {
             "UPDATE {} SET boundary_arn = $1 WHERE account_id = $2 AND name_lower = $3",
             kind.table()
         );
+        let mut tx = self.begin_write().await?;
+        // The policy must still exist as it is set (its deletion counts boundary uses under
+        // the same lock).
+        if let Some(arn) = arn {
+            crate::policies::lock_policy(&mut tx, arn).await?;
+        }
         let done = sqlx::query(crate::dynamic(&sql))
             .bind(arn)
             .bind(account)
             .bind(name.to_lowercase())
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
-        crate::changed(&done)
+        crate::changed(&done)?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Deletes an entity once nothing depends on it.

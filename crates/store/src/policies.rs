@@ -302,17 +302,23 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] or [`StoreError::Conflict`].
     pub async fn delete_managed_policy(&self, arn: &str) -> Result<()> {
-        let p = self
-            .get_managed_policy(arn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let mut tx = self.begin_write().await?;
+        // The policy's row, locked before its uses are counted: an attachment or a boundary
+        // naming it is either counted here or waits, and then finds it gone.
+        lock_policy(&mut tx, arn).await?;
+        let row = sqlx::query(dynamic(&format!(
+            "SELECT {POLICY_COLUMNS} FROM managed_policies p WHERE p.arn = $1"
+        )))
+        .bind(arn)
+        .fetch_one(&mut *tx)
+        .await?;
+        let p = policy(&row)?;
         if p.attachment_count > 0 {
             return Err(StoreError::Conflict(Conflict::PolicyAttached));
         }
         if p.boundary_usage_count > 0 {
             return Err(StoreError::Conflict(Conflict::PolicyIsBoundary));
         }
-        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT COUNT(*) AS n FROM policy_versions WHERE policy_arn = $1")
             .bind(arn)
             .fetch_one(&mut *tx)
@@ -478,6 +484,7 @@ impl Store {
         // The owner's row, locked: concurrent attachments count in turn, and none outlives a
         // deletion of the owner.
         crate::entities::lock_entity(&mut tx, kind, account, &owner).await?;
+        lock_policy(&mut tx, arn).await?;
         let exists = sqlx::query("SELECT 1 FROM attachments WHERE account_id = $1 AND owner_kind = $2 AND owner_lower = $3 AND policy_arn = $4")
             .bind(account)
             .bind(kind.owner_kind())
@@ -619,4 +626,20 @@ impl Store {
         .await?;
         Ok((get_i64(&a, "n")?, get_i64(&b, "n")?))
     }
+}
+
+/// Locks a managed policy's row for the rest of `tx` (see `entities::lock_entity`);
+/// [`StoreError::NotFound`] when it does not exist.
+pub(crate) async fn lock_policy(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    arn: &str,
+) -> Result<()> {
+    let locked = sqlx::query("UPDATE managed_policies SET arn = arn WHERE arn = $1")
+        .bind(arn)
+        .execute(&mut **tx)
+        .await?;
+    if locked.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }

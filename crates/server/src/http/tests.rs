@@ -385,20 +385,7 @@ async fn denials_carry_aws_messages_and_soft_enforcement_allows_them() {
 async fn a_boundary_whose_policy_is_gone_allows_nothing() {
     let s = server(Enforcement::Strict).await;
     let admin = s.admin.clone();
-    let dana = s.user("dana").await;
     let allow_list = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}"#;
-    let put = s
-        .iam(
-            &admin,
-            &[
-                ("Action", "PutUserPolicy"),
-                ("UserName", "dana"),
-                ("PolicyName", "list"),
-                ("PolicyDocument", allow_list),
-            ],
-        )
-        .await;
-    assert_eq!(put.status, 200, "{}", put.body);
     let created = s
         .iam(
             &admin,
@@ -410,27 +397,58 @@ async fn a_boundary_whose_policy_is_gone_allows_nothing() {
         )
         .await;
     let arn = created.get("Arn").to_owned();
-    assert_eq!(s.iam(&dana, &[("Action", "ListUsers")]).await.status, 200);
     let deleted = s
         .iam(&admin, &[("Action", "DeletePolicy"), ("PolicyArn", &arn)])
         .await;
     assert_eq!(deleted.status, 200, "{}", deleted.body);
-    // The state the race leaves: the boundary names a policy that no longer exists.
-    s.app
-        .store()
-        .set_boundary(
-            rolecall_store::EntityKind::User,
-            ACCOUNT,
-            "dana",
-            Some(&arn),
-        )
-        .await
-        .unwrap();
-    s.app.invalidate_caches();
+    // The state the race leaves: users whose boundary names a policy that no longer exists
+    // (`dana`), and, to compare, none (`erin`); both allowed iam:ListUsers.
+    let mut keys = Vec::new();
+    for (name, boundary) in [("dana", Some(arn.clone())), ("erin", None)] {
+        s.app
+            .store()
+            .create_entity(
+                rolecall_store::EntityKind::User,
+                &rolecall_store::Entity {
+                    account_id: ACCOUNT.to_owned(),
+                    name: name.to_owned(),
+                    path: "/".to_owned(),
+                    id: format!("AIDAQAAAAAAAAAAA{}", name.to_uppercase()),
+                    created_at: 1_700_000_000,
+                    boundary_arn: boundary,
+                },
+            )
+            .await
+            .unwrap();
+        let put = s
+            .iam(
+                &admin,
+                &[
+                    ("Action", "PutUserPolicy"),
+                    ("UserName", name),
+                    ("PolicyName", "list"),
+                    ("PolicyDocument", allow_list),
+                ],
+            )
+            .await;
+        assert_eq!(put.status, 200, "{}", put.body);
+        let key = s
+            .iam(&admin, &[("Action", "CreateAccessKey"), ("UserName", name)])
+            .await;
+        keys.push(Key {
+            id: key.get("AccessKeyId").to_owned(),
+            secret: key.get("SecretAccessKey").to_owned(),
+            token: None,
+        });
+    }
     assert_eq!(
-        s.iam(&dana, &[("Action", "ListUsers")]).await.status,
+        s.iam(&keys[0], &[("Action", "ListUsers")]).await.status,
         403,
         "a boundary that cannot be read must not lift the limit"
+    );
+    assert_eq!(
+        s.iam(&keys[1], &[("Action", "ListUsers")]).await.status,
+        200
     );
 }
 

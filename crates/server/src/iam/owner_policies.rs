@@ -231,6 +231,10 @@ pub(crate) async fn attach(call: &Call<'_>) -> Reply {
                 ErrorKind::LimitExceeded,
                 format!("Cannot exceed quota for {quota}: 10"),
             ),
+            // The policy or the owner went away meanwhile.
+            StoreError::NotFound => AwsError::no_such_entity(format!(
+                "Policy {arn} does not exist or is not attachable."
+            )),
             other => store_failure(other),
         })?;
     call.wrote();

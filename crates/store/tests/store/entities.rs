@@ -897,4 +897,21 @@ pub(crate) async fn a_new_entity_inherits_nothing_left_under_its_name(db: Db) {
             .len(),
         1
     );
+    // A boundary is set only while its policy exists, and a policy in use as one stays.
+    let gone = format!("arn:aws:iam::{ACCOUNT}:policy/none");
+    assert_err!(
+        s.set_boundary(EntityKind::User, ACCOUNT, "Ghost", Some(&gone))
+            .await,
+        StoreError::NotFound
+    );
+    s.set_boundary(EntityKind::User, ACCOUNT, "Ghost", Some(&p.arn))
+        .await
+        .unwrap();
+    s.detach_policy(ACCOUNT, EntityKind::Role, "R", &p.arn)
+        .await
+        .unwrap();
+    assert_err!(
+        s.delete_managed_policy(&p.arn).await,
+        StoreError::Conflict(Conflict::PolicyIsBoundary)
+    );
 }
