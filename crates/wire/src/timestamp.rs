@@ -6,7 +6,11 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 fn utc_fields(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
+    fields(t.to_offset(UtcOffset::UTC))
+}
+
+/// Date and time of day as `t`'s own offset shows them, to the second.
+fn fields(t: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         t.year(),
@@ -45,15 +49,7 @@ pub fn cli_v2(t: OffsetDateTime) -> String {
 #[must_use]
 pub fn cli_v2_at(t: OffsetDateTime, offset: UtcOffset) -> String {
     let t = t.to_offset(offset);
-    let mut s = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    let mut s = fields(t);
     let micros = t.microsecond();
     if micros != 0 {
         s.push_str(&format!(".{micros:06}"));
