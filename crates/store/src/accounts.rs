@@ -81,3 +81,18 @@ impl Store {
         row.map(|r| get_str(&r, "account_id")).transpose()
     }
 }
+
+/// Locks the account's row for the rest of `tx` (a row lock on PostgreSQL; SQLite's write
+/// transaction holds the whole database already), so that writes counted per account or per
+/// owner without a row of their own (tags, the root's access keys) take turns. An account
+/// without a row (never bootstrapped) locks nothing.
+pub(crate) async fn lock_account(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account: &str,
+) -> crate::Result<()> {
+    sqlx::query("UPDATE accounts SET created_at = created_at WHERE account_id = $1")
+        .bind(account)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

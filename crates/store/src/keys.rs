@@ -82,6 +82,10 @@ impl Store {
     /// [`StoreError::NotFound`] when the user is gone, [`StoreError::LimitExceeded`] at two keys.
     pub async fn create_access_key(&self, key: &AccessKey) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        if key.user_lower.is_none() {
+            // The root's keys have no user row to lock: the account's row serves.
+            crate::accounts::lock_account(&mut tx, &key.account_id).await?;
+        }
         if let Some(user) = &key.user_lower {
             let locked = sqlx::query(
                 "UPDATE users SET path = path WHERE account_id = $1 AND name_lower = $2",

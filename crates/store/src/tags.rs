@@ -52,6 +52,8 @@ impl Store {
     ) -> Result<()> {
         let owner = owner_key.to_lowercase();
         let mut tx = self.begin_write().await?;
+        // Tag writes of an account take turns, so that the count below is of what is there.
+        crate::accounts::lock_account(&mut tx, account).await?;
         for t in tags {
             sqlx::query("DELETE FROM tags WHERE account_id = $1 AND owner_kind = $2 AND owner_key = $3 AND key_lower = $4")
                 .bind(account)

@@ -97,6 +97,7 @@ backend_tests! {
     mfa::mfa_steps_are_single_use,
     mfa::mfa_devices_list_by_account_and_user,
     tags::tags_roundtrip,
+    tags::concurrent_writes_stop_at_the_limits,
     tags::tag_limit_refusal_rolls_back_the_whole_batch,
     tags::resource_tags_go_with_their_resource,
     events::events_roundtrip_every_field,

@@ -2,7 +2,9 @@
 
 use rolecall_store::{EntityKind, MAX_TAGS, StoreError, Tag};
 
-use crate::harness::{ACCOUNT, Db, OTHER_ACCOUNT, assert_err, doc, entity, mfa_device, policy};
+use crate::harness::{
+    ACCOUNT, Db, OTHER_ACCOUNT, T0, access_key, assert_err, doc, entity, mfa_device, policy,
+};
 
 fn tag(key: &str, value: &str) -> Tag {
     Tag {
@@ -194,4 +196,43 @@ pub(crate) async fn resource_tags_go_with_their_resource(db: Db) {
             "{kind} {key} kept its tags"
         );
     }
+}
+
+/// Writes counted per owner take turns: of two tag writes that would each be the fiftieth
+/// tag, and of two root access keys that would each be the second, one is refused (the
+/// account's row is locked on PostgreSQL; SQLite writes one at a time).
+pub(crate) async fn concurrent_writes_stop_at_the_limits(db: Db) {
+    let s = &db.store;
+    s.ensure_account(ACCOUNT, T0).await.unwrap();
+    let first: Vec<Tag> = (1..MAX_TAGS).map(|i| tag(&format!("k{i}"), "v")).collect();
+    s.tag(ACCOUNT, "role", "r", &first).await.unwrap();
+    let (x, y) = ([tag("x", "1")], [tag("y", "1")]);
+    let (a, b) = tokio::join!(
+        s.tag(ACCOUNT, "role", "r", &x),
+        s.tag(ACCOUNT, "role", "r", &y),
+    );
+    assert!(
+        matches!(
+            (&a, &b),
+            (Ok(()), Err(StoreError::LimitExceeded)) | (Err(StoreError::LimitExceeded), Ok(()))
+        ),
+        "{a:?} {b:?}"
+    );
+    assert_eq!(s.tags(ACCOUNT, "role", "r").await.unwrap().len(), MAX_TAGS);
+
+    s.create_access_key(&access_key("AKIAROOT1", None, "sealed", T0))
+        .await
+        .unwrap();
+    let (second, third) = (
+        access_key("AKIAROOT2", None, "sealed", T0),
+        access_key("AKIAROOT3", None, "sealed", T0),
+    );
+    let (a, b) = tokio::join!(s.create_access_key(&second), s.create_access_key(&third));
+    assert!(
+        matches!(
+            (&a, &b),
+            (Ok(()), Err(StoreError::LimitExceeded)) | (Err(StoreError::LimitExceeded), Ok(()))
+        ),
+        "{a:?} {b:?}"
+    );
 }
