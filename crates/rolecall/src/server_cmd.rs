@@ -208,8 +208,9 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
     if accounts.is_empty() {
         line.push_str("; the store is empty: run `rolecall server bootstrap --account-id 123456789012` with the same --data-dir/--database to create an administrator");
     }
+    let shutdown = shutdown_signal();
     println!("{line}");
-    rolecall_server::serve(listener, app, args.limits(), shutdown_signal()).await?;
+    rolecall_server::serve(listener, app, args.limits(), shutdown).await?;
     // Every request has been answered and the app dropped: commit what the trail holds.
     if let Some(writer) = writer {
         writer.finish().await;
@@ -218,22 +219,33 @@ async fn serve(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers for SIGINT and SIGTERM now, and returns what completes on the first. Called
+/// before the server says it listens: a signal sent as soon as that line is read must stop
+/// the server cleanly, not find the default action (which kills it) still in place.
+fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(term) => {},
+                () = wait(int) => {},
+            }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
