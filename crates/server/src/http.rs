@@ -331,21 +331,9 @@ async fn run(app: &App, req: Request, outcome: &mut Outcome) -> Result<String, A
         headers: &headers,
         body: &bytes,
     };
-    let principal = match caller(app, &raw, op, now, outcome).await {
-        Ok(principal) => principal,
-        Err(e) => {
-            // A caller refused once known is recorded with what it asked.
-            if app.trail().is_recording() {
-                outcome.params = Some(params);
-            }
-            return Err(e);
-        }
-    };
-    let result = match call_for(app, &principal, &params, op, now, outcome).await {
-        Ok(call) => crate::dispatch::dispatch(&call).await,
-        Err(e) => Err(e),
-    };
-    // Kept for the trail once the handler is done with them: moved, not copied.
+    let result = authorized_call(app, &raw, &params, op, now, outcome).await;
+    // Kept for the trail once the handler is done with them, whether the caller was refused
+    // or answered: moved, not copied.
     if app.trail().is_recording() {
         outcome.params = Some(params);
     }
@@ -360,6 +348,21 @@ async fn run(app: &App, req: Request, outcome: &mut Outcome) -> Result<String, A
         outcome.request_id
     ));
     Ok(body)
+}
+
+/// The Query request answered: its caller authenticated, its policies loaded, the operation
+/// run.
+async fn authorized_call(
+    app: &App,
+    raw: &RawRequest<'_>,
+    params: &Params,
+    op: Op,
+    now: OffsetDateTime,
+    outcome: &mut Outcome,
+) -> crate::call::Reply {
+    let principal = caller(app, raw, op, now, outcome).await?;
+    let call = call_for(app, &principal, params, op, now, outcome).await?;
+    crate::dispatch::dispatch(&call).await
 }
 
 /// Authenticates the request and checks what its session may reach; records the caller and

@@ -2,7 +2,9 @@
 
 use sqlx::any::AnyRow;
 
-use crate::{Result, Store, StoreError, get_i64, get_str, insert_error, opt_i64, opt_str};
+use crate::{
+    EntityKind, Result, Store, StoreError, get_i64, get_str, insert_error, opt_i64, opt_str,
+};
 
 /// IAM allows two access keys per user.
 pub const MAX_ACCESS_KEYS_PER_USER: i64 = 2;
@@ -82,21 +84,13 @@ impl Store {
     /// [`StoreError::NotFound`] when the user is gone, [`StoreError::LimitExceeded`] at two keys.
     pub async fn create_access_key(&self, key: &AccessKey) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        if key.user_lower.is_none() {
-            // The root's keys have no user row to lock: the account's row serves.
-            crate::accounts::lock_account(&mut tx, &key.account_id).await?;
-        }
-        if let Some(user) = &key.user_lower {
-            let locked = sqlx::query(
-                "UPDATE users SET path = path WHERE account_id = $1 AND name_lower = $2",
-            )
-            .bind(&key.account_id)
-            .bind(user)
-            .execute(&mut *tx)
-            .await?;
-            if locked.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
+        match &key.user_lower {
+            Some(user) => {
+                crate::entities::lock_entity(&mut tx, EntityKind::User, &key.account_id, user)
+                    .await?;
             }
+            // The root's keys have no user row to lock: the account's row serves.
+            None => crate::accounts::lock_account(&mut tx, &key.account_id).await?,
         }
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM access_keys WHERE account_id = $1 AND user_lower = $2",

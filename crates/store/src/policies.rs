@@ -258,12 +258,7 @@ impl Store {
     /// # Errors
     /// Database failures only.
     pub async fn get_managed_policy(&self, arn: &str) -> Result<Option<ManagedPolicy>> {
-        let row = sqlx::query(dynamic(&format!(
-            "SELECT {POLICY_COLUMNS} FROM managed_policies p WHERE p.arn = $1"
-        )))
-        .bind(arn)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = policy_by_arn(arn).fetch_optional(self.pool()).await?;
         row.as_ref().map(policy).transpose()
     }
 
@@ -306,13 +301,7 @@ impl Store {
         // The policy's row, locked before its uses are counted: an attachment or a boundary
         // naming it is either counted here or waits, and then finds it gone.
         lock_policy(&mut tx, arn).await?;
-        let row = sqlx::query(dynamic(&format!(
-            "SELECT {POLICY_COLUMNS} FROM managed_policies p WHERE p.arn = $1"
-        )))
-        .bind(arn)
-        .fetch_one(&mut *tx)
-        .await?;
-        let p = policy(&row)?;
+        let p = policy(&policy_by_arn(arn).fetch_one(&mut *tx).await?)?;
         if p.attachment_count > 0 {
             return Err(StoreError::Conflict(Conflict::PolicyAttached));
         }
@@ -626,6 +615,14 @@ impl Store {
         .await?;
         Ok((get_i64(&a, "n")?, get_i64(&b, "n")?))
     }
+}
+
+/// The query for one managed policy with its counts.
+fn policy_by_arn(arn: &str) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(dynamic(&format!(
+        "SELECT {POLICY_COLUMNS} FROM managed_policies p WHERE p.arn = $1"
+    )))
+    .bind(arn)
 }
 
 /// Locks a managed policy's row for the rest of `tx` (see `entities::lock_entity`);

@@ -146,14 +146,17 @@ pub(crate) fn run(
     }
     if let Some(id) = op.input {
         let mut errors = Vec::new();
-        // As botocore does: the page size is checked as the operation's limit parameter.
-        let mut checked = input_value.clone();
-        if let (Some(p), true, Some(size), Value::Object(map)) =
-            (&op.paginator, paginate, parsed.page_size, &mut checked)
-            && let Some(limit) = p.limit_key
-        {
-            map.insert(limit.to_owned(), Value::from(size));
-        }
+        // As botocore does: the page size is checked as the operation's limit parameter (a
+        // copy of the input only when there is one to check).
+        let limit = op.paginator.as_ref().and_then(|p| p.limit_key);
+        let checked = match (limit, paginate, parsed.page_size, &input_value) {
+            (Some(limit), true, Some(size), Value::Object(map)) => {
+                let mut map = map.clone();
+                map.insert(limit.to_owned(), Value::from(size));
+                std::borrow::Cow::Owned(Value::Object(map))
+            }
+            _ => std::borrow::Cow::Borrowed(&input_value),
+        };
         shapes::validate(service, id, &checked, "", &mut errors);
         if !errors.is_empty() {
             return Err(CliError::Usage(format!(

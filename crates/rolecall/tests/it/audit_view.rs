@@ -20,15 +20,7 @@ fn audit_lines_find_a_session_by_its_name() {
             "[default]\nregion = us-east-1\n\n[profile ops]\nrole_arn = {role}\nsource_profile = default\n"
         ),
     );
-    home.create_role("Ops", ACCOUNT);
-    home.ok(&[
-        "iam",
-        "attach-role-policy",
-        "--role-name",
-        "Ops",
-        "--policy-arn",
-        "arn:aws:iam::aws:policy/ReadOnlyAccess",
-    ]);
+    home.create_role_with_policy("Ops", ACCOUNT, "arn:aws:iam::aws:policy/ReadOnlyAccess");
     let arn = home.ok(&[
         "sts",
         "get-caller-identity",
@@ -122,15 +114,7 @@ fn the_profiles_own_session_is_told_apart_from_namesakes() {
         ),
     );
     for role in ["Blue", "Green"] {
-        home.create_role(role, ACCOUNT);
-        home.ok(&[
-            "iam",
-            "attach-role-policy",
-            "--role-name",
-            role,
-            "--policy-arn",
-            "arn:aws:iam::aws:policy/ReadOnlyAccess",
-        ]);
+        home.create_role_with_policy(role, ACCOUNT, "arn:aws:iam::aws:policy/ReadOnlyAccess");
     }
     home.ok(&["iam", "list-users", "--profile", "blue"]);
     home.ok(&["iam", "list-roles", "--profile", "green"]);

@@ -51,15 +51,7 @@ fn chained_roles_never_deadlock_on_cache_locks_and_leave_no_lock_files() {
     let admin = server.bootstrap(ACCOUNT, "admin");
     let home = ClientHome::new(&server, &admin, "[default]\nregion = us-east-1\n");
     for role in ["A", "B"] {
-        home.create_role(role, ACCOUNT);
-        home.ok(&[
-            "iam",
-            "attach-role-policy",
-            "--role-name",
-            role,
-            "--policy-arn",
-            "arn:aws:iam::aws:policy/AdministratorAccess",
-        ]);
+        home.create_role_with_policy(role, ACCOUNT, "arn:aws:iam::aws:policy/AdministratorAccess");
     }
     let aws = home.dir.path().join(".aws");
     let role = |name: &str| format!("arn:aws:iam::{ACCOUNT}:role/{name}");

@@ -91,6 +91,19 @@ impl ClientHome {
         ]);
     }
 
+    /// Creates the role `name` (see [`Self::create_role`]) with the managed policy `policy`.
+    pub(crate) fn create_role_with_policy(&self, name: &str, account: &str, policy: &str) {
+        self.create_role(name, account);
+        self.ok(&[
+            "iam",
+            "attach-role-policy",
+            "--role-name",
+            name,
+            "--policy-arn",
+            policy,
+        ]);
+    }
+
     /// Runs and insists on success.
     pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.rolecall(args, &[]);
