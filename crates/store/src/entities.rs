@@ -441,7 +441,8 @@ impl Store {
     /// Sets or clears the permissions boundary of a user or role.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`].
+    /// [`StoreError::NotFound`] when the user or role does not exist,
+    /// [`StoreError::PolicyNotFound`] when the policy does not.
     pub async fn set_boundary(
         &self,
         kind: EntityKind,

@@ -45,6 +45,10 @@ pub enum StoreError {
     /// The entity named does not exist.
     #[error("no such entity")]
     NotFound,
+    /// The managed policy a write names does not exist (an attachment or a permissions
+    /// boundary whose policy is gone; the owner's absence is [`StoreError::NotFound`]).
+    #[error("no such managed policy")]
+    PolicyNotFound,
     /// An entity with that name (case-insensitively) already exists.
     #[error("entity already exists")]
     AlreadyExists,

@@ -295,7 +295,7 @@ impl Store {
     /// Deletes a managed policy once it is unused and has only its default version.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] or [`StoreError::Conflict`].
+    /// [`StoreError::PolicyNotFound`] or [`StoreError::Conflict`].
     pub async fn delete_managed_policy(&self, arn: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         // The policy's row, locked before its uses are counted: an attachment or a boundary
@@ -460,7 +460,8 @@ impl Store {
     /// Attaches a managed policy (idempotent), refusing an eleventh.
     ///
     /// # Errors
-    /// [`StoreError::LimitExceeded`].
+    /// [`StoreError::LimitExceeded`]; [`StoreError::NotFound`] when the owner does not exist,
+    /// [`StoreError::PolicyNotFound`] when the policy does not.
     pub async fn attach_policy(
         &self,
         account: &str,
@@ -626,7 +627,7 @@ fn policy_by_arn(arn: &str) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyA
 }
 
 /// Locks a managed policy's row for the rest of `tx` (see `entities::lock_entity`);
-/// [`StoreError::NotFound`] when it does not exist.
+/// [`StoreError::PolicyNotFound`] when it does not exist.
 pub(crate) async fn lock_policy(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     arn: &str,
@@ -636,7 +637,7 @@ pub(crate) async fn lock_policy(
         .execute(&mut **tx)
         .await?;
     if locked.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        return Err(StoreError::PolicyNotFound);
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use rolecall_policy::{PolicyKind, parse_policy};
 use rolecall_store::{Entity, EntityKind, StoreError};
 use rolecall_wire::{AwsError, ErrorKind, XmlWriter};
 
-use super::policies::require_policy;
+use super::policies::{not_attachable, require_policy};
 use crate::call::{Call, Reply, truncation, url_encode};
 use crate::errors::{Noun, no_such, on_entity, store_failure};
 use crate::ops::Op;
@@ -232,10 +232,8 @@ pub(crate) async fn attach(call: &Call<'_>) -> Reply {
                 format!("Cannot exceed quota for {quota}: 10"),
             ),
             // The policy or the owner went away meanwhile.
-            StoreError::NotFound => AwsError::no_such_entity(format!(
-                "Policy {arn} does not exist or is not attachable."
-            )),
-            other => store_failure(other),
+            StoreError::PolicyNotFound => not_attachable(arn),
+            other => on_entity(owner.noun, &entity.name)(other),
         })?;
     call.wrote();
     Ok(None)
@@ -289,7 +287,11 @@ pub(crate) async fn put_boundary(call: &Call<'_>) -> Reply {
         .store()
         .set_boundary(owner.kind, call.account(), &entity.name, Some(arn))
         .await
-        .map_err(on_entity(owner.noun, call.req(owner.param)))?;
+        .map_err(|e| match e {
+            // The policy or the owner went away meanwhile.
+            StoreError::PolicyNotFound => not_attachable(arn),
+            other => on_entity(owner.noun, &entity.name)(other),
+        })?;
     call.wrote();
     Ok(None)
 }

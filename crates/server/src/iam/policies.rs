@@ -42,8 +42,7 @@ pub(crate) async fn visible_policy(
 /// IAM's words (also for an AWS managed policy that is not attachable). An AWS managed policy
 /// is stored from here on, for the attachment or boundary to refer to.
 pub(crate) async fn require_policy(call: &Call<'_>, arn: &str) -> Result<ManagedPolicy, AwsError> {
-    let missing =
-        || AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."));
+    let missing = || not_attachable(arn);
     if let Some(aws) = aws_policies::find(arn) {
         if !aws_policies::store_attachable(call.app.store(), arn).await? {
             return Err(missing());
@@ -51,6 +50,12 @@ pub(crate) async fn require_policy(call: &Call<'_>, arn: &str) -> Result<Managed
         return Ok(aws.managed_policy(rolecall_store::PolicyUsage::default()));
     }
     visible_policy(call, arn).await?.ok_or_else(missing)
+}
+
+/// IAM's refusal of a policy to attach or set as a boundary that does not exist (or is gone
+/// by the time it is written).
+pub(crate) fn not_attachable(arn: &str) -> AwsError {
+    AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
 }
 
 /// Writes a policy's members; `Description` only where AWS shows it (GetPolicy), not in
@@ -243,7 +248,7 @@ pub(crate) async fn delete_policy(call: &Call<'_>) -> Reply {
         .await
         .map_err(|e| match e {
             StoreError::Conflict(c) => conflict(c),
-            StoreError::NotFound => {
+            StoreError::PolicyNotFound => {
                 AwsError::no_such_entity(format!("Policy {} was not found.", p.arn))
             }
             other => store_failure(other),

@@ -897,12 +897,22 @@ pub(crate) async fn a_new_entity_inherits_nothing_left_under_its_name(db: Db) {
             .len(),
         1
     );
-    // A boundary is set only while its policy exists, and a policy in use as one stays.
+    // A boundary is set, and a policy attached, only while the policy exists; the error says
+    // which of the two names is missing. A policy in use as a boundary stays.
     let gone = format!("arn:aws:iam::{ACCOUNT}:policy/none");
     assert_err!(
         s.set_boundary(EntityKind::User, ACCOUNT, "Ghost", Some(&gone))
             .await,
+        StoreError::PolicyNotFound
+    );
+    assert_err!(
+        s.set_boundary(EntityKind::User, ACCOUNT, "nobody", Some(&p.arn))
+            .await,
         StoreError::NotFound
+    );
+    assert_err!(
+        s.attach_policy(ACCOUNT, EntityKind::Role, "R", &gone).await,
+        StoreError::PolicyNotFound
     );
     s.set_boundary(EntityKind::User, ACCOUNT, "Ghost", Some(&p.arn))
         .await

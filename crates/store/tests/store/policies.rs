@@ -613,7 +613,10 @@ pub(crate) async fn delete_managed_policy_checks_dependents(db: Db) {
             .unwrap()
             .is_empty()
     );
-    assert_err!(s.delete_managed_policy(&p.arn).await, StoreError::NotFound);
+    assert_err!(
+        s.delete_managed_policy(&p.arn).await,
+        StoreError::PolicyNotFound
+    );
     assert_eq!(s.policy_counts(ACCOUNT).await.unwrap(), (0, 0));
 
     // The name is free again, and the new policy starts from v1 with no tags.
