@@ -268,11 +268,14 @@ async fn scan(
     }
     let ids = disjoint(ids);
     let ranges = ids.len().next_power_of_two();
-    // The ranges are a table joined to the events, so that each is one search of the primary
-    // key. Written as `event_id >= … AND event_id <= … OR …` instead, SQLite's planner
-    // (without statistics) chose a scan of the whole table from about thirty ranges on: 64 ms
-    // instead of 0.3 ms at 200,000 events (BENCHMARKS.md). The ranges are disjoint, so no
-    // event is joined twice.
+    // The ranges are a table, and each is one search of the primary key. Written as
+    // `event_id >= … AND event_id <= … OR …` instead, SQLite's planner (without statistics)
+    // chose a scan of the whole table from about thirty ranges on: 64 ms instead of 0.3 ms at
+    // 200,000 events. PostgreSQL, asked for the plain join, estimates each range of unknown
+    // bounds as a large part of the table and scans it whole (about 600 ms at a million
+    // events); a lateral subquery it cannot flatten (`OFFSET 0`) is one index search per
+    // range (under 1 ms). BENCHMARKS.md has the figures. The ranges are disjoint, so no event
+    // is met twice.
     let mut sql = String::from("WITH ranges (low, high) AS (VALUES ");
     for r in 0..ranges {
         if r > 0 {
@@ -280,9 +283,16 @@ async fn scan(
         }
         sql.push_str(&format!("(${}, ${})", 4 + 2 * r, 5 + 2 * r));
     }
-    sql.push_str(&format!(
-        ") SELECT {EVENT_COLUMNS} FROM ranges JOIN trail_events ON event_id >= low AND event_id <= high WHERE account_id = $1 AND event_time >= $2 AND event_time <= $3"
-    ));
+    sql.push_str(&format!(") SELECT {EVENT_COLUMNS} FROM "));
+    sql.push_str(&match store.backend() {
+        Backend::Sqlite => {
+            "ranges JOIN trail_events ON event_id >= low AND event_id <= high".to_owned()
+        }
+        Backend::Postgres => format!(
+            "ranges CROSS JOIN LATERAL (SELECT {EVENT_COLUMNS} FROM trail_events WHERE event_id >= ranges.low AND event_id <= ranges.high OFFSET 0) AS e"
+        ),
+    });
+    sql.push_str(" WHERE account_id = $1 AND event_time >= $2 AND event_time <= $3");
     let mut next = 4 + 2 * ranges;
     if bounds.after.is_some() {
         sql.push_str(&format!(
