@@ -44,7 +44,8 @@ pub use tags::{MAX_TAGS, Tag};
 /// over a large file, and each read was a system call (at a million events a Username lookup's
 /// p99 went from about 17 ms to under 3 ms in the same loop; BENCHMARKS.md). The map is
 /// address space, not memory: the pages are the kernel's page cache, shared by every
-/// connection. Writes still go through the write-ahead log.
+/// connection. Writes still go through the write-ahead log. The trail's writer does not map
+/// the file: it appends, and a file that grows is mapped again and again.
 pub(crate) const SQLITE_MMAP: &str = "PRAGMA mmap_size=2147418112";
 
 /// Why a store operation failed.

@@ -401,9 +401,6 @@ fn open(path: &Path) -> Result<Connection> {
         .map_err(|e| failure(&e))?;
     c.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
         .map_err(|e| failure(&e))?;
-    // `execute_batch`: the pragma answers with the size it took, a row `execute` refuses.
-    c.execute_batch(crate::SQLITE_MMAP)
-        .map_err(|e| failure(&e))?;
     Ok(c)
 }
 
