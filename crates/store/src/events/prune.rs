@@ -54,7 +54,7 @@ pub(super) async fn prune(store: &Store, before: i64) -> Result<u64> {
             .execute(&mut *tx)
             .await?;
             deleted += done.rows_affected();
-            // The row by its key (`trail_keys_by_key`: account, key, newest, first id).
+            // The row by its key (`trail_keys_by_key_order`: account, key, newest, first id, last id).
             let settled = if newest < before {
                 "DELETE FROM trail_keys WHERE account_id = $1 AND lookup_key = $2 AND newest = $3 AND first_id = $4 AND last_id = $5"
             } else {

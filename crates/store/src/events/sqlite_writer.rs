@@ -8,7 +8,7 @@
 //! writers with `BEGIN IMMEDIATE` as this thread does.
 //!
 //! Key rows a moment late: most of a commit's cost is the pages it rewrites, and each lookup
-//! key's row sits on its own leaf of `trail_keys_by_key`. So the server's batches
+//! key's row sits on its own leaf of `trail_keys_by_key_order`. So the server's batches
 //! ([`SqliteWriter::insert`] with `index_now` false) leave their key rows in memory, merged per
 //! account, key and minute with those of the events around them (a range is closed once
 //! [`RANGE_GAP`] events of other keys went by, so that a lookup scans about as much as with a

@@ -31,7 +31,7 @@ const TABLES: &[&str] = &[
 ];
 
 /// The version of every migration, in order.
-const VERSIONS: &[i64] = &[1, 2, 3, 4, 5];
+const VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 6];
 
 /// `(version, applied_at)` of every applied migration.
 async fn applied(raw: &AnyPool) -> Vec<(i64, i64)> {
