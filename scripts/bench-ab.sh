@@ -20,32 +20,16 @@ work=$(mktemp -d "${WORKDIR:-/tmp}/rolecall-ab.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 busy_idle() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat; }
-role_arn="arn:aws:iam::123456789012:role/Bench"
-trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}'
+# shellcheck source=lib/variants.sh
+. scripts/lib/variants.sh
 
 names=() endpoints=() keys=() secrets=()
 for variant in "$@"; do
-  name=${variant%%=*}; rest=${variant#*=}
-  read -r head flags <<<"$rest" || true
-  IFS=, read -r -a parts <<<"$head"
-  bin=${parts[0]}; [ "$bin" = - ] && bin=$built
-  envs=("${parts[@]:1}")
-  data="$work/$name"; mkdir -p "$data"
-  boot=$("$bin" server bootstrap --data-dir "$data" --account-id 123456789012)
-  key=$(field "$boot" AccessKeyId); secret=$(field "$boot" SecretAccessKey)
-  port=$(free_port)
-  # shellcheck disable=SC2086 # the flags are words on purpose
-  env "${envs[@]}" "$bin" server --listen "127.0.0.1:$port" --data-dir "$data" $flags >"$work/$name.log" 2>&1 &
-  pids+=("$!")
-  "$bench" --endpoint "http://127.0.0.1:$port" --access-key-id "$key" --secret-access-key "$secret" --op get-caller-identity --wait-first >/dev/null
-  AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-    "$built" iam create-role --role-name Bench --assume-role-policy-document "$trust" \
-    --endpoint-url "http://127.0.0.1:$port" >/dev/null
-  names+=("$name"); endpoints+=("http://127.0.0.1:$port"); keys+=("$key"); secrets+=("$secret")
+  variant_start "$variant" "$built" "$work"
+  pids+=("$pid")
+  variant_ready "$built" "$bench"
+  names+=("$name"); endpoints+=("$endpoint"); keys+=("$key"); secrets+=("$secret")
 done
 
 results="$work/results"
@@ -53,7 +37,7 @@ for round in $(seq "$rounds"); do
   for i in "${!names[@]}"; do
     read -r b0 i0 < <(busy_idle)
     out=$("$bench" --endpoint "${endpoints[$i]}" --access-key-id "${keys[$i]}" --secret-access-key "${secrets[$i]}" \
-      --op assume-role --role-arn "$role_arn" --connections "$conns" --seconds "$secs")
+      --op assume-role --role-arn "$ROLE_ARN" --connections "$conns" --seconds "$secs")
     read -r b1 i1 < <(busy_idle)
     rps=$(field "$out" rps) requests=$(field "$out" requests) errors=$(field "$out" errors)
     hz=$(getconf CLK_TCK)

@@ -26,33 +26,16 @@ out=${OUT:-$work/profiles}; mkdir -p "$out"
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work/data"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
-role_arn="arn:aws:iam::123456789012:role/Bench"
-trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}'
+# shellcheck source=lib/variants.sh
+. scripts/lib/variants.sh
 
 first=
 for variant in "$@"; do
-  name=${variant%%=*}; rest=${variant#*=}
-  read -r head flags <<<"$rest" || true
-  IFS=, read -r -a parts <<<"$head"
-  bin=${parts[0]}; [ "$bin" = - ] && bin=$built
-  envs=("${parts[@]:1}")
-  data="$work/data/$name"; mkdir -p "$data"
-  boot=$("$bin" server bootstrap --data-dir "$data" --account-id 123456789012)
-  key=$(field "$boot" AccessKeyId); secret=$(field "$boot" SecretAccessKey)
-  port=$(free_port); endpoint="http://127.0.0.1:$port"
-  # shellcheck disable=SC2086 # the flags are words on purpose
-  env "${envs[@]}" valgrind --tool=callgrind --callgrind-out-file="$out/$name.%p" \
-    "$bin" server --listen "127.0.0.1:$port" --data-dir "$data" $flags >"$work/$name.log" 2>&1 &
-  pid=$!
-  "$bench" --endpoint "$endpoint" --access-key-id "$key" --secret-access-key "$secret" --op get-caller-identity --wait-first >/dev/null
-  AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-    "$built" iam create-role --role-name Bench --assume-role-policy-document "$trust" --endpoint-url "$endpoint" >/dev/null
+  variant_start "$variant" "$built" "$work/data" valgrind --tool=callgrind --callgrind-out-file="$out/${variant%%=*}.%p"
+  variant_ready "$built" "$bench"
   load() {
     "$bench" --endpoint "$endpoint" --access-key-id "$key" --secret-access-key "$secret" --op assume-role \
-      --role-arn "$role_arn" --connections 8 --max-requests "$1" --seconds 600
+      --role-arn "$ROLE_ARN" --connections 8 --max-requests "$1" --seconds 600
   }
   load 300 >/dev/null
   sleep 1
