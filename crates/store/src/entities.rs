@@ -766,10 +766,7 @@ pub(crate) async fn lock_entity(
         .bind(lower)
         .execute(&mut **tx)
         .await?;
-    if locked.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    crate::changed(&locked)
 }
 
 /// Removes what a write that raced the deletion of an entity of this name may have left

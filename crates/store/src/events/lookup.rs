@@ -284,14 +284,14 @@ async fn scan(
         sql.push_str(&format!("(${}, ${})", 4 + 2 * r, 5 + 2 * r));
     }
     sql.push_str(&format!(") SELECT {EVENT_COLUMNS} FROM "));
-    sql.push_str(&match store.backend() {
+    match store.backend() {
         Backend::Sqlite => {
-            "ranges JOIN trail_events ON event_id >= low AND event_id <= high".to_owned()
+            sql.push_str("ranges JOIN trail_events ON event_id >= low AND event_id <= high");
         }
-        Backend::Postgres => format!(
+        Backend::Postgres => sql.push_str(&format!(
             "ranges CROSS JOIN LATERAL (SELECT {EVENT_COLUMNS} FROM trail_events WHERE event_id >= ranges.low AND event_id <= ranges.high OFFSET 0) AS e"
-        ),
-    });
+        )),
+    }
     sql.push_str(" WHERE account_id = $1 AND event_time >= $2 AND event_time <= $3");
     let mut next = 4 + 2 * ranges;
     if bounds.after.is_some() {
