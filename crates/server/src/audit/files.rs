@@ -5,8 +5,10 @@
 //! files read rolecall's unchanged.
 //!
 //! Records are compressed as they come, on a thread of their own, into a file per account
-//! and region under `<dir>/.pending/`, flushed after each batch (so a `kill -9` loses no
-//! record handed over); a delivery finishes the file, syncs it and renames it into place.
+//! and region under `<dir>/.pending/`, flushed after each commit's records; a call that waits
+//! for its event (an IAM change, issued credentials) is answered only after that flush, so a
+//! `kill -9` loses none of those. A delivery finishes the file, syncs it and renames it into
+//! place.
 //! Memory stays at the compressor's state whatever the rate, and the trail's writer never
 //! waits for a file. Files a crash left pending are salvaged at the next start: every whole
 //! record in them is delivered.
@@ -32,18 +34,20 @@ const PENDING: &str = ".pending";
 /// What every record begins with: where a salvaged file is cut.
 const RECORD_START: &str = ",{\"eventVersion\":";
 
-/// One record on its way to a file.
-struct Record {
-    account: String,
-    region: String,
-    text: String,
+/// A commit's records for one call, on their way to a file.
+pub(crate) struct Handed {
+    /// The call's rows, in the trail (committed, or recorded without waiting).
+    pub(crate) rows: Vec<EventRow>,
+    /// For a call waiting for its event, handed over only once the event is committed:
+    /// told so once the rows are in their file.
+    pub(crate) committed: Option<super::Committed>,
 }
 
 /// The trail files' thread; dropping the handle without [`TrailFiles::finish`] leaves what
 /// is pending for the next start to salvage.
 #[derive(Debug)]
 pub(crate) struct TrailFiles {
-    records: mpsc::Sender<Vec<Record>>,
+    records: mpsc::Sender<Vec<Handed>>,
     thread: std::thread::JoinHandle<()>,
 }
 
@@ -53,25 +57,21 @@ impl TrailFiles {
     /// # Errors
     /// When the thread cannot be started.
     pub(crate) fn start(dir: PathBuf) -> std::io::Result<Self> {
-        let (records, queue) = mpsc::channel::<Vec<Record>>();
+        let (records, queue) = mpsc::channel::<Vec<Handed>>();
         let thread = std::thread::Builder::new()
             .name("trail-files".to_owned())
             .spawn(move || Deliveries::new(dir).run(&queue))?;
         Ok(Self { records, thread })
     }
 
-    /// Hands the records of `rows` to the thread.
-    pub(crate) fn add(&self, rows: &[EventRow]) {
-        let batch: Vec<Record> = rows
-            .iter()
-            .map(|row| Record {
-                account: row.account_id.clone(),
-                region: region_of(&row.record).to_owned(),
-                text: row.record.clone(),
-            })
-            .collect();
-        if !batch.is_empty() {
-            let _ = self.records.send(batch);
+    /// Hands a commit's records to the thread, which tells the waiting calls once their
+    /// records are flushed to their files. Should the thread be gone, they are told at once.
+    pub(crate) fn add(&self, commit: Vec<Handed>) {
+        if commit.is_empty() {
+            return;
+        }
+        if let Err(mpsc::SendError(commit)) = self.records.send(commit) {
+            tell(commit);
         }
     }
 
@@ -81,6 +81,16 @@ impl TrailFiles {
         drop(self.records);
         if self.thread.join().is_err() {
             tracing::error!("the trail files' thread panicked");
+        }
+    }
+}
+
+/// Tells the waiting calls of `commit` that their events are committed, handing their rows
+/// back to be freed on their own threads.
+fn tell(commit: Vec<Handed>) {
+    for handed in commit {
+        if let Some(done) = handed.committed {
+            drop(done.send((handed.rows, true)));
         }
     }
 }
@@ -119,7 +129,7 @@ impl Deliveries {
         }
     }
 
-    fn run(mut self, queue: &mpsc::Receiver<Vec<Record>>) {
+    fn run(mut self, queue: &mpsc::Receiver<Vec<Handed>>) {
         self.salvage();
         loop {
             let next_due = self
@@ -127,19 +137,20 @@ impl Deliveries {
                 .values()
                 .map(|f| (f.opened + DELIVERY_EVERY).saturating_duration_since(Instant::now()))
                 .min();
-            let batch = match next_due {
+            let commit = match next_due {
                 Some(wait) => match queue.recv_timeout(wait) {
-                    Ok(batch) => Some(batch),
+                    Ok(commit) => Some(commit),
                     Err(mpsc::RecvTimeoutError::Timeout) => None,
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 },
                 None => match queue.recv() {
-                    Ok(batch) => Some(batch),
+                    Ok(commit) => Some(commit),
                     Err(_) => break,
                 },
             };
-            if let Some(batch) = batch {
-                self.append(batch);
+            if let Some(commit) = commit {
+                self.append(&commit);
+                tell(commit);
             }
             self.deliver(|f| f.opened.elapsed() >= DELIVERY_EVERY || f.bytes >= DELIVERY_BYTES);
         }
@@ -147,12 +158,13 @@ impl Deliveries {
         self.deliver(|_| true);
     }
 
-    /// Compresses `batch` into the files of its accounts and regions, each flushed at the
-    /// end, so that what was handed over is in the file even if the process is killed.
-    fn append(&mut self, batch: Vec<Record>) {
-        let mut touched = Vec::new();
-        for r in batch {
-            let key = (r.account, r.region);
+    /// Compresses a commit's records into the files of their accounts and regions, each
+    /// flushed at the end, so that what was handed over is in the file even if the process
+    /// is killed.
+    fn append(&mut self, commit: &[Handed]) {
+        let mut touched: Vec<(String, String)> = Vec::new();
+        for row in commit.iter().flat_map(|h| &h.rows) {
+            let key = (row.account_id.clone(), region_of(&row.record).to_owned());
             if !self.filling.contains_key(&key) {
                 match self.open(&key.0, &key.1) {
                     Ok(f) => {
@@ -170,9 +182,9 @@ impl Deliveries {
             let separator: &[u8] = if f.bytes == 0 { b"" } else { b"," };
             let written =
                 f.gz.write_all(separator)
-                    .and_then(|()| f.gz.write_all(r.text.as_bytes()));
+                    .and_then(|()| f.gz.write_all(row.record.as_bytes()));
             match written {
-                Ok(()) => f.bytes += separator.len() + r.text.len(),
+                Ok(()) => f.bytes += separator.len() + row.record.len(),
                 Err(e) => {
                     tracing::error!(error = %e, path = %f.path.display(), "cannot write a trail file")
                 }
@@ -384,6 +396,21 @@ mod tests {
         format!(r#"{{"eventVersion":"1.11","eventID":"{n}","awsRegion":"us-east-1"}}"#)
     }
 
+    fn row(n: u32) -> EventRow {
+        EventRow {
+            event_id: n.to_string(),
+            account_id: "111122223333".to_owned(),
+            event_time: 0,
+            event_name: "GetCallerIdentity".to_owned(),
+            event_source: "sts.amazonaws.com".to_owned(),
+            read_only: true,
+            username: None,
+            access_key_id: None,
+            resources: Vec::new(),
+            record: record(n),
+        }
+    }
+
     fn records_in(text: &str) -> Vec<String> {
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
         v["Records"]
@@ -444,21 +471,11 @@ mod tests {
             out
         };
         let files = TrailFiles::start(dir.path().to_owned()).unwrap();
-        let rows: Vec<EventRow> = (0..3)
-            .map(|n| EventRow {
-                event_id: n.to_string(),
-                account_id: "111122223333".to_owned(),
-                event_time: 0,
-                event_name: "GetCallerIdentity".to_owned(),
-                event_source: "sts.amazonaws.com".to_owned(),
-                read_only: true,
-                username: None,
-                access_key_id: None,
-                resources: Vec::new(),
-                record: record(n),
-            })
-            .collect();
-        files.add(&rows);
+        let rows: Vec<EventRow> = (0..3).map(row).collect();
+        files.add(vec![Handed {
+            rows,
+            committed: None,
+        }]);
         files.finish();
         assert_eq!(deliveries(dir.path()), ["0", "1", "2"]);
 
@@ -471,6 +488,27 @@ mod tests {
         TrailFiles::start(dir.path().to_owned()).unwrap().finish();
         assert_eq!(deliveries(dir.path()), ["0", "1", "2", "7"]);
         assert_eq!(std::fs::read_dir(&pending).unwrap().count(), 0);
+    }
+
+    /// A waiting call is told only once its record is in its pending file, where a crash
+    /// right after leaves it for the next start to salvage.
+    #[test]
+    fn a_waiting_call_is_told_once_its_record_is_flushed() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = TrailFiles::start(dir.path().to_owned()).unwrap();
+        let (done, told) = tokio::sync::oneshot::channel();
+        files.add(vec![Handed {
+            rows: vec![row(5)],
+            committed: Some(done),
+        }]);
+        let (rows, written) = told.blocking_recv().expect("told");
+        assert!(written);
+        assert_eq!(rows.len(), 1);
+        let pending: Vec<PathBuf> = walk(&dir.path().join(PENDING));
+        assert_eq!(pending.len(), 1);
+        let text = salvage_file(&pending[0]).unwrap().expect("a whole record");
+        assert_eq!(records_in(&text), ["5"]);
+        files.finish();
     }
 
     fn walk(dir: &Path) -> Vec<PathBuf> {

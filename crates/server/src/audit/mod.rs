@@ -3,8 +3,9 @@
 //! commits (`Trail`), and found again through CloudTrail's LookupEvents (`lookup`).
 //!
 //! Durability: a call that changes IAM or issues credentials waits until its event is
-//! committed before the client gets the answer; read-only calls do not wait, so a crash can
-//! lose the last batch of those, and a clean stop flushes them.
+//! committed (and, with `--audit-dir`, flushed to its trail file) before the client gets the
+//! answer; read-only calls do not wait, so a crash can lose the last batch of those, and a
+//! clean stop flushes them.
 
 mod console;
 mod elements;
@@ -45,11 +46,15 @@ pub(crate) async fn account_alias(
 /// Most batches the writer commits in one transaction.
 const MAX_BATCHES_PER_COMMIT: usize = 512;
 
+/// Where a waiting call's rows go back once its commit is over (and, with trail files, once
+/// they are in their file), with whether the commit succeeded, to be freed by the request's
+/// task (see `Trail::record`).
+type Committed = oneshot::Sender<(Vec<EventRow>, bool)>;
+
 struct Batch {
     rows: Vec<EventRow>,
-    /// For a call that waits: where its rows go back once the commit is over, with whether
-    /// it succeeded, to be freed by the request's task (see `Trail::record`).
-    committed: Option<oneshot::Sender<(Vec<EventRow>, bool)>>,
+    /// For a call that waits: told when its event is in the trail.
+    committed: Option<Committed>,
 }
 
 /// The trail's writer: a channel to one task that commits what it receives.
@@ -213,15 +218,23 @@ impl Trail {
                 }
                 let written = written.is_ok();
                 let mut rows = rows.into_iter();
+                let mut to_files = Vec::new();
                 for (b, n) in batches.into_iter().zip(counts) {
                     let mine: Vec<EventRow> = rows.by_ref().take(n).collect();
-                    // The files hold what the clients were told happened.
-                    if let Some(f) = files.as_ref().filter(|_| written || b.committed.is_none()) {
-                        f.add(&mine);
-                    }
-                    if let Some(done) = b.committed {
+                    // The files hold what the clients were told happened; a waiting call is
+                    // answered once its event is in its file too, so that a crash cannot
+                    // leave the files without it.
+                    if files.is_some() && (written || b.committed.is_none()) {
+                        to_files.push(files::Handed {
+                            rows: mine,
+                            committed: b.committed,
+                        });
+                    } else if let Some(done) = b.committed {
                         drop(done.send((mine, written)));
                     }
+                }
+                if let Some(f) = &files {
+                    f.add(to_files);
                 }
             }
             tracing::debug!(
