@@ -129,12 +129,13 @@ pub(super) async fn page(
     Ok((found, next))
 }
 
-/// The page's events found through the key's rows. On PostgreSQL the rows are scanned in
-/// groups of growing size (1, 2, 4, … [`KEY_ROWS_PER_READ`]) in one query per group (its
-/// planner reads the ranges as one bitmap of index ranges): a key with many events per row
-/// settles after the first row or two, and a rare one (an event per row) takes a handful of
-/// round trips, not one per row. SQLite, in process, has no round trips to save, and its
-/// planner reads an `OR` of ranges as a scan of the table: one range per query there.
+/// The page's events found through the key's rows, scanned in groups in one query per group:
+/// first one row, then as many as the events found so far say the page needs
+/// ([`next_group`]). A key with many events per row settles after the first row or two, and a
+/// rare one (an event per row) after two or three queries, not one per row. On PostgreSQL that saves round trips; on SQLite it saves the
+/// hand-offs between the runtime and sqlx's worker thread, which passes the statement and
+/// every row across (a query per row was 7.3 ms p50 for a Username page at a million
+/// events, growing groups 2.8–3.7 ms; BENCHMARKS.md).
 async fn through_keys(
     store: &Store,
     bounds: &Bounds<'_>,
@@ -152,10 +153,6 @@ async fn through_keys(
     let mut exhausted = false;
     // A row holding an event of the range has `newest` in [start, end + KEY_SPAN - 1].
     let highest = bounds.end.saturating_add(KEY_SPAN - 1);
-    let largest_group = match store.backend() {
-        Backend::Sqlite => 1,
-        Backend::Postgres => KEY_ROWS_PER_READ,
-    };
     let mut group = 1;
     loop {
         if pending.len() < group && !exhausted {
@@ -178,13 +175,33 @@ async fn through_keys(
             .iter()
             .map(|r| (r.first_id.as_str(), r.last_id.as_str()))
             .collect();
+        let before = found.len();
         for e in scan(store, bounds, &ranges, filter, fetch).await? {
             if filter.keeps(&e) && seen.insert(e.event_id.clone()) {
                 found.push(e);
             }
         }
-        group = (group * 2).min(largest_group);
+        group = next_group(
+            group,
+            take,
+            found.len() - before,
+            fetch.saturating_sub(found.len()),
+        );
     }
+}
+
+/// How many key rows the next query scans, after one that scanned `scanned` rows and found
+/// `matched` events, with `wanted` more to find: as many rows as the rate just seen says the
+/// page needs (a rare key's rows hold an event or two each, so the rest of its page is one
+/// more query), twice as many as before when the rows held none, at most
+/// [`KEY_ROWS_PER_READ`].
+fn next_group(group: usize, scanned: usize, matched: usize, wanted: usize) -> usize {
+    let rows = if matched == 0 {
+        group.saturating_mul(2)
+    } else {
+        wanted.saturating_mul(scanned).div_ceil(matched)
+    };
+    rows.clamp(1, KEY_ROWS_PER_READ)
 }
 
 /// Whether the page is complete before a key row whose events are at most `newest`: it holds
@@ -385,6 +402,21 @@ mod tests {
         // A range inside another adds nothing.
         assert_eq!(disjoint(&[("a", "z"), ("c", "d")]), vec![("a", "z")]);
         assert!(disjoint(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_group_covers_what_the_rate_seen_says_the_page_needs() {
+        use super::{KEY_ROWS_PER_READ, next_group};
+        // One row found one event, 50 more are wanted: as many rows as allowed.
+        assert_eq!(next_group(1, 1, 1, 50), KEY_ROWS_PER_READ);
+        // Four rows found 20 events, 30 more are wanted: six rows.
+        assert_eq!(next_group(4, 4, 20, 30), 6);
+        // A busy key: one row is enough.
+        assert_eq!(next_group(1, 1, 200, 0), 1);
+        assert_eq!(next_group(1, 1, 40, 11), 1);
+        // Nothing found: twice as many, never beyond the limit.
+        assert_eq!(next_group(2, 2, 0, 51), 4);
+        assert_eq!(next_group(KEY_ROWS_PER_READ, 8, 0, 51), KEY_ROWS_PER_READ);
     }
 
     #[test]
