@@ -15,7 +15,7 @@ use axum::body::{Body, Bytes, HttpBody, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rolecall_wire::{AwsError, ErrorKind, Params, Service};
+use rolecall_wire::{AwsError, ErrorKind, Params, Service, Tape};
 use time::OffsetDateTime;
 
 use crate::app::App;
@@ -73,6 +73,9 @@ pub(crate) struct Outcome {
     /// Counts the request among those the trail's writer may wait for, from when its body
     /// is in until its event is queued.
     pub(crate) arrival: Option<audit::Arrival>,
+    /// Where in the body the Query protocol result's contents are, and their tape, kept for
+    /// the audit trail when it records: it reads the answer from them instead of parsing it.
+    pub(crate) answer: Option<(std::ops::Range<usize>, Tape)>,
 }
 
 impl Outcome {
@@ -90,6 +93,7 @@ impl Outcome {
             user_agent: None,
             region: String::new(),
             arrival: None,
+            answer: None,
         }
     }
 
@@ -185,6 +189,11 @@ async fn record(app: &App, o: &Outcome, body: &str, arrival: Option<audit::Arriv
         json_request: o.json_request.as_ref(),
         json: o.json,
         body,
+        answer: o
+            .answer
+            .as_ref()
+            .filter(|_| o.error.is_none())
+            .and_then(|(at, tape)| Some((body.get(at.clone())?, tape))),
         source_ip: &o.source_ip,
         user_agent: o.user_agent.as_deref(),
         region: &o.region,
@@ -341,7 +350,14 @@ async fn run(app: &App, req: Request, outcome: &mut Outcome) -> Result<String, A
     let name = op.name();
     let mut body = format!("<{name}Response xmlns=\"{}\">", service.namespace());
     if let Some(inner) = result {
-        body.push_str(&format!("<{name}Result>{}</{name}Result>", inner.finish()));
+        let (inner, tape) = inner.finish_with_tape();
+        body.push_str(&format!("<{name}Result>"));
+        let start = body.len();
+        body.push_str(&inner);
+        if app.trail().is_recording() {
+            outcome.answer = Some((start..body.len(), tape));
+        }
+        body.push_str(&format!("</{name}Result>"));
     }
     body.push_str(&format!(
         "<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{name}Response>",

@@ -20,7 +20,8 @@
 //! `ROLECALL_BENCH_FILL_SECS` bounds the time spent filling each store (default 1200): when it
 //! runs out, the lookups run on what was written by then, and the output says how much that was.
 //! `ROLECALL_BENCH_SQLITE_DIR` keeps the SQLite database in that directory (one that holds a
-//! trail from an earlier run is measured again without filling);
+//! trail from an earlier run is measured again without filling); `ROLECALL_BENCH_POSTGRES_URL`
+//! measures that PostgreSQL database instead of a fresh one, the same way;
 //! `ROLECALL_BENCH_SKIP_SQLITE` measures PostgreSQL alone.
 
 use std::time::{Duration, Instant};
@@ -332,9 +333,14 @@ fn main() {
         drop(tmp);
     }
 
-    match std::env::var("ROLECALL_TEST_DATABASE_URL") {
-        Ok(server) => {
-            let url = rolecall_test_support::fresh_postgres_database(&server);
+    let kept = std::env::var("ROLECALL_BENCH_POSTGRES_URL").ok();
+    let postgres = kept.or_else(|| {
+        std::env::var("ROLECALL_TEST_DATABASE_URL")
+            .ok()
+            .map(|server| rolecall_test_support::fresh_postgres_database(&server))
+    });
+    match postgres {
+        Some(url) => {
             println!("PostgreSQL ({total} events)");
             runtime.block_on(async {
                 let store = Store::connect(&url).await.expect("connect to PostgreSQL");
@@ -342,6 +348,8 @@ fn main() {
                 store.close().await;
             });
         }
-        Err(_) => println!("PostgreSQL skipped: ROLECALL_TEST_DATABASE_URL is not set"),
+        None => println!(
+            "PostgreSQL skipped: neither ROLECALL_TEST_DATABASE_URL nor ROLECALL_BENCH_POSTGRES_URL is set"
+        ),
     }
 }

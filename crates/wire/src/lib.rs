@@ -18,6 +18,6 @@ pub use error::{AwsError, ErrorCode, ErrorKind, ErrorResponse};
 pub use params::{MAX_PARAMS, Params};
 pub use service::Service;
 pub use validate::{Constraint, Validator};
-pub use xml::{XmlWriter, escape_into};
+pub use xml::{Tape, XmlWriter, escape_into};
 
 pub use timestamp::iso8601;

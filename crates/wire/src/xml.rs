@@ -3,6 +3,8 @@
 //! Responses are small, flat and written once, so a string builder with correct escaping is
 //! all that is needed; the shapes themselves live in the handlers next to the model fields.
 
+use std::ops::Range;
+
 /// Appends `text` to `out`, escaped for element content and attribute values. Characters that
 /// XML 1.0 cannot carry at all (most C0 controls) become U+FFFD so the document stays parseable.
 pub fn escape_into(out: &mut String, text: &str) {
@@ -20,10 +22,30 @@ pub fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-/// Builds one XML document.
+/// One step of a document as [`XmlWriter`] wrote it, with byte ranges into the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Mark {
+    /// An element begins; its name is at the range.
+    Open(Range<usize>),
+    /// Text, escaped as written, is at the range.
+    Text(Range<usize>),
+    /// The innermost open element ends.
+    Close,
+}
+
+/// Where the elements and texts of a document are, noted by [`XmlWriter`] as it writes them:
+/// what a reader of the writer's own output needs, without parsing it again
+/// ([`crate::xml_read::from_tape`]; the server's audit trail reads every answer it records).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tape {
+    pub(crate) marks: Vec<Mark>,
+}
+
+/// Builds one XML document, noting its [`Tape`] as it goes.
 #[derive(Debug, Default)]
 pub struct XmlWriter {
     out: String,
+    tape: Tape,
 }
 
 impl XmlWriter {
@@ -32,13 +54,23 @@ impl XmlWriter {
     pub fn new() -> Self {
         Self {
             out: String::with_capacity(1024),
+            tape: Tape {
+                marks: Vec::with_capacity(32),
+            },
         }
+    }
+
+    /// `<name` with the name noted.
+    fn begin(&mut self, name: &str) {
+        self.out.push('<');
+        let start = self.out.len();
+        self.out.push_str(name);
+        self.tape.marks.push(Mark::Open(start..self.out.len()));
     }
 
     /// `<name xmlns="ns">`.
     pub fn open_ns(&mut self, name: &str, namespace: &str) {
-        self.out.push('<');
-        self.out.push_str(name);
+        self.begin(name);
         self.out.push_str(" xmlns=\"");
         escape_into(&mut self.out, namespace);
         self.out.push_str("\">");
@@ -46,8 +78,7 @@ impl XmlWriter {
 
     /// `<name>`.
     pub fn open(&mut self, name: &str) {
-        self.out.push('<');
-        self.out.push_str(name);
+        self.begin(name);
         self.out.push('>');
     }
 
@@ -56,12 +87,17 @@ impl XmlWriter {
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push('>');
+        self.tape.marks.push(Mark::Close);
     }
 
     /// `<name>text</name>`.
     pub fn elem(&mut self, name: &str, text: &str) {
         self.open(name);
+        let start = self.out.len();
         escape_into(&mut self.out, text);
+        if self.out.len() > start {
+            self.tape.marks.push(Mark::Text(start..self.out.len()));
+        }
         self.close(name);
     }
 
@@ -118,6 +154,12 @@ impl XmlWriter {
     #[must_use]
     pub fn finish(self) -> String {
         self.out
+    }
+
+    /// The document so far, and its [`Tape`].
+    #[must_use]
+    pub fn finish_with_tape(self) -> (String, Tape) {
+        (self.out, self.tape)
     }
 }
 

@@ -7,6 +7,8 @@ use std::borrow::Cow;
 
 use quick_xml::events::Event;
 
+use crate::xml::{Mark, Tape};
+
 /// One element: its local name, its children and its text. Names and text are borrowed from
 /// the document wherever they appear in it as they are (text with an entity or a character
 /// reference is decoded into a copy): a response is read without copying most of it.
@@ -134,6 +136,51 @@ pub fn parse(xml: &str) -> Result<Element<'_>, String> {
         .ok_or_else(|| "empty document".to_owned())
 }
 
+/// The elements of a document an [`XmlWriter`](crate::XmlWriter) wrote, read from the
+/// writer's [`Tape`] instead of parsed: the tree [`parse`] gives for it, under a nameless
+/// root (a Query protocol result holds several top-level elements). Names and text are
+/// borrowed from `document`, as [`parse`] borrows them. A tape that does not belong to
+/// `document` yields what of it lies within the document, never a panic.
+#[must_use]
+pub fn from_tape<'a>(document: &'a str, tape: &Tape) -> Element<'a> {
+    let mut stack: Vec<Element<'a>> = vec![Element::default()];
+    for mark in &tape.marks {
+        match mark {
+            Mark::Open(name) => {
+                let name = document.get(name.clone()).unwrap_or_default();
+                stack.push(Element::named(Cow::Borrowed(name)));
+            }
+            Mark::Text(range) => {
+                let raw = document.get(range.clone()).unwrap_or_default();
+                let text = if raw.contains('&') {
+                    quick_xml::escape::unescape(raw)
+                        .map_or_else(|_| Cow::Borrowed(raw), |t| Cow::Owned(t.into_owned()))
+                } else {
+                    Cow::Borrowed(raw)
+                };
+                if let Some(top) = stack.last_mut() {
+                    append(&mut top.text, text);
+                }
+            }
+            Mark::Close => close_innermost(&mut stack),
+        }
+    }
+    while stack.len() > 1 {
+        close_innermost(&mut stack);
+    }
+    stack.pop().unwrap_or_default()
+}
+
+/// Ends the innermost open element, making it a child of the one around it (the root stays).
+fn close_innermost(stack: &mut Vec<Element<'_>>) {
+    if stack.len() > 1
+        && let Some(done) = stack.pop()
+        && let Some(parent) = stack.last_mut()
+    {
+        parent.children.push(done);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -149,6 +196,46 @@ mod tests {
         assert!(super::parse("<A><B></A>").is_err());
         assert!(super::parse("<A>&bogus;</A>").is_err());
         assert_eq!(super::parse("<A><![CDATA[<x>]]></A>").unwrap().text, "<x>");
+    }
+
+    /// The tape's tree is the parser's, whatever the writer wrote.
+    #[test]
+    fn a_writers_tape_reads_as_its_document_parses() {
+        use crate::XmlWriter;
+        let mut w = XmlWriter::new();
+        w.open("Credentials");
+        w.elem("AccessKeyId", "ASIAEXAMPLE");
+        w.elem("SessionToken", "a&b<c>\"d\r\u{1}e\u{e9}");
+        w.elem("Empty", "");
+        w.close("Credentials");
+        w.list("Tags", &["k1", "k&2"], |w, k| {
+            w.elem("Key", k);
+            w.opt("Value", None);
+        });
+        w.string_list("Names", &["x".to_owned(), "<y>".to_owned()]);
+        w.bool("IsTruncated", false);
+        w.num("Size", 7);
+        w.open_ns("Nested", "https://example.com/doc/");
+        w.close("Nested");
+        let (doc, tape) = w.finish_with_tape();
+        let from_tape = super::from_tape(&doc, &tape);
+        let wrapped = format!("<R>{doc}</R>");
+        let parsed = super::parse(&wrapped).unwrap();
+        assert_eq!(from_tape.children, parsed.children);
+        assert_eq!(from_tape.text, parsed.text);
+        let token = from_tape.child("Credentials").unwrap();
+        assert_eq!(
+            token.child_text("SessionToken"),
+            Some("a&b<c>\"d\r\u{FFFD}e\u{e9}")
+        );
+        // Plain text is borrowed, as the parser borrows it.
+        assert!(matches!(
+            token.child("AccessKeyId").unwrap().text,
+            std::borrow::Cow::Borrowed("ASIAEXAMPLE")
+        ));
+        // A tape that is not the document's: no panic.
+        let other = super::from_tape("<a/>", &tape);
+        assert!(other.children.len() <= tape.marks.len());
     }
 
     #[test]

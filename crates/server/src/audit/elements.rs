@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 
 use rolecall_service_model::{Kind, Op, Service, ShapeId};
-use rolecall_wire::Params;
-use rolecall_wire::xml_read::Element;
+use rolecall_wire::xml_read::{self, Element};
+use rolecall_wire::{Params, Tape};
 use serde_json::Value;
 
 use super::json;
@@ -173,10 +173,23 @@ fn camel(v: &Value) -> Value {
 
 /// The response's elements as JSON, or `None` (`null`) when the response carries none.
 /// `body` is the response document the client received.
-pub(crate) fn response_elements(op: Op, body: &str) -> Option<String> {
+pub(crate) fn response_elements(
+    op: Op,
+    body: &str,
+    answer: Option<(&str, &Tape)>,
+) -> Option<String> {
     let output = op.operation().output?;
-    let root = rolecall_wire::xml_read::parse(body).ok()?;
-    let result = root.child(&format!("{}Result", op.name()))?;
+    let root;
+    let result = match answer {
+        Some((contents, tape)) => {
+            root = xml_read::from_tape(contents, tape);
+            &root
+        }
+        None => {
+            root = xml_read::parse(body).ok()?;
+            root.child(&format!("{}Result", op.name()))?
+        }
+    };
     let mut out = String::with_capacity(body.len());
     from_xml(&mut out, op.tables(), output, result, "");
     // Only an object with members is recorded.
@@ -316,19 +329,49 @@ mod tests {
         assert_eq!(request_parameters(Op::GetCallerIdentity, &none), None);
     }
 
+    /// The answer as the server writes it, and its document as the client reads it.
+    fn assume_role_answer() -> (String, String, Tape) {
+        let mut w = rolecall_wire::XmlWriter::new();
+        w.open("Credentials");
+        w.elem("AccessKeyId", "ASIAX");
+        w.elem("SecretAccessKey", "very-secret");
+        w.elem("SessionToken", "live-token");
+        w.elem("Expiration", "2026-11-23T13:13:20Z");
+        w.close("Credentials");
+        w.open("AssumedRoleUser");
+        w.elem("AssumedRoleId", "AROA:s&<t>");
+        w.elem("Arn", "arn:aws:sts::1:assumed-role/R/s&<t>");
+        w.close("AssumedRoleUser");
+        w.num("PackedPolicySize", 6);
+        let (inner, tape) = w.finish_with_tape();
+        let body = format!(
+            "<AssumeRoleResponse xmlns=\"x\"><AssumeRoleResult>{inner}</AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>"
+        );
+        (body, inner, tape)
+    }
+
     #[test]
     fn responses_keep_no_secret() {
-        let body = "<AssumeRoleResponse xmlns=\"x\"><AssumeRoleResult><Credentials><AccessKeyId>ASIAX</AccessKeyId><SecretAccessKey>very-secret</SecretAccessKey><SessionToken>live-token</SessionToken><Expiration>2026-11-23T13:13:20Z</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA:s</AssumedRoleId><Arn>arn:aws:sts::1:assumed-role/R/s</Arn></AssumedRoleUser><PackedPolicySize>6</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>";
-        let text = response_elements(Op::AssumeRole, body).unwrap();
+        let (body, _, _) = assume_role_answer();
+        let text = response_elements(Op::AssumeRole, &body, None).unwrap();
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["credentials"]["accessKeyId"], "ASIAX");
         assert_eq!(v["credentials"]["sessionToken"], TOKEN_PLACEHOLDER);
         assert_eq!(v["credentials"]["expiration"], "2026-11-23T13:13:20Z");
         assert_eq!(
             v["assumedRoleUser"]["arn"],
-            "arn:aws:sts::1:assumed-role/R/s"
+            "arn:aws:sts::1:assumed-role/R/s&<t>"
         );
         assert_eq!(v["packedPolicySize"], 6);
         assert!(!text.contains("very-secret") && !text.contains("live-token"));
+    }
+
+    /// Read from the writer's tape, the answer's elements are those its document parses to.
+    #[test]
+    fn the_answer_read_from_its_tape_is_the_answer_parsed() {
+        let (body, inner, tape) = assume_role_answer();
+        let parsed = response_elements(Op::AssumeRole, &body, None).unwrap();
+        let taped = response_elements(Op::AssumeRole, &body, Some((&inner, &tape))).unwrap();
+        assert_eq!(taped, parsed);
     }
 }

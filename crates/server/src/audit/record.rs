@@ -4,7 +4,7 @@
 
 use rolecall_arn::Arn;
 use rolecall_store::EventRow;
-use rolecall_wire::{AwsError, Params, Service};
+use rolecall_wire::{AwsError, Params, Service, Tape};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -41,6 +41,9 @@ pub(crate) struct Answered<'a> {
     pub(crate) json: bool,
     /// The response body the client received; read only when the record keeps it.
     pub(crate) body: &'a str,
+    /// The Query protocol result's contents within `body` and their tape, when the server
+    /// wrote them: the answer read without parsing it again.
+    pub(crate) answer: Option<(&'a str, &'a Tape)>,
     /// The caller's address.
     pub(crate) source_ip: &'a str,
     /// `User-Agent`.
@@ -188,7 +191,7 @@ pub(crate) fn records(a: &Answered<'_>, ids: &mut impl EventIds) -> Vec<EventRow
     });
     // Only a response the record keeps is read: a read's answer can be megabytes.
     let response_elements = if !a.json && keeps_response(event_name, read_only, a.error.is_some()) {
-        bounded(elements::response_elements(a.op, a.body))
+        bounded(elements::response_elements(a.op, a.body, a.answer))
     } else {
         None
     };

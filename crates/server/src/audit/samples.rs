@@ -45,6 +45,7 @@ impl Sample {
             json_request: self.json_request.as_ref(),
             json: self.op.service() == Service::CloudTrail,
             body: &self.body,
+            answer: None,
             source_ip: "203.0.113.7",
             user_agent: self.user_agent.as_deref(),
             region: &self.region,

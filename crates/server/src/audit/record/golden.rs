@@ -516,7 +516,7 @@ fn request_json(op: Op, text: &str) -> String {
 
 /// `responseElements` of a response body, as JSON.
 fn response_json(op: Op, body: &str) -> String {
-    crate::audit::elements::response_elements(op, body).unwrap_or_else(|| "null".into())
+    crate::audit::elements::response_elements(op, body, None).unwrap_or_else(|| "null".into())
 }
 
 #[test]
