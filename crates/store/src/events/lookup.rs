@@ -193,10 +193,11 @@ async fn through_keys(
 /// How many key rows the next query scans, after one that scanned `scanned` rows and found
 /// `matched` events, with `wanted` more to find: as many rows as the rate just seen says the
 /// page needs (a rare key's rows hold an event or two each, so the rest of its page is one
-/// more query), twice as many as before when the rows held none, at most
-/// [`KEY_ROWS_PER_READ`].
+/// more query); twice as many as before when the rows held none, or when the page is full
+/// but not settled (rows of the same second as its oldest event may still hold newer
+/// ones); at most [`KEY_ROWS_PER_READ`].
 fn next_group(group: usize, scanned: usize, matched: usize, wanted: usize) -> usize {
-    let rows = if matched == 0 {
+    let rows = if matched == 0 || wanted == 0 {
         group.saturating_mul(2)
     } else {
         wanted.saturating_mul(scanned).div_ceil(matched)
@@ -412,8 +413,10 @@ mod tests {
         // Four rows found 20 events, 30 more are wanted: six rows.
         assert_eq!(next_group(4, 4, 20, 30), 6);
         // A busy key: one row is enough.
-        assert_eq!(next_group(1, 1, 200, 0), 1);
         assert_eq!(next_group(1, 1, 40, 11), 1);
+        // A full page not settled yet: twice as many rows as before.
+        assert_eq!(next_group(1, 1, 200, 0), 2);
+        assert_eq!(next_group(4, 4, 200, 0), 8);
         // Nothing found: twice as many, never beyond the limit.
         assert_eq!(next_group(2, 2, 0, 51), 4);
         assert_eq!(next_group(KEY_ROWS_PER_READ, 8, 0, 51), KEY_ROWS_PER_READ);
