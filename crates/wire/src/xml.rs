@@ -42,10 +42,20 @@ pub struct Tape {
 }
 
 /// Builds one XML document, noting its [`Tape`] as it goes.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct XmlWriter {
     out: String,
     tape: Tape,
+}
+
+/// The document's size only: an answer can hold issued credentials.
+impl std::fmt::Debug for XmlWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XmlWriter")
+            .field("bytes", &self.out.len())
+            .field("marks", &self.tape.marks.len())
+            .finish()
+    }
 }
 
 impl XmlWriter {
@@ -166,6 +176,15 @@ impl XmlWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_shows_no_content() {
+        let mut w = XmlWriter::new();
+        w.elem("SecretAccessKey", "wJalrXUtnFEMI/K7MDENG");
+        let shown = format!("{w:?}");
+        assert!(!shown.contains("wJalr"), "{shown}");
+        assert!(shown.contains("bytes"), "{shown}");
+    }
 
     #[test]
     fn escapes_markup_and_controls() {
