@@ -85,14 +85,21 @@ impl TrailFiles {
     }
 }
 
+/// Telling the waiting call happens when its records are let go of: after they are flushed
+/// to their file, or at once should the thread be gone or fail (its event is committed
+/// either way, and the files are only an export of the trail).
+impl Drop for Handed {
+    fn drop(&mut self) {
+        if let Some(done) = self.committed.take() {
+            drop(done.send((std::mem::take(&mut self.rows), true)));
+        }
+    }
+}
+
 /// Tells the waiting calls of `commit` that their events are committed, handing their rows
 /// back to be freed on their own threads.
 fn tell(commit: Vec<Handed>) {
-    for handed in commit {
-        if let Some(done) = handed.committed {
-            drop(done.send((handed.rows, true)));
-        }
-    }
+    drop(commit);
 }
 
 /// The record's `awsRegion`. The record is written by this module's caller with its keys
@@ -509,6 +516,20 @@ mod tests {
         let text = salvage_file(&pending[0]).unwrap().expect("a whole record");
         assert_eq!(records_in(&text), ["5"]);
         files.finish();
+    }
+
+    /// A waiting call is never left without an answer: records let go of unflushed (the
+    /// thread gone or failing) still tell it, since its event is committed.
+    #[test]
+    fn records_let_go_of_still_tell_their_call() {
+        let (done, told) = tokio::sync::oneshot::channel();
+        drop(Handed {
+            rows: vec![row(1), row(2)],
+            committed: Some(done),
+        });
+        let (rows, written) = told.blocking_recv().expect("told");
+        assert!(written);
+        assert_eq!(rows.len(), 2);
     }
 
     fn walk(dir: &Path) -> Vec<PathBuf> {
