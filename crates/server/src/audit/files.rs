@@ -70,9 +70,9 @@ impl TrailFiles {
         if commit.is_empty() {
             return;
         }
-        if let Err(mpsc::SendError(commit)) = self.records.send(commit) {
-            tell(commit);
-        }
+        // Should the thread be gone, the records come back and are let go of here, which
+        // tells their calls (see `Handed`'s `Drop`).
+        drop(self.records.send(commit));
     }
 
     /// Delivers everything handed over, then ends the thread (blocking: call off the
@@ -87,19 +87,14 @@ impl TrailFiles {
 
 /// Telling the waiting call happens when its records are let go of: after they are flushed
 /// to their file, or at once should the thread be gone or fail (its event is committed
-/// either way, and the files are only an export of the trail).
+/// either way, and the files are only an export of the trail). Its rows go back with the
+/// answer, to be freed on the call's own thread.
 impl Drop for Handed {
     fn drop(&mut self) {
         if let Some(done) = self.committed.take() {
             drop(done.send((std::mem::take(&mut self.rows), true)));
         }
     }
-}
-
-/// Tells the waiting calls of `commit` that their events are committed, handing their rows
-/// back to be freed on their own threads.
-fn tell(commit: Vec<Handed>) {
-    drop(commit);
 }
 
 /// The record's `awsRegion`. The record is written by this module's caller with its keys
@@ -157,7 +152,8 @@ impl Deliveries {
             };
             if let Some(commit) = commit {
                 self.append(&commit);
-                tell(commit);
+                // Flushed: letting the records go tells their calls.
+                drop(commit);
             }
             self.deliver(|f| f.opened.elapsed() >= DELIVERY_EVERY || f.bytes >= DELIVERY_BYTES);
         }

@@ -132,10 +132,10 @@ pub(super) async fn page(
 /// The page's events found through the key's rows, scanned in groups in one query per group:
 /// first one row, then as many as the events found so far say the page needs
 /// ([`next_group`]). A key with many events per row settles after the first row or two, and a
-/// rare one (an event per row) after two or three queries, not one per row. On PostgreSQL that saves round trips; on SQLite it saves the
-/// hand-offs between the runtime and sqlx's worker thread, which passes the statement and
-/// every row across (a query per row was 7.3 ms p50 for a Username page at a million
-/// events, growing groups 2.8–3.7 ms; BENCHMARKS.md).
+/// rare one (an event per row) after two or three queries, not one per row. On PostgreSQL
+/// that saves round trips; on SQLite it saves the hand-offs between the runtime and sqlx's
+/// worker thread, which passes the statement and every row across (a query per row was
+/// 7.3 ms p50 for a Username page at a million events, groups 2.3–2.8 ms; BENCHMARKS.md).
 async fn through_keys(
     store: &Store,
     bounds: &Bounds<'_>,
