@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_trail_keys.sql")),
     (5, include_str!("../migrations/0005_trail_unindexed.sql")),
     (6, include_str!("../migrations/0006_trail_keys_order.sql")),
+    (7, include_str!("../migrations/0007_trail_chunks.sql")),
 ];
 
 /// Splits a migration into statements: comment lines go first, then the text is cut at `;`

@@ -117,6 +117,8 @@ backend_tests! {
     events::records_read_back_exactly_whether_packed_or_stored_as_text,
     events::key_rows_with_the_same_start_are_all_read,
     events::closing_writes_the_key_rows_held,
+    events::pruning_cuts_through_a_batch_exactly,
+    events::an_event_committed_after_a_newer_one_is_found_in_its_place,
     console::console_ids_are_spent_once_until_they_expire,
     console::concurrent_uses_of_one_sign_in_token_spend_it_once,
     migrations::fresh_database_has_every_migration_applied,

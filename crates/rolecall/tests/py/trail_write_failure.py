@@ -48,6 +48,7 @@ def fails_500(fn, code):
 
 db = sqlite3.connect(os.environ["RC_DB"], timeout=10, isolation_level=None)
 db.execute("CREATE TRIGGER refuse_events BEFORE INSERT ON trail_events BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
+db.execute("CREATE TRIGGER refuse_chunks BEFORE INSERT ON trail_chunks BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
 try:
     # No credentials leave the server without their event.
     fails_500(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="unrecorded"), "InternalFailure")
@@ -57,6 +58,7 @@ try:
     assert iam.get_role(RoleName="Audited")["Role"]["Arn"] == role_arn
 finally:
     db.execute("DROP TRIGGER refuse_events")
+    db.execute("DROP TRIGGER refuse_chunks")
     db.close()
 
 assert iam.get_user(UserName="unrecorded")["User"]["UserName"] == "unrecorded"

@@ -14,9 +14,9 @@ use std::collections::HashSet;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::packed;
 use super::write::{EVERY_EVENT, KEY_SPAN};
 use super::{EVENT_COLUMNS, EventQuery, EventRow, LookupAttribute, MAX_LOOKUP_RESULTS};
+use super::{chunk, packed};
 use crate::{Backend, Result, Store, get_i64, get_str};
 
 /// Key rows read per query.
@@ -52,6 +52,22 @@ enum Value<'a> {
 }
 
 impl Filter<'_> {
+    /// Whether an event read from a chunk passes the column part of the filter, as [`scan`]'s
+    /// SQL compares it.
+    fn keeps_view(&self, e: &chunk::EventView<'_>) -> bool {
+        let Self::Column(column, value) = self else {
+            return true;
+        };
+        match (*column, value) {
+            ("read_only", Value::Int(i)) => i64::from(e.read_only) == *i,
+            ("event_name", Value::Text(t)) => e.event_name == *t,
+            ("event_source", Value::Text(t)) => e.event_source == *t,
+            ("username", Value::Text(t)) => e.username == Some(*t),
+            ("access_key_id", Value::Text(t)) => e.access_key_id == Some(*t),
+            _ => false,
+        }
+    }
+
     fn keeps(&self, e: &EventRow) -> bool {
         match self {
             Self::ResourceType(t) => e.resources.iter().any(|(kind, _)| kind == t),
@@ -67,6 +83,19 @@ struct Bounds<'a> {
     start: i64,
     end: i64,
     after: Option<&'a (i64, String)>,
+}
+
+impl Bounds<'_> {
+    /// Whether an event read from a chunk is within the bounds, as [`scan`]'s SQL compares
+    /// the rows of `trail_events`.
+    fn keep(&self, e: &chunk::EventView<'_>) -> bool {
+        e.account_id == self.account
+            && e.event_time >= self.start
+            && e.event_time <= self.end
+            && self
+                .after
+                .is_none_or(|(time, id)| e.event_time < *time || e.event_id < id.as_str())
+    }
 }
 
 /// `(time, id)` newest first.
@@ -344,19 +373,110 @@ async fn scan(
             Value::Int(i) => q.bind(*i),
         };
     }
-    q.fetch_all(store.pool())
+    let mut found = q
+        .fetch_all(store.pool())
         .await?
         .iter()
         .map(super::event_columns)
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    if store.backend() == Backend::Sqlite {
+        found.extend(scan_chunks(store, bounds, &ids, filter, fetch).await?);
+        found.sort_by(newest_first);
+        if !matches!(filter, Filter::ResourceType(_) | Filter::ResourceName(_)) {
+            found.truncate(fetch);
+        }
+    }
+    Ok(found)
+}
+
+/// As [`scan`], in the chunks (SQLite; see `chunk`) that may hold ids of the ranges (sorted
+/// and disjoint): the first chunk ending at or after a range's low end, up to the first one
+/// ending at or after its high end, read through the primary key. Their events are filtered
+/// here, and the page's get their records at once.
+async fn scan_chunks(
+    store: &Store,
+    bounds: &Bounds<'_>,
+    ids: &[(&str, &str)],
+    filter: &Filter<'_>,
+    fetch: usize,
+) -> Result<Vec<EventRow>> {
+    let ranges = ids.len().next_power_of_two();
+    let mut sql = String::from("WITH ranges (low, high) AS (VALUES ");
+    for r in 0..ranges {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("(${}, ${})", 3 + 2 * r, 4 + 2 * r));
+    }
+    sql.push_str(
+        ") SELECT body FROM trail_chunks WHERE last_id IN (SELECT c.last_id FROM ranges JOIN trail_chunks c \
+         ON c.last_id >= ranges.low \
+         AND c.last_id <= COALESCE((SELECT MIN(n.last_id) FROM trail_chunks n WHERE n.last_id >= ranges.high), ranges.high) \
+         AND c.first_id <= ranges.high) \
+         AND newest >= $1 AND oldest <= $2",
+    );
+    let mut q = sqlx::query(crate::dynamic(&sql))
+        .bind(bounds.start)
+        .bind(bounds.end);
+    for r in 0..ranges {
+        // Padding: the first range again.
+        let (first, last) = ids.get(r).or(ids.first()).copied().unwrap_or(NO_IDS);
+        q = q.bind(first).bind(last);
+    }
+    let bodies: Vec<Vec<u8>> = q
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get::<Vec<u8>, _>("body"))
+        .collect::<std::result::Result<_, _>>()?;
+    let raws = bodies
+        .iter()
+        .map(|b| chunk::unpack(b))
+        .collect::<Result<Vec<_>>>()?;
+    let mut views = Vec::new();
+    for raw in &raws {
+        for e in chunk::events(raw)? {
+            if in_ranges(ids, e.event_id) && bounds.keep(&e) && filter.keeps_view(&e) {
+                views.push(e);
+            }
+        }
+    }
+    let mut found = Vec::with_capacity(views.len());
+    for v in &views {
+        let row = v.into_row(false)?;
+        if filter.keeps(&row) {
+            found.push((row, v.record));
+        }
+    }
+    found.sort_by(|a, b| newest_first(&a.0, &b.0));
+    found.truncate(fetch);
+    Ok(found
+        .into_iter()
+        .map(|(mut row, record)| {
+            record.clone_into(&mut row.record);
+            row
+        })
+        .collect())
+}
+
+/// Whether `id` is in one of the ranges (sorted, disjoint, inclusive).
+fn in_ranges(ranges: &[(&str, &str)], id: &str) -> bool {
+    let after = ranges.partition_point(|(low, _)| *low <= id);
+    after > 0 && id <= ranges[after - 1].1
 }
 
 /// Reads the records of the page's events.
 async fn attach_records(store: &Store, events: &mut [EventRow]) -> Result<()> {
-    if events.is_empty() {
+    // Events read from chunks have theirs already.
+    let missing: Vec<&str> = events
+        .iter()
+        .filter(|e| e.record.is_empty())
+        .map(|e| e.event_id.as_str())
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    let list = (1..=events.len())
+    let list = (1..=missing.len())
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ");
@@ -370,8 +490,8 @@ async fn attach_records(store: &Store, events: &mut [EventRow]) -> Result<()> {
     };
     let sql = format!("SELECT event_id, {record} FROM trail_events WHERE event_id IN ({list})");
     let mut q = sqlx::query(crate::dynamic(&sql));
-    for e in events.iter() {
-        q = q.bind(e.event_id.as_str());
+    for id in missing {
+        q = q.bind(id);
     }
     let mut records: std::collections::HashMap<String, String> = q
         .fetch_all(store.pool())
@@ -386,7 +506,7 @@ async fn attach_records(store: &Store, events: &mut [EventRow]) -> Result<()> {
             Ok((get_str(r, "event_id")?, record))
         })
         .collect::<Result<_>>()?;
-    for e in events.iter_mut() {
+    for e in events.iter_mut().filter(|e| e.record.is_empty()) {
         e.record = records.remove(&e.event_id).unwrap_or_default();
     }
     Ok(())

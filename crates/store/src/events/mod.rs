@@ -1,8 +1,11 @@
-//! The audit trail: one row per account's copy of a CloudTrail-style record.
+//! The audit trail: every account's copy of a CloudTrail-style record.
 //!
-//! Written for throughput (schema version 4): an event is one row (`trail_events`) of the
-//! columns `LookupEvents` filters on and the record, keyed by the event's time-ordered id, so
-//! a commit appends to two B-trees (the table and its key). Lookups go through
+//! Written for throughput: on PostgreSQL (schema version 4) an event is one row
+//! (`trail_events`) of the columns `LookupEvents` filters on and the record, keyed by the
+//! event's time-ordered id, so a commit appends to two B-trees (the table and its key); on
+//! SQLite (schema version 7) a commit's events are stored together, a row of `trail_chunks`
+//! per 64 events ([`chunk`]), and `trail_events` keeps the rows of earlier versions and the
+//! rare event a chunk cannot take. Lookups go through
 //! `trail_keys`: per commit (on SQLite, per few hundred milliseconds of the server's commits:
 //! see `sqlite_writer`), account, lookup key and minute, the range of ids written and their
 //! oldest and newest times ([`write`]). A lookup names one account (the recipient whose
@@ -12,6 +15,7 @@
 //! event_id)` of the last row handed out, so paging never skips or repeats a row however many
 //! rows are added meanwhile.
 
+mod chunk;
 mod lookup;
 mod packed;
 mod prune;
@@ -315,6 +319,27 @@ impl Store {
             .bind(account_id)
             .fetch_one(self.pool())
             .await?;
-        Ok(u64::try_from(get_i64(&row, "n")?).unwrap_or(0))
+        let mut count = u64::try_from(get_i64(&row, "n")?).unwrap_or(0);
+        // Chunks mix accounts: each is read, a page of them at a time.
+        let mut after = String::new();
+        loop {
+            let rows = sqlx::query(
+                "SELECT last_id, body FROM trail_chunks WHERE last_id > $1 ORDER BY last_id LIMIT 256",
+            )
+            .bind(after.as_str())
+            .fetch_all(self.pool())
+            .await?;
+            let Some(last) = rows.last() else {
+                return Ok(count);
+            };
+            after = get_str(last, "last_id")?;
+            for row in &rows {
+                let raw = chunk::unpack(&sqlx::Row::try_get::<Vec<u8>, _>(row, "body")?)?;
+                count += chunk::events(&raw)?
+                    .iter()
+                    .filter(|e| e.account_id == account_id)
+                    .count() as u64;
+            }
+        }
     }
 }

@@ -40,53 +40,64 @@ const MOST_UNPACKED: usize = 16 << 20;
 /// Packs `record` into `out` (cleared first), ready to be stored. A record over
 /// [`MOST_UNPACKED`] (none the server writes) is stored as it is.
 pub(crate) fn pack(record: &str, out: &mut Vec<u8>) {
-    let input = record.as_bytes();
     out.clear();
-    let Ok(length) = u32::try_from(input.len()) else {
-        out.extend_from_slice(input);
-        return;
-    };
-    if input.len() > MOST_UNPACKED {
-        out.extend_from_slice(input);
-        return;
+    if !pack_bytes(LZ4_V1, record.as_bytes(), out) {
+        out.extend_from_slice(record.as_bytes());
     }
-    out.push(LZ4_V1);
+}
+
+/// Appends `input` to `out` as `tag`, its length and one LZ4 block against [`DICTIONARY_V1`];
+/// false (and nothing appended) when `input` is over [`MOST_UNPACKED`].
+pub(crate) fn pack_bytes(tag: u8, input: &[u8], out: &mut Vec<u8>) -> bool {
+    let Some(length) = u32::try_from(input.len())
+        .ok()
+        .filter(|_| input.len() <= MOST_UNPACKED)
+    else {
+        return false;
+    };
+    let start = out.len();
+    out.push(tag);
     out.extend_from_slice(&length.to_le_bytes());
     out.resize(
-        HEADER + lz4_flex::block::get_maximum_output_size(input.len()),
+        start + HEADER + lz4_flex::block::get_maximum_output_size(input.len()),
         0,
     );
     // The output has room for the worst case, so compressing cannot run out of it.
-    let n = lz4_flex::block::compress_into_with_dict(input, &mut out[HEADER..], DICTIONARY_V1)
-        .unwrap_or_else(|_| unreachable!("the output is sized for the worst case"));
-    out.truncate(HEADER + n);
+    let n =
+        lz4_flex::block::compress_into_with_dict(input, &mut out[start + HEADER..], DICTIONARY_V1)
+            .unwrap_or_else(|_| unreachable!("the output is sized for the worst case"));
+    out.truncate(start + HEADER + n);
+    true
+}
+
+/// The bytes a value [`pack_bytes`] wrote holds, whatever its tag (the caller has read it).
+pub(crate) fn unpack_bytes(stored: &[u8]) -> Result<Vec<u8>> {
+    let header: [u8; 4] = stored
+        .get(1..HEADER)
+        .and_then(|h| h.try_into().ok())
+        .ok_or_else(|| damaged("its header is cut short"))?;
+    let length = usize::try_from(u32::from_le_bytes(header)).unwrap_or(usize::MAX);
+    if length > MOST_UNPACKED {
+        return Err(damaged("its length is out of range"));
+    }
+    let mut out = vec![0; length];
+    let n = lz4_flex::block::decompress_into_with_dict(&stored[HEADER..], &mut out, DICTIONARY_V1)
+        .map_err(|e| damaged(&e.to_string()))?;
+    if n != length {
+        return Err(damaged("it unpacks to another length than its header says"));
+    }
+    Ok(out)
+}
+
+/// A stored value found damaged, and why.
+pub(crate) fn damaged(why: &str) -> StoreError {
+    StoreError::Trail(format!("a stored audit record is damaged: {why}"))
 }
 
 /// The record a stored value holds: packed, or JSON text as it is.
 pub(crate) fn unpack(stored: &[u8]) -> Result<String> {
-    let damaged = |why: &str| StoreError::Trail(format!("a stored audit record is damaged: {why}"));
     let bytes = match stored.first() {
-        Some(&LZ4_V1) => {
-            let header: [u8; 4] = stored
-                .get(1..HEADER)
-                .and_then(|h| h.try_into().ok())
-                .ok_or_else(|| damaged("its header is cut short"))?;
-            let length = usize::try_from(u32::from_le_bytes(header)).unwrap_or(usize::MAX);
-            if length > MOST_UNPACKED {
-                return Err(damaged("its length is out of range"));
-            }
-            let mut out = vec![0; length];
-            let n = lz4_flex::block::decompress_into_with_dict(
-                &stored[HEADER..],
-                &mut out,
-                DICTIONARY_V1,
-            )
-            .map_err(|e| damaged(&e.to_string()))?;
-            if n != length {
-                return Err(damaged("it unpacks to another length than its header says"));
-            }
-            out
-        }
+        Some(&LZ4_V1) => unpack_bytes(stored)?,
         _ => stored.to_vec(),
     };
     String::from_utf8(bytes).map_err(|_| damaged("it is not UTF-8"))

@@ -8,6 +8,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::chunk;
 use super::write::{EVERY_EVENT, KEY_SPAN};
 use crate::{Backend, Result, Store, get_i64, get_str, opt_i64};
 
@@ -74,6 +75,7 @@ pub(super) async fn prune(store: &Store, before: i64) -> Result<u64> {
         tx.commit().await?;
         pause(store, began).await;
     }
+    deleted += prune_chunks(store, before).await?;
     // Other keys' rows wholly before the cut (`oldest < before - KEY_SPAN` implies `newest <
     // before`), a slice of time per transaction.
     let cut = before.saturating_sub(KEY_SPAN);
@@ -98,6 +100,70 @@ pub(super) async fn prune(store: &Store, before: i64) -> Result<u64> {
         pause(store, began).await;
     }
     Ok(deleted)
+}
+
+/// The chunks' events older than the cut (SQLite; see `chunk`), oldest chunks first: a chunk
+/// wholly before the cut goes, and one that straddles it is written again with its newer
+/// events only (its range shrinks, so chunks still never overlap).
+async fn prune_chunks(store: &Store, before: i64) -> Result<u64> {
+    let mut deleted = 0;
+    loop {
+        let rows = sqlx::query(
+            "SELECT last_id, newest, events, body FROM trail_chunks WHERE oldest < $1 ORDER BY oldest LIMIT $2",
+        )
+        .bind(before)
+        .bind(PRUNE_BATCH)
+        .fetch_all(store.pool())
+        .await?;
+        if rows.is_empty() {
+            return Ok(deleted);
+        }
+        let began = Instant::now();
+        let mut tx = store.begin_write().await?;
+        for row in &rows {
+            let last_id = get_str(row, "last_id")?;
+            if get_i64(row, "newest")? < before {
+                sqlx::query("DELETE FROM trail_chunks WHERE last_id = $1")
+                    .bind(last_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                deleted += u64::try_from(get_i64(row, "events")?).unwrap_or(0);
+                continue;
+            }
+            let body: Vec<u8> = sqlx::Row::try_get(row, "body")?;
+            let raw = chunk::unpack(&body)?;
+            let views = chunk::events(&raw)?;
+            let kept = views
+                .iter()
+                .filter(|e| e.event_time >= before)
+                .map(|e| e.into_row(true))
+                .collect::<Result<Vec<_>>>()?;
+            deleted += (views.len() - kept.len()) as u64;
+            let refs: Vec<_> = kept.iter().collect();
+            let (mut raw, mut packed) = (Vec::new(), Vec::new());
+            chunk::pack(&refs, &mut raw, &mut packed);
+            // The chunk holds an event at or after the cut, so `kept` is not empty.
+            let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
+                continue;
+            };
+            let oldest = kept.iter().map(|e| e.event_time).min().unwrap_or(before);
+            let newest = kept.iter().map(|e| e.event_time).max().unwrap_or(before);
+            sqlx::query(
+                "UPDATE trail_chunks SET last_id = $1, first_id = $2, oldest = $3, newest = $4, events = $5, body = $6 WHERE last_id = $7",
+            )
+            .bind(last.event_id.as_str())
+            .bind(first.event_id.as_str())
+            .bind(oldest)
+            .bind(newest)
+            .bind(i64::try_from(kept.len()).unwrap_or(i64::MAX))
+            .bind(packed)
+            .bind(last_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        pause(store, began).await;
+    }
 }
 
 /// On SQLite, gives other writers their turn: as long as the last transaction took, capped.

@@ -7,6 +7,10 @@
 //! (BENCHMARKS.md). Everything else on SQLite still goes through sqlx, which serializes
 //! writers with `BEGIN IMMEDIATE` as this thread does.
 //!
+//! Events in chunks: a batch's events are sorted by id and stored as chunks of at most 64
+//! ([`chunk`]), one statement each, not a row per event; an event below the highest id already
+//! in a chunk gets a row of its own, so that chunks never overlap ([`insert_chunks`]).
+//!
 //! Key rows a moment late: most of a commit's cost is the pages it rewrites, and each lookup
 //! key's row sits on its own leaf of `trail_keys_by_key_order`. So the server's batches
 //! ([`SqliteWriter::insert`] with `index_now` false) leave their key rows in memory, merged per
@@ -31,12 +35,12 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
-use super::packed;
 use super::write::{KEY_SPAN, key_rows, lookup_keys};
 use super::{
     EVENT_COLUMNS, EventRow, KEY_COLUMNS, decode_resources, encode_resources,
     without_nul_characters,
 };
+use super::{chunk, packed};
 use crate::{Result, StoreError};
 
 /// The longest key rows stay in memory.
@@ -241,11 +245,20 @@ fn insert_key_sql() -> String {
     format!("INSERT INTO trail_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
 }
 
-/// The thread's state: its connection and the key rows it holds.
+/// The thread's state: its connection, the key rows it holds, and the buffers it packs
+/// chunks in.
 struct Writer {
     path: PathBuf,
     conn: Option<Connection>,
     held: Held,
+    buffers: ChunkBuffers,
+}
+
+/// Where chunks are laid out and packed, kept from one commit to the next.
+#[derive(Default)]
+struct ChunkBuffers {
+    raw: Vec<u8>,
+    body: Vec<u8>,
 }
 
 impl Writer {
@@ -254,6 +267,7 @@ impl Writer {
             path,
             conn: None,
             held: Held::default(),
+            buffers: ChunkBuffers::default(),
         }
     }
 
@@ -342,7 +356,7 @@ impl Writer {
         let tx = c
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| failure(&e))?;
-        insert_events(&tx, events).map_err(|e| failure(&e))?;
+        insert_chunks(&tx, events, index_now, &mut self.buffers).map_err(|e| failure(&e))?;
         if index_now {
             insert_key_rows(&tx, events).map_err(|e| failure(&e))?;
             return tx.commit().map_err(|e| failure(&e));
@@ -419,7 +433,12 @@ fn failure(e: &rusqlite::Error) -> StoreError {
     }
 }
 
-fn insert_events(tx: &Transaction<'_>, events: &[EventRow]) -> rusqlite::Result<()> {
+/// Rows of their own for events (`Store::insert_events`, and the rare event a chunk cannot
+/// take).
+fn insert_events<'a>(
+    tx: &Transaction<'_>,
+    events: impl IntoIterator<Item = &'a EventRow>,
+) -> rusqlite::Result<()> {
     let mut insert = tx.prepare_cached(&format!(
         "INSERT INTO trail_events ({EVENT_COLUMNS}, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     ))?;
@@ -440,6 +459,105 @@ fn insert_events(tx: &Transaction<'_>, events: &[EventRow]) -> rusqlite::Result<
         ])?;
     }
     Ok(())
+}
+
+/// The events as chunks (see `chunk`): sorted by id, cut at [`chunk::MOST_EVENTS`] events or
+/// about [`chunk::MOST_BYTES`], never between two events of the same id. An event whose id is
+/// not above every id already in a chunk (its call was answered before one whose event was
+/// committed already, and was slower to hand its event over) gets a row of its own, so that
+/// chunks never overlap.
+///
+/// With `unique`, an id repeated in the batch or stored already fails the batch with a
+/// primary key violation, as a row per event did; the server's batches skip that check (their
+/// ids are fresh time-ordered UUIDs).
+fn insert_chunks(
+    tx: &Transaction<'_>,
+    events: &[EventRow],
+    unique: bool,
+    buffers: &mut ChunkBuffers,
+) -> rusqlite::Result<()> {
+    let floor: Option<String> = tx
+        .prepare_cached("SELECT MAX(last_id) FROM trail_chunks")?
+        .query_row([], |r| r.get(0))?;
+    let mut sorted: Vec<&EventRow> = events.iter().collect();
+    sorted.sort_unstable_by(|a, b| a.event_id.cmp(&b.event_id));
+    if unique {
+        let repeated = sorted.windows(2).any(|w| w[0].event_id == w[1].event_id);
+        let mut stored = false;
+        for e in &sorted {
+            stored = stored || is_stored(tx, &e.event_id)?;
+        }
+        if repeated || stored {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY),
+                Some("an event id is stored already".to_owned()),
+            ));
+        }
+    }
+    let late = floor.map_or(0, |f| {
+        sorted.partition_point(|e| e.event_id.as_str() <= f.as_str())
+    });
+    let (late, mut rest) = sorted.split_at(late);
+    insert_events(tx, late.iter().copied())?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO trail_chunks (last_id, first_id, oldest, newest, events, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    while let Some(first) = rest.first() {
+        let mut n = 0;
+        let mut bytes = 0;
+        while n < rest.len()
+            && (n == 0
+                || rest[n].event_id == rest[n - 1].event_id
+                || (n < chunk::MOST_EVENTS && bytes < chunk::MOST_BYTES))
+        {
+            bytes += rest[n].record.len();
+            n += 1;
+        }
+        let (these, tail) = rest.split_at(n);
+        rest = tail;
+        chunk::pack(these, &mut buffers.raw, &mut buffers.body);
+        let oldest = these.iter().map(|e| e.event_time).min().unwrap_or(0);
+        let newest = these.iter().map(|e| e.event_time).max().unwrap_or(0);
+        let last = these.last().unwrap_or(first);
+        insert.execute(params![
+            last.event_id,
+            first.event_id,
+            oldest,
+            newest,
+            i64::try_from(these.len()).unwrap_or(i64::MAX),
+            buffers.body,
+        ])?;
+    }
+    Ok(())
+}
+
+/// Whether an event of id `id` is stored: in a row of its own, or in the one chunk whose range
+/// may hold it.
+fn is_stored(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<bool> {
+    let own: Option<i64> = tx
+        .prepare_cached("SELECT 1 FROM trail_events WHERE event_id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    if own.is_some() {
+        return Ok(true);
+    }
+    // The first chunk ending at or after the id is the only one that may hold it.
+    let found: Option<(String, Vec<u8>)> = tx
+        .prepare_cached(
+            "SELECT first_id, body FROM trail_chunks WHERE last_id >= ?1 ORDER BY last_id LIMIT 1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((_, body)) = found.filter(|(first_id, _)| first_id.as_str() <= id) else {
+        return Ok(false);
+    };
+    let damaged =
+        |e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e));
+    let raw = chunk::unpack(&body).map_err(damaged)?;
+    Ok(chunk::events(&raw)
+        .map_err(damaged)?
+        .iter()
+        .any(|e| e.event_id == id))
 }
 
 /// The key rows of `events` as one batch: per account, key and minute.
@@ -473,10 +591,10 @@ fn index_unindexed(c: &mut Connection) -> rusqlite::Result<()> {
             "SELECT {EVENT_COLUMNS} FROM trail_events WHERE event_id >= ?1 ORDER BY event_id"
         ))?;
         let mut rows = select.query([&from])?;
-        let mut chunk = Vec::with_capacity(RECOVERY_CHUNK);
+        let mut batch = Vec::with_capacity(RECOVERY_CHUNK);
         while let Some(row) = rows.next()? {
             let resources: String = row.get(8)?;
-            chunk.push(EventRow {
+            batch.push(EventRow {
                 event_id: row.get(0)?,
                 account_id: row.get(1)?,
                 event_time: row.get(2)?,
@@ -494,14 +612,40 @@ fn index_unindexed(c: &mut Connection) -> rusqlite::Result<()> {
                 })?,
                 record: String::new(),
             });
-            if chunk.len() == RECOVERY_CHUNK {
-                insert_key_rows(&tx, &chunk)?;
-                indexed += chunk.len();
-                chunk.clear();
+            if batch.len() == RECOVERY_CHUNK {
+                insert_key_rows(&tx, &batch)?;
+                indexed += batch.len();
+                batch.clear();
             }
         }
-        insert_key_rows(&tx, &chunk)?;
-        indexed += chunk.len();
+        insert_key_rows(&tx, &batch)?;
+        indexed += batch.len();
+    }
+    {
+        // The chunks that may hold events from `from` on: every chunk above the one before.
+        let mut select =
+            tx.prepare("SELECT body FROM trail_chunks WHERE last_id >= ?1 ORDER BY last_id")?;
+        let mut rows = select.query([&from])?;
+        let mut batch = Vec::with_capacity(RECOVERY_CHUNK);
+        let damaged = |e: StoreError| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
+        };
+        while let Some(row) = rows.next()? {
+            let body: Vec<u8> = row.get(0)?;
+            let raw = chunk::unpack(&body).map_err(damaged)?;
+            for e in chunk::events(&raw).map_err(damaged)? {
+                if e.event_id >= from.as_str() {
+                    batch.push(e.into_row(false).map_err(damaged)?);
+                }
+            }
+            if batch.len() >= RECOVERY_CHUNK {
+                insert_key_rows(&tx, &batch)?;
+                indexed += batch.len();
+                batch.clear();
+            }
+        }
+        insert_key_rows(&tx, &batch)?;
+        indexed += batch.len();
     }
     tx.execute("DELETE FROM trail_unindexed", [])?;
     tx.commit()?;

@@ -1,5 +1,6 @@
-//! Writing events: per batch, one transaction appending each event's row and one
-//! `trail_keys` row per account, lookup key and minute of the batch. What a batch writes is
+//! Writing events: per batch, one transaction appending the events (a row each on
+//! PostgreSQL, chunks on SQLite: see `chunk`) and one `trail_keys` row per account, lookup key
+//! and minute of the batch. What a batch writes is
 //! decided here (`key_rows`); PostgreSQL writes it through sqlx (`insert_on`), SQLite through
 //! the trail's writer thread (`sqlite_writer`).
 
@@ -187,9 +188,11 @@ impl EventWriter {
     /// given. After a failure the connection is given back and a fresh one is taken for the
     /// next batch, so a dropped connection heals by itself. On SQLite the batch goes to the
     /// store's writer thread and comes back from it, and its key rows follow within 200 ms.
+    /// The ids must be new (the server's are fresh time-ordered UUIDs): on SQLite they are not
+    /// looked up first, and an id given twice would be stored twice (a lookup shows it once).
     ///
     /// # Errors
-    /// As [`Store::insert_events`].
+    /// As [`Store::insert_events`], but for ids stored already on SQLite (see above).
     pub async fn insert(&mut self, events: &mut Vec<EventRow>) -> Result<()> {
         if events.is_empty() {
             return Ok(());

@@ -66,6 +66,20 @@ async fn all_pages(db: &Db, mut q: EventQuery) -> Vec<EventRow> {
     panic!("paging did not end");
 }
 
+/// How many events the whole database holds: rows of their own and events in chunks (SQLite;
+/// the table is empty on PostgreSQL), counted in the tables themselves.
+async fn events_stored(db: &Db) -> i64 {
+    let raw = db.location.raw().await;
+    let in_chunks =
+        sqlx::query("SELECT CAST(COALESCE(SUM(events), 0) AS BIGINT) AS n FROM trail_chunks")
+            .fetch_one(&raw)
+            .await
+            .unwrap()
+            .get::<i64, _>("n");
+    raw.close().await;
+    rows_in(db, "trail_events").await + in_chunks
+}
+
 /// How many rows `table` holds in the whole database, counted in the table itself.
 async fn rows_in(db: &Db, table: &str) -> i64 {
     let raw = db.location.raw().await;
@@ -157,7 +171,7 @@ pub(crate) async fn a_batch_with_a_repeated_event_id_writes_nothing(db: Db) {
     );
     let (rows, _) = s.lookup_events(&query()).await.unwrap();
     assert_eq!(ids(&rows), ["kept"]);
-    assert_eq!(rows_in(&db, "trail_events").await, 1);
+    assert_eq!(events_stored(&db).await, 1);
 }
 
 pub(crate) async fn each_lookup_attribute_filters(db: Db) {
@@ -561,10 +575,10 @@ pub(crate) async fn prune_removes_only_older_events_and_their_resources(db: Db) 
     for batch in events.chunks(300) {
         s.insert_events(batch).await.unwrap();
     }
-    assert_eq!(rows_in(&db, "trail_events").await, 1205);
+    assert_eq!(events_stored(&db).await, 1205);
 
     assert_eq!(s.prune_events(cutoff).await.unwrap(), 1203);
-    assert_eq!(rows_in(&db, "trail_events").await, 2);
+    assert_eq!(events_stored(&db).await, 2);
     // No key row is left wholly before the cut.
     let raw = db.location.raw().await;
     let stale: i64 = sqlx::query("SELECT COUNT(*) AS n FROM trail_keys WHERE newest < $1")
@@ -814,7 +828,7 @@ pub(crate) async fn the_servers_batches_are_found_within_a_second(db: Db) {
         assert_eq!(events[0].event_id, format!("w{batch:02}0"));
         written.extend(events);
     }
-    assert_eq!(rows_in(&db, "trail_events").await, 100);
+    assert_eq!(events_stored(&db).await, 100);
     let started = std::time::Instant::now();
     let alice: BTreeSet<&str> = written
         .iter()
@@ -940,8 +954,9 @@ pub(crate) async fn key_rows_with_the_same_start_are_all_read(db: Db) {
     assert!(ids(&found).contains(&"e08b"));
 }
 
-/// On SQLite the writer packs each record (see `events::packed`), and rows an earlier version
-/// stored as JSON text are read alongside packed ones; either way a lookup returns the record
+/// On SQLite the writer packs records in chunks (see `events::chunk`), or alone in a row of
+/// their own (`events::packed`) for an event below a chunk already stored, and rows an earlier
+/// version stored as JSON text are read alongside; either way a lookup returns the record
 /// exactly as written.
 pub(crate) async fn records_read_back_exactly_whether_packed_or_stored_as_text(db: Db) {
     let long = format!(
@@ -953,14 +968,20 @@ pub(crate) async fn records_read_back_exactly_whether_packed_or_stored_as_text(d
     db.store.insert_events(&[packed]).await.unwrap();
 
     let raw = db.location.raw().await;
+    // Below the chunk just stored: a row of its own.
+    let mut alone = event("o99", T0 + 2);
+    alone.record.clone_from(&long);
+    db.store.insert_events(&[alone]).await.unwrap();
     if db.location.backend() == rolecall_store::Backend::Sqlite {
-        let stored = sqlx::query("SELECT typeof(record) AS kind, length(record) AS n FROM trail_events WHERE event_id = 'p00'")
-            .fetch_one(&raw)
-            .await
-            .unwrap();
-        assert_eq!(stored.get::<String, _>("kind"), "blob");
-        let n = usize::try_from(stored.get::<i64, _>("n")).unwrap();
-        assert!(n * 4 < long.len(), "{n} bytes stored for {}", long.len());
+        for sql in [
+            "SELECT typeof(body) AS kind, length(body) AS n FROM trail_chunks WHERE first_id = 'p00' AND last_id = 'p00'",
+            "SELECT typeof(record) AS kind, length(record) AS n FROM trail_events WHERE event_id = 'o99'",
+        ] {
+            let stored = sqlx::query(sql).fetch_one(&raw).await.unwrap();
+            assert_eq!(stored.get::<String, _>("kind"), "blob");
+            let n = usize::try_from(stored.get::<i64, _>("n")).unwrap();
+            assert!(n * 4 < long.len(), "{n} bytes stored for {}", long.len());
+        }
     }
     // A row as schema 5 wrote it: the record as text, and its key row.
     let text = r#"{"eventVersion":"1.11","eventID":"p01","text":true}"#;
@@ -980,7 +1001,81 @@ pub(crate) async fn records_read_back_exactly_whether_packed_or_stored_as_text(d
     raw.close().await;
 
     let rows = all_pages(&db, query()).await;
-    assert_eq!(ids(&rows), ["p01", "p00"]);
-    assert_eq!(rows[0].record, text);
-    assert_eq!(rows[1].record, long);
+    assert_eq!(ids(&rows), ["o99", "p01", "p00"]);
+    assert_eq!(rows[0].record, long);
+    assert_eq!(rows[1].record, text);
+    assert_eq!(rows[2].record, long);
+}
+
+/// Pruning is exact to the second even where the cut falls among the events of one batch (on
+/// SQLite one chunk holds them: it is written again with the newer events only).
+pub(crate) async fn pruning_cuts_through_a_batch_exactly(db: Db) {
+    let s = &db.store;
+    let batch: Vec<EventRow> = (0..10)
+        .map(|i| event(&format!("c{i}"), T0 - 5 + i))
+        .collect();
+    s.insert_events(&batch).await.unwrap();
+    assert_eq!(s.prune_events(T0).await.unwrap(), 5);
+    assert_eq!(events_stored(&db).await, 5);
+    assert_eq!(
+        ids(&all_pages(&db, query()).await),
+        ["c9", "c8", "c7", "c6", "c5"]
+    );
+    let (old, _) = s
+        .lookup_events(&by(LookupAttribute::EventId, "c2"))
+        .await
+        .unwrap();
+    assert!(old.is_empty());
+    let (kept, _) = s
+        .lookup_events(&by(LookupAttribute::EventId, "c7"))
+        .await
+        .unwrap();
+    assert_eq!(ids(&kept), ["c7"]);
+    // Nothing more to prune at the same cut; the rest goes with a later one.
+    assert_eq!(s.prune_events(T0).await.unwrap(), 0);
+    assert_eq!(s.prune_events(T0 + 100).await.unwrap(), 5);
+    assert_eq!(events_stored(&db).await, 0);
+}
+
+/// An event of the server's writer whose id is below an id already committed (its call was
+/// slower to hand it over) is stored and found like the others, in its place.
+pub(crate) async fn an_event_committed_after_a_newer_one_is_found_in_its_place(db: Db) {
+    let mut writer = db.store.event_writer();
+    writer
+        .insert(&mut vec![event("e3", T0 + 3), event("e5", T0 + 5)])
+        .await
+        .unwrap();
+    writer
+        .insert(&mut vec![event("e4", T0 + 4), event("e6", T0 + 6)])
+        .await
+        .unwrap();
+    writer.insert(&mut vec![event("e1", T0 + 1)]).await.unwrap();
+    // Its key rows are written on closing (once the writer gives its connection back).
+    drop(writer);
+    db.store.close().await;
+    let s = db.location.open().await.expect("reopen");
+    assert_eq!(s.count_events(ACCOUNT).await.unwrap(), 5);
+    let mut q = query();
+    q.limit = 2;
+    let mut seen = Vec::new();
+    loop {
+        let (rows, next) = s.lookup_events(&q).await.unwrap();
+        seen.extend(rows.iter().map(|e| e.event_id.clone()));
+        let Some(after) = next else { break };
+        q.after = Some(after);
+    }
+    assert_eq!(seen, ["e6", "e5", "e4", "e3", "e1"]);
+    if db.location.backend() == rolecall_store::Backend::Sqlite {
+        // e4 and e1 came below an id stored in a chunk already: rows of their own.
+        assert_eq!(rows_in(&db, "trail_events").await, 2);
+        assert_eq!(events_stored(&db).await, 5);
+    }
+    for id in ["e1", "e4"] {
+        let (rows, _) = s
+            .lookup_events(&by(LookupAttribute::EventId, id))
+            .await
+            .unwrap();
+        assert_eq!(ids(&rows), [id]);
+    }
+    s.close().await;
 }

@@ -28,10 +28,11 @@ const TABLES: &[&str] = &[
     "trail_keys",
     "trail_unindexed",
     "console_spent",
+    "trail_chunks",
 ];
 
 /// The version of every migration, in order.
-const VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 6];
+const VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 6, 7];
 
 /// `(version, applied_at)` of every applied migration.
 async fn applied(raw: &AnyPool) -> Vec<(i64, i64)> {
