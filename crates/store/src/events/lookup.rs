@@ -299,6 +299,20 @@ fn disjoint<'a>(ids: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     merged
 }
 
+/// `WITH ranges (low, high) AS (VALUES …)`: `count` rows of two parameters each, numbered from
+/// `$first`.
+fn ranges_table(count: usize, first: usize) -> String {
+    let mut sql = String::from("WITH ranges (low, high) AS (VALUES ");
+    for r in 0..count {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("(${}, ${})", first + 2 * r, first + 1 + 2 * r));
+    }
+    sql.push(')');
+    sql
+}
+
 /// The account's events with ids in any of the ranges (inclusive) within the bounds
 /// that pass the SQL part of `filter`, newest first, at most `fetch` unless `filter` is
 /// compared after reading. The ranges are padded to a power of two (with ranges no id is
@@ -323,14 +337,8 @@ async fn scan(
     // events); a lateral subquery it cannot flatten (`OFFSET 0`) is one index search per
     // range (under 1 ms). BENCHMARKS.md has the figures. The ranges are disjoint, so no event
     // is met twice.
-    let mut sql = String::from("WITH ranges (low, high) AS (VALUES ");
-    for r in 0..ranges {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!("(${}, ${})", 4 + 2 * r, 5 + 2 * r));
-    }
-    sql.push_str(&format!(") SELECT {EVENT_COLUMNS} FROM "));
+    let mut sql = ranges_table(ranges, 4);
+    sql.push_str(&format!(" SELECT {EVENT_COLUMNS} FROM "));
     match store.backend() {
         Backend::Sqlite => {
             sql.push_str("ranges JOIN trail_events ON event_id >= low AND event_id <= high");
@@ -401,15 +409,9 @@ async fn scan_chunks(
     fetch: usize,
 ) -> Result<Vec<EventRow>> {
     let ranges = ids.len().next_power_of_two();
-    let mut sql = String::from("WITH ranges (low, high) AS (VALUES ");
-    for r in 0..ranges {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!("(${}, ${})", 3 + 2 * r, 4 + 2 * r));
-    }
+    let mut sql = ranges_table(ranges, 3);
     sql.push_str(
-        ") SELECT body FROM trail_chunks WHERE last_id IN (SELECT c.last_id FROM ranges JOIN trail_chunks c \
+        " SELECT body FROM trail_chunks WHERE last_id IN (SELECT c.last_id FROM ranges JOIN trail_chunks c \
          ON c.last_id >= ranges.low \
          AND c.last_id <= COALESCE((SELECT MIN(n.last_id) FROM trail_chunks n WHERE n.last_id >= ranges.high), ranges.high) \
          AND c.first_id <= ranges.high) \
