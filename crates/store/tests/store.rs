@@ -119,6 +119,7 @@ backend_tests! {
     events::closing_writes_the_key_rows_held,
     events::pruning_cuts_through_a_batch_exactly,
     events::an_event_committed_after_a_newer_one_is_found_in_its_place,
+    events::a_record_too_large_to_pack_is_stored_whole,
     console::console_ids_are_spent_once_until_they_expire,
     console::concurrent_uses_of_one_sign_in_token_spend_it_once,
     migrations::fresh_database_has_every_migration_applied,

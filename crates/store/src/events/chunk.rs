@@ -40,8 +40,10 @@ pub(crate) const MOST_BYTES: usize = 1 << 20;
 const NONE: u32 = u32::MAX;
 
 /// Lays out `events` (sorted by id, at most [`MOST_EVENTS`]) and packs them into `out`
-/// (cleared first).
-pub(crate) fn pack(events: &[&EventRow], raw: &mut Vec<u8>, out: &mut Vec<u8>) {
+/// (cleared first). False when they are more than a stored value may unpack to (16 MB; a
+/// record is at most a few hundred kilobytes): they are then stored as rows of their own.
+#[must_use]
+pub(crate) fn pack(events: &[&EventRow], raw: &mut Vec<u8>, out: &mut Vec<u8>) -> bool {
     raw.clear();
     for e in events {
         raw.extend_from_slice(&e.event_time.to_le_bytes());
@@ -59,21 +61,18 @@ pub(crate) fn pack(events: &[&EventRow], raw: &mut Vec<u8>, out: &mut Vec<u8>) {
         ] {
             match text {
                 Some(t) => {
-                    // A text of 4 GB cannot be in a request the server accepted.
-                    let len = u32::try_from(t.len()).unwrap_or(NONE - 1);
+                    let Some(len) = u32::try_from(t.len()).ok().filter(|&n| n != NONE) else {
+                        return false;
+                    };
                     raw.extend_from_slice(&len.to_le_bytes());
-                    raw.extend_from_slice(&t.as_bytes()[..len as usize]);
+                    raw.extend_from_slice(t.as_bytes());
                 }
                 None => raw.extend_from_slice(&NONE.to_le_bytes()),
             }
         }
     }
     out.clear();
-    if !packed::pack_bytes(CHUNK_V1, raw, out) {
-        // Over the most a value unpacks to: cannot happen with the limits above, and an
-        // empty chunk is never read as holding events.
-        out.clear();
-    }
+    packed::pack_bytes(CHUNK_V1, raw, out)
 }
 
 /// The bytes of a stored chunk's events.
@@ -209,7 +208,7 @@ mod tests {
     fn packed_chunk(events: &[EventRow]) -> Vec<u8> {
         let refs: Vec<&EventRow> = events.iter().collect();
         let (mut raw, mut out) = (Vec::new(), Vec::new());
-        pack(&refs, &mut raw, &mut out);
+        assert!(pack(&refs, &mut raw, &mut out));
         out
     }
 
@@ -280,6 +279,13 @@ mod tests {
         assert!(unpack(&[CHUNK_V1, 1]).is_err());
         assert!(unpack(&stored[..stored.len() - 1]).is_err());
         assert!(unpack(&[]).is_err());
+    }
+
+    #[test]
+    fn events_over_what_a_value_may_hold_are_not_packed() {
+        let big = event("a", None, &"x".repeat(17 << 20));
+        let (mut raw, mut out) = (Vec::new(), Vec::new());
+        assert!(!pack(&[&big], &mut raw, &mut out));
     }
 
     #[test]

@@ -141,7 +141,12 @@ async fn prune_chunks(store: &Store, before: i64) -> Result<u64> {
             deleted += (views.len() - kept.len()) as u64;
             let refs: Vec<_> = kept.iter().collect();
             let (mut raw, mut packed) = (Vec::new(), Vec::new());
-            chunk::pack(&refs, &mut raw, &mut packed);
+            // Fewer events than the chunk held, so they fit as they did.
+            if !chunk::pack(&refs, &mut raw, &mut packed) {
+                return Err(crate::StoreError::Trail(
+                    "a chunk's newer events could not be packed again".to_owned(),
+                ));
+            }
             // The chunk holds an event at or after the cut, so `kept` is not empty.
             let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
                 continue;

@@ -515,7 +515,10 @@ fn insert_chunks(
         }
         let (these, tail) = rest.split_at(n);
         rest = tail;
-        chunk::pack(these, &mut buffers.raw, &mut buffers.body);
+        if !chunk::pack(these, &mut buffers.raw, &mut buffers.body) {
+            insert_events(tx, these.iter().copied())?;
+            continue;
+        }
         let oldest = these.iter().map(|e| e.event_time).min().unwrap_or(0);
         let newest = these.iter().map(|e| e.event_time).max().unwrap_or(0);
         let last = these.last().unwrap_or(first);

@@ -1079,3 +1079,17 @@ pub(crate) async fn an_event_committed_after_a_newer_one_is_found_in_its_place(d
     }
     s.close().await;
 }
+
+/// A record larger than a packed value may hold (16 MB; the server's are at most a few hundred
+/// kilobytes) is stored and read back whole all the same.
+pub(crate) async fn a_record_too_large_to_pack_is_stored_whole(db: Db) {
+    let mut huge = event("h1", T0);
+    huge.record = format!(r#"{{"eventID":"h1","big":"{}"}}"#, "x".repeat(17 << 20));
+    db.store
+        .insert_events(&[event("h0", T0), huge.clone(), event("h2", T0)])
+        .await
+        .unwrap();
+    let rows = all_pages(&db, query()).await;
+    assert_eq!(ids(&rows), ["h2", "h1", "h0"]);
+    assert_eq!(rows[1].record, huge.record);
+}
