@@ -75,6 +75,14 @@ pub(crate) fn pack(events: &[&EventRow], raw: &mut Vec<u8>, out: &mut Vec<u8>) -
     packed::pack_bytes(CHUNK_V1, raw, out)
 }
 
+/// The oldest and newest `event_time` among `events` (`None` when there are none): the
+/// chunk's `oldest` and `newest` columns.
+pub(crate) fn times(events: &[&EventRow]) -> Option<(i64, i64)> {
+    let oldest = events.iter().map(|e| e.event_time).min()?;
+    let newest = events.iter().map(|e| e.event_time).max()?;
+    Some((oldest, newest))
+}
+
 /// The bytes of a stored chunk's events.
 pub(crate) fn unpack(stored: &[u8]) -> Result<Vec<u8>> {
     match stored.first() {

@@ -37,34 +37,71 @@ fn key_row(row: &AnyRow) -> Result<KeyRow> {
     })
 }
 
-/// What a lookup compares: the column and value SQL can compare, or a resource, compared
-/// after reading (resources are stored together in one column).
+/// What a lookup compares: a column SQL can compare, or a resource, compared after reading
+/// (resources are stored together in one column).
 enum Filter<'a> {
     None,
-    Column(&'static str, Value<'a>),
+    Column(Column<'a>),
     ResourceType(&'a str),
     ResourceName(&'a str),
 }
 
-enum Value<'a> {
-    Text(&'a str),
-    Int(i64),
+/// A column of `trail_events` and the value it must equal.
+enum Column<'a> {
+    ReadOnly(bool),
+    EventName(&'a str),
+    EventSource(&'a str),
+    Username(&'a str),
+    AccessKeyId(&'a str),
+}
+
+impl<'a> Column<'a> {
+    /// The column's name in SQL.
+    fn name(&self) -> &'static str {
+        match self {
+            Self::ReadOnly(_) => "read_only",
+            Self::EventName(_) => "event_name",
+            Self::EventSource(_) => "event_source",
+            Self::Username(_) => "username",
+            Self::AccessKeyId(_) => "access_key_id",
+        }
+    }
+
+    /// Binds the value the column is compared with.
+    fn bind<'q>(
+        &self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>
+    where
+        'a: 'q,
+    {
+        match self {
+            Self::ReadOnly(flag) => q.bind(i64::from(*flag)),
+            Self::EventName(t)
+            | Self::EventSource(t)
+            | Self::Username(t)
+            | Self::AccessKeyId(t) => q.bind(*t),
+        }
+    }
+
+    /// Whether an event read from a chunk has the value, as the SQL compares it.
+    fn matches(&self, e: &chunk::EventView<'_>) -> bool {
+        match self {
+            Self::ReadOnly(flag) => e.read_only == *flag,
+            Self::EventName(t) => e.event_name == *t,
+            Self::EventSource(t) => e.event_source == *t,
+            Self::Username(t) => e.username == Some(*t),
+            Self::AccessKeyId(t) => e.access_key_id == Some(*t),
+        }
+    }
 }
 
 impl Filter<'_> {
-    /// Whether an event read from a chunk passes the column part of the filter, as [`scan`]'s
-    /// SQL compares it.
+    /// Whether an event read from a chunk passes the column part of the filter.
     fn keeps_view(&self, e: &chunk::EventView<'_>) -> bool {
-        let Self::Column(column, value) = self else {
-            return true;
-        };
-        match (*column, value) {
-            ("read_only", Value::Int(i)) => i64::from(e.read_only) == *i,
-            ("event_name", Value::Text(t)) => e.event_name == *t,
-            ("event_source", Value::Text(t)) => e.event_source == *t,
-            ("username", Value::Text(t)) => e.username == Some(*t),
-            ("access_key_id", Value::Text(t)) => e.access_key_id == Some(*t),
-            _ => false,
+        match self {
+            Self::Column(column) => column.matches(e),
+            _ => true,
         }
     }
 
@@ -72,7 +109,7 @@ impl Filter<'_> {
         match self {
             Self::ResourceType(t) => e.resources.iter().any(|(kind, _)| kind == t),
             Self::ResourceName(n) => e.resources.iter().any(|(_, name)| name == n),
-            Self::None | Self::Column(..) => true,
+            Self::None | Self::Column(_) => true,
         }
     }
 }
@@ -130,14 +167,14 @@ pub(super) async fn page(
         Some((attribute, value)) => {
             let filter = match attribute {
                 LookupAttribute::ReadOnly => match value.as_str() {
-                    "true" => Filter::Column("read_only", Value::Int(1)),
-                    "false" => Filter::Column("read_only", Value::Int(0)),
+                    "true" => Filter::Column(Column::ReadOnly(true)),
+                    "false" => Filter::Column(Column::ReadOnly(false)),
                     _ => return Ok((Vec::new(), None)),
                 },
-                LookupAttribute::EventName => Filter::Column("event_name", Value::Text(value)),
-                LookupAttribute::EventSource => Filter::Column("event_source", Value::Text(value)),
-                LookupAttribute::Username => Filter::Column("username", Value::Text(value)),
-                LookupAttribute::AccessKeyId => Filter::Column("access_key_id", Value::Text(value)),
+                LookupAttribute::EventName => Filter::Column(Column::EventName(value)),
+                LookupAttribute::EventSource => Filter::Column(Column::EventSource(value)),
+                LookupAttribute::Username => Filter::Column(Column::Username(value)),
+                LookupAttribute::AccessKeyId => Filter::Column(Column::AccessKeyId(value)),
                 LookupAttribute::ResourceType => Filter::ResourceType(value),
                 LookupAttribute::ResourceName => Filter::ResourceName(value),
                 LookupAttribute::EventId => unreachable!("answered above"),
@@ -356,8 +393,8 @@ async fn scan(
         ));
         next += 2;
     }
-    if let Filter::Column(column, _) = filter {
-        sql.push_str(&format!(" AND {column} = ${next}"));
+    if let Filter::Column(column) = filter {
+        sql.push_str(&format!(" AND {} = ${next}", column.name()));
     }
     sql.push_str(" ORDER BY event_time DESC, event_id DESC");
     if !matches!(filter, Filter::ResourceType(_) | Filter::ResourceName(_)) {
@@ -375,11 +412,8 @@ async fn scan(
     if let Some((time, id)) = bounds.after {
         q = q.bind(*time).bind(id.as_str());
     }
-    if let Filter::Column(_, value) = filter {
-        q = match value {
-            Value::Text(t) => q.bind(*t),
-            Value::Int(i) => q.bind(*i),
-        };
+    if let Filter::Column(column) = filter {
+        q = column.bind(q);
     }
     let mut found = q
         .fetch_all(store.pool())

@@ -122,24 +122,32 @@ async fn prune_chunks(store: &Store, before: i64) -> Result<u64> {
         let mut tx = store.begin_write().await?;
         for row in &rows {
             let last_id = get_str(row, "last_id")?;
-            if get_i64(row, "newest")? < before {
+            let kept = if get_i64(row, "newest")? < before {
+                deleted += u64::try_from(get_i64(row, "events")?).unwrap_or(0);
+                Vec::new()
+            } else {
+                let body: Vec<u8> = sqlx::Row::try_get(row, "body")?;
+                let raw = chunk::unpack(&body)?;
+                let views = chunk::events(&raw)?;
+                let kept = views
+                    .iter()
+                    .filter(|e| e.event_time >= before)
+                    .map(|e| e.into_row(true))
+                    .collect::<Result<Vec<_>>>()?;
+                deleted += (views.len() - kept.len()) as u64;
+                kept
+            };
+            let refs: Vec<_> = kept.iter().collect();
+            let (Some(first), Some(last), Some((oldest, newest))) =
+                (kept.first(), kept.last(), chunk::times(&refs))
+            else {
+                // Wholly before the cut: the chunk goes.
                 sqlx::query("DELETE FROM trail_chunks WHERE last_id = $1")
                     .bind(last_id.as_str())
                     .execute(&mut *tx)
                     .await?;
-                deleted += u64::try_from(get_i64(row, "events")?).unwrap_or(0);
                 continue;
-            }
-            let body: Vec<u8> = sqlx::Row::try_get(row, "body")?;
-            let raw = chunk::unpack(&body)?;
-            let views = chunk::events(&raw)?;
-            let kept = views
-                .iter()
-                .filter(|e| e.event_time >= before)
-                .map(|e| e.into_row(true))
-                .collect::<Result<Vec<_>>>()?;
-            deleted += (views.len() - kept.len()) as u64;
-            let refs: Vec<_> = kept.iter().collect();
+            };
             let (mut raw, mut packed) = (Vec::new(), Vec::new());
             // Fewer events than the chunk held, so they fit as they did.
             if !chunk::pack(&refs, &mut raw, &mut packed) {
@@ -147,12 +155,6 @@ async fn prune_chunks(store: &Store, before: i64) -> Result<u64> {
                     "a chunk's newer events could not be packed again".to_owned(),
                 ));
             }
-            // The chunk holds an event at or after the cut, so `kept` is not empty.
-            let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
-                continue;
-            };
-            let oldest = kept.iter().map(|e| e.event_time).min().unwrap_or(before);
-            let newest = kept.iter().map(|e| e.event_time).max().unwrap_or(before);
             sqlx::query(
                 "UPDATE trail_chunks SET last_id = $1, first_id = $2, oldest = $3, newest = $4, events = $5, body = $6 WHERE last_id = $7",
             )

@@ -519,8 +519,7 @@ fn insert_chunks(
             insert_events(tx, these.iter().copied())?;
             continue;
         }
-        let oldest = these.iter().map(|e| e.event_time).min().unwrap_or(0);
-        let newest = these.iter().map(|e| e.event_time).max().unwrap_or(0);
+        let (oldest, newest) = chunk::times(these).unwrap_or_default();
         let last = these.last().unwrap_or(first);
         insert.execute(params![
             last.event_id,
@@ -554,13 +553,16 @@ fn is_stored(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<bool> {
     let Some((_, body)) = found.filter(|(first_id, _)| first_id.as_str() <= id) else {
         return Ok(false);
     };
-    let damaged =
-        |e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e));
     let raw = chunk::unpack(&body).map_err(damaged)?;
     Ok(chunk::events(&raw)
         .map_err(damaged)?
         .iter()
         .any(|e| e.event_id == id))
+}
+
+/// A chunk read back damaged, as the statement's error.
+fn damaged(e: StoreError) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
 }
 
 /// The key rows of `events` as one batch: per account, key and minute.
@@ -630,9 +632,6 @@ fn index_unindexed(c: &mut Connection) -> rusqlite::Result<()> {
             tx.prepare("SELECT body FROM trail_chunks WHERE last_id >= ?1 ORDER BY last_id")?;
         let mut rows = select.query([&from])?;
         let mut batch = Vec::with_capacity(RECOVERY_CHUNK);
-        let damaged = |e: StoreError| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, Box::new(e))
-        };
         while let Some(row) = rows.next()? {
             let body: Vec<u8> = row.get(0)?;
             let raw = chunk::unpack(&body).map_err(damaged)?;
