@@ -14,9 +14,10 @@
 #   VARIANT: name=BINARY[,ENV=VALUE...][ server flags...]   BINARY "-" is this tree's release build
 #   e.g.     scripts/bench-instructions.sh 2000 'off=- --no-audit' 'on=-'
 #   OUT=DIR keeps the profiles there (default: a new directory under /tmp, printed at the end).
+#   CONNECTIONS=N loads N connections instead of 8 (more connections, larger commits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 2 ] || { sed -n 2,17p "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n 2,18p "$0" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind is needed (Debian package valgrind)" >&2; exit 2; }
 requests=$1; shift
 built=$(scripts/build-release.sh -p rolecall-bench)
@@ -35,7 +36,7 @@ for variant in "$@"; do
   variant_ready "$built" "$bench"
   load() {
     "$bench" --endpoint "$endpoint" --access-key-id "$key" --secret-access-key "$secret" --op assume-role \
-      --role-arn "$ROLE_ARN" --connections 8 --max-requests "$1" --seconds 600
+      --role-arn "$ROLE_ARN" --connections "${CONNECTIONS:-8}" --max-requests "$1" --seconds 600
   }
   load 300 >/dev/null
   sleep 1

@@ -162,7 +162,11 @@ impl Params {
     pub fn member_indices(&self, name: &str) -> Result<Vec<usize>, AwsError> {
         let prefix = format!("{name}.member.");
         let mut indices: Vec<usize> = Vec::new();
-        for (key, _) in self.map.range(prefix.clone()..) {
+        let from = (
+            std::ops::Bound::Included(prefix.as_str()),
+            std::ops::Bound::Unbounded,
+        );
+        for (key, _) in self.map.range::<str, _>(from) {
             let Some(rest) = key.strip_prefix(&prefix) else {
                 break;
             };

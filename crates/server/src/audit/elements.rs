@@ -147,9 +147,17 @@ fn field(out: &mut String, name: &str) {
     out.push('"');
     let mut c = name.chars();
     if let Some(first) = c.next() {
-        let mut buf = [0u8; 4];
-        json::escape(out, first.to_ascii_lowercase().encode_utf8(&mut buf));
-        json::escape(out, c.as_str());
+        let first = first.to_ascii_lowercase();
+        // The models' member names are plain identifiers, with nothing to escape: written
+        // as they are (most of a record's keys are written here).
+        if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            out.push(first);
+            out.push_str(c.as_str());
+        } else {
+            let mut buf = [0u8; 4];
+            json::escape(out, first.encode_utf8(&mut buf));
+            json::escape(out, c.as_str());
+        }
     }
     out.push_str("\":");
 }

@@ -39,11 +39,16 @@ pub(crate) const MOST_BYTES: usize = 1 << 20;
 /// A text absent (`None`).
 const NONE: u32 = u32::MAX;
 
-/// Lays out `events` (sorted by id, at most [`MOST_EVENTS`]) and packs them into `out`
-/// (cleared first). False when they are more than a stored value may unpack to (16 MB; a
-/// record is at most a few hundred kilobytes): they are then stored as rows of their own.
+/// Lays out `events` (sorted by id, at most [`MOST_EVENTS`]) in `raw` and packs them in
+/// `scratch` (see [`packed::pack_bytes_in`]), returning the value to store. `None` when they
+/// are more than a stored value may unpack to (16 MB; a record is at most a few hundred
+/// kilobytes): they are then stored as rows of their own.
 #[must_use]
-pub(crate) fn pack(events: &[&EventRow], raw: &mut Vec<u8>, out: &mut Vec<u8>) -> bool {
+pub(crate) fn pack<'a>(
+    events: &[&EventRow],
+    raw: &mut Vec<u8>,
+    scratch: &'a mut Vec<u8>,
+) -> Option<&'a [u8]> {
     raw.clear();
     for e in events {
         raw.extend_from_slice(&e.event_time.to_le_bytes());
@@ -61,9 +66,7 @@ pub(crate) fn pack(events: &[&EventRow], raw: &mut Vec<u8>, out: &mut Vec<u8>) -
         ] {
             match text {
                 Some(t) => {
-                    let Some(len) = u32::try_from(t.len()).ok().filter(|&n| n != NONE) else {
-                        return false;
-                    };
+                    let len = u32::try_from(t.len()).ok().filter(|&n| n != NONE)?;
                     raw.extend_from_slice(&len.to_le_bytes());
                     raw.extend_from_slice(t.as_bytes());
                 }
@@ -71,8 +74,7 @@ pub(crate) fn pack(events: &[&EventRow], raw: &mut Vec<u8>, out: &mut Vec<u8>) -
             }
         }
     }
-    out.clear();
-    packed::pack_bytes(CHUNK_V1, raw, out)
+    packed::pack_bytes_in(CHUNK_V1, raw, scratch)
 }
 
 /// The oldest and newest `event_time` among `events` (`None` when there are none): the
@@ -215,9 +217,10 @@ mod tests {
 
     fn packed_chunk(events: &[EventRow]) -> Vec<u8> {
         let refs: Vec<&EventRow> = events.iter().collect();
-        let (mut raw, mut out) = (Vec::new(), Vec::new());
-        assert!(pack(&refs, &mut raw, &mut out));
-        out
+        let (mut raw, mut scratch) = (Vec::new(), Vec::new());
+        pack(&refs, &mut raw, &mut scratch)
+            .expect("the events pack")
+            .to_vec()
     }
 
     #[test]
@@ -292,8 +295,8 @@ mod tests {
     #[test]
     fn events_over_what_a_value_may_hold_are_not_packed() {
         let big = event("a", None, &"x".repeat(17 << 20));
-        let (mut raw, mut out) = (Vec::new(), Vec::new());
-        assert!(!pack(&[&big], &mut raw, &mut out));
+        let (mut raw, mut scratch) = (Vec::new(), Vec::new());
+        assert!(pack(&[&big], &mut raw, &mut scratch).is_none());
     }
 
     #[test]

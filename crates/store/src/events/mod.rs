@@ -162,10 +162,11 @@ fn has_nul(e: &EventRow) -> bool {
         e.access_key_id.as_ref(),
         Some(&e.record),
     ];
-    texts.into_iter().flatten().any(|t| t.contains('\0'))
+    let nul = |t: &str| memchr::memchr(0, t.as_bytes()).is_some();
+    texts.into_iter().flatten().any(|t| nul(t))
         || e.resources
             .iter()
-            .any(|(kind, name)| kind.contains('\0') || name.contains('\0'))
+            .any(|(kind, name)| nul(kind) || nul(name))
 }
 
 /// The event with every NUL character replaced by U+FFFD.

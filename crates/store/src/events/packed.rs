@@ -49,25 +49,51 @@ pub(crate) fn pack(record: &str, out: &mut Vec<u8>) {
 /// Appends `input` to `out` as `tag`, its length and one LZ4 block against [`DICTIONARY_V1`];
 /// false (and nothing appended) when `input` is over [`MOST_UNPACKED`].
 pub(crate) fn pack_bytes(tag: u8, input: &[u8], out: &mut Vec<u8>) -> bool {
-    let Some(length) = u32::try_from(input.len())
-        .ok()
-        .filter(|_| input.len() <= MOST_UNPACKED)
-    else {
+    let Some(room) = room_for(input) else {
         return false;
     };
     let start = out.len();
-    out.push(tag);
-    out.extend_from_slice(&length.to_le_bytes());
-    out.resize(
-        start + HEADER + lz4_flex::block::get_maximum_output_size(input.len()),
-        0,
-    );
-    // The output has room for the worst case, so compressing cannot run out of it.
-    let n =
-        lz4_flex::block::compress_into_with_dict(input, &mut out[start + HEADER..], DICTIONARY_V1)
-            .unwrap_or_else(|_| unreachable!("the output is sized for the worst case"));
-    out.truncate(start + HEADER + n);
+    out.resize(start + room, 0);
+    let n = pack_into(tag, input, &mut out[start..]);
+    out.truncate(start + n);
     true
+}
+
+/// `input` as [`pack_bytes`] packs it, laid out in `scratch`, which only ever grows: the
+/// compressor writes into initialized bytes, and a buffer kept from one call to the next is
+/// then zeroed once, not at every call (the trail's writer packs a chunk per commit, and
+/// zeroing the worst case's room each time showed in its profile). `None` when `input` is
+/// over [`MOST_UNPACKED`].
+pub(crate) fn pack_bytes_in<'a>(
+    tag: u8,
+    input: &[u8],
+    scratch: &'a mut Vec<u8>,
+) -> Option<&'a [u8]> {
+    let room = room_for(input)?;
+    if scratch.len() < room {
+        scratch.resize(room, 0);
+    }
+    let n = pack_into(tag, input, &mut scratch[..room]);
+    Some(&scratch[..n])
+}
+
+/// The room packing `input` may take, header included (`None` over [`MOST_UNPACKED`]).
+fn room_for(input: &[u8]) -> Option<usize> {
+    (input.len() <= MOST_UNPACKED)
+        .then(|| HEADER + lz4_flex::block::get_maximum_output_size(input.len()))
+}
+
+/// Writes the header and the block into `out` (at least [`room_for`] long); returns the
+/// length written.
+fn pack_into(tag: u8, input: &[u8], out: &mut [u8]) -> usize {
+    // At most MOST_UNPACKED, so it fits.
+    let length = u32::try_from(input.len()).unwrap_or(u32::MAX);
+    out[0] = tag;
+    out[1..HEADER].copy_from_slice(&length.to_le_bytes());
+    // The output has room for the worst case, so compressing cannot run out of it.
+    let n = lz4_flex::block::compress_into_with_dict(input, &mut out[HEADER..], DICTIONARY_V1)
+        .unwrap_or_else(|_| unreachable!("the output is sized for the worst case"));
+    HEADER + n
 }
 
 /// The bytes a value [`pack_bytes`] wrote holds, whatever its tag (the caller has read it).

@@ -148,13 +148,14 @@ async fn prune_chunks(store: &Store, before: i64) -> Result<u64> {
                     .await?;
                 continue;
             };
-            let (mut raw, mut packed) = (Vec::new(), Vec::new());
+            let (mut raw, mut scratch) = (Vec::new(), Vec::new());
             // Fewer events than the chunk held, so they fit as they did.
-            if !chunk::pack(&refs, &mut raw, &mut packed) {
+            let Some(packed) = chunk::pack(&refs, &mut raw, &mut scratch).map(<[u8]>::to_vec)
+            else {
                 return Err(crate::StoreError::Trail(
                     "a chunk's newer events could not be packed again".to_owned(),
                 ));
-            }
+            };
             sqlx::query(
                 "UPDATE trail_chunks SET last_id = $1, first_id = $2, oldest = $3, newest = $4, events = $5, body = $6 WHERE last_id = $7",
             )

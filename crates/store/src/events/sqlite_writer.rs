@@ -26,8 +26,6 @@
 //! on, then clears the row. Events indexed twice that way are harmless: lookups keep an event
 //! met twice once, and pruning finds nothing the second time.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -35,7 +33,9 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
-use super::write::{KEY_SPAN, key_rows, lookup_keys};
+use rustc_hash::FxHashMap;
+
+use super::write::{KEY_SPAN, each_lookup_key, key_rows};
 use super::{
     EVENT_COLUMNS, EventRow, KEY_COLUMNS, decode_resources, encode_resources,
     without_nul_characters,
@@ -165,8 +165,9 @@ impl Range {
 /// Key rows committed events still wait for.
 #[derive(Default)]
 struct Held {
-    /// Per account, per lookup key and minute: the range still growing.
-    open: HashMap<String, HashMap<(String, i64), Range>>,
+    /// Per account, per lookup key: the ranges still growing, one per minute (a key's events
+    /// span a minute or two in the time rows are held).
+    open: FxHashMap<String, FxHashMap<String, Vec<(i64, Range)>>>,
     /// Ranges that stopped growing: account, key, range.
     closed: Vec<(String, String, Range)>,
     count: usize,
@@ -176,37 +177,46 @@ struct Held {
     marker: Option<String>,
     /// When the first event held was committed.
     since: Option<Instant>,
+    /// Where each lookup key is written (see `each_lookup_key`).
+    key: String,
 }
 
 impl Held {
     fn add(&mut self, events: &[EventRow]) {
+        let Self {
+            open,
+            closed,
+            count,
+            seen,
+            key,
+            ..
+        } = self;
         for e in events {
-            self.seen += 1;
-            let seen = self.seen;
+            *seen += 1;
+            let seen = *seen;
             let minute = e.event_time.div_euclid(KEY_SPAN);
-            let keys = match self.open.get_mut(e.account_id.as_str()) {
+            let keys = match open.get_mut(e.account_id.as_str()) {
                 Some(keys) => keys,
-                None => self.open.entry(e.account_id.clone()).or_default(),
+                None => open.entry(e.account_id.clone()).or_default(),
             };
-            for key in lookup_keys(e) {
-                match keys.entry((key, minute)) {
-                    Entry::Occupied(mut slot) => {
-                        let range = slot.get_mut();
-                        if seen - range.last_seen > RANGE_GAP {
-                            let done = std::mem::replace(range, Range::new(e, seen));
-                            self.closed
-                                .push((e.account_id.clone(), slot.key().0.clone(), done));
-                            self.count += 1;
-                        } else {
-                            range.add(e, seen);
-                        }
+            each_lookup_key(e, key, |k| {
+                let ranges = match keys.get_mut(k) {
+                    Some(ranges) => ranges,
+                    None => keys.entry(k.to_owned()).or_default(),
+                };
+                match ranges.iter_mut().find(|(m, _)| *m == minute) {
+                    Some((_, range)) if seen - range.last_seen > RANGE_GAP => {
+                        let done = std::mem::replace(range, Range::new(e, seen));
+                        closed.push((e.account_id.clone(), k.to_owned(), done));
+                        *count += 1;
                     }
-                    Entry::Vacant(slot) => {
-                        slot.insert(Range::new(e, seen));
-                        self.count += 1;
+                    Some((_, range)) => range.add(e, seen),
+                    None => {
+                        ranges.push((minute, Range::new(e, seen)));
+                        *count += 1;
                     }
                 }
-            }
+            });
         }
     }
 
@@ -223,10 +233,10 @@ impl Held {
     /// `tx` is committed).
     fn write(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
         let mut insert = tx.prepare_cached(&insert_key_sql())?;
-        let open = self
-            .open
-            .iter()
-            .flat_map(|(account, keys)| keys.iter().map(move |((key, _), r)| (account, key, r)));
+        let open = self.open.iter().flat_map(|(account, keys)| {
+            keys.iter()
+                .flat_map(move |(key, ranges)| ranges.iter().map(move |(_, r)| (account, key, r)))
+        });
         let closed = self
             .closed
             .iter()
@@ -258,7 +268,8 @@ struct Writer {
 #[derive(Default)]
 struct ChunkBuffers {
     raw: Vec<u8>,
-    body: Vec<u8>,
+    /// Where chunks are packed (see `packed::pack_bytes_in`).
+    scratch: Vec<u8>,
 }
 
 impl Writer {
@@ -515,10 +526,10 @@ fn insert_chunks(
         }
         let (these, tail) = rest.split_at(n);
         rest = tail;
-        if !chunk::pack(these, &mut buffers.raw, &mut buffers.body) {
+        let Some(body) = chunk::pack(these, &mut buffers.raw, &mut buffers.scratch) else {
             insert_events(tx, these.iter().copied())?;
             continue;
-        }
+        };
         let (oldest, newest) = chunk::times(these).unwrap_or_default();
         let last = these.last().unwrap_or(first);
         insert.execute(params![
@@ -527,7 +538,7 @@ fn insert_chunks(
             oldest,
             newest,
             i64::try_from(these.len()).unwrap_or(i64::MAX),
-            buffers.body,
+            body,
         ])?;
     }
     Ok(())

@@ -36,23 +36,37 @@ pub(crate) const KEY_SPAN: i64 = 60;
 /// attribute that has a value. The attribute names are `LookupEvents`' `AttributeKey`s.
 pub(crate) fn lookup_keys(e: &EventRow) -> Vec<String> {
     let mut keys = Vec::with_capacity(6 + 2 * e.resources.len());
-    keys.push(EVERY_EVENT.to_owned());
-    keys.push(format!("EventName:{}", e.event_name));
-    keys.push(format!("EventSource:{}", e.event_source));
-    keys.push(format!("ReadOnly:{}", e.read_only));
-    if let Some(u) = &e.username {
-        keys.push(format!("Username:{u}"));
-    }
-    if let Some(k) = &e.access_key_id {
-        keys.push(format!("AccessKeyId:{k}"));
-    }
-    for (kind, name) in &e.resources {
-        keys.push(format!("ResourceType:{kind}"));
-        keys.push(format!("ResourceName:{name}"));
-    }
+    each_lookup_key(e, &mut String::new(), |key| keys.push(key.to_owned()));
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+/// Calls `each` with every one of [`lookup_keys`], written in `buf` one after the other
+/// (unsorted, and twice when two resources share a type): the trail's writer gathers key rows
+/// this way without a string allocated per key and event.
+pub(crate) fn each_lookup_key(e: &EventRow, buf: &mut String, mut each: impl FnMut(&str)) {
+    each(EVERY_EVENT);
+    let mut key = |attribute: &str, value: &str| {
+        buf.clear();
+        buf.push_str(attribute);
+        buf.push(':');
+        buf.push_str(value);
+        each(buf);
+    };
+    key("EventName", &e.event_name);
+    key("EventSource", &e.event_source);
+    key("ReadOnly", if e.read_only { "true" } else { "false" });
+    if let Some(u) = &e.username {
+        key("Username", u);
+    }
+    if let Some(k) = &e.access_key_id {
+        key("AccessKeyId", k);
+    }
+    for (kind, name) in &e.resources {
+        key("ResourceType", kind);
+        key("ResourceName", name);
+    }
 }
 
 /// The key every event has.
