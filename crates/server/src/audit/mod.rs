@@ -13,6 +13,7 @@ mod files;
 mod identity;
 mod json;
 pub(crate) mod lookup;
+mod pacing;
 mod record;
 #[doc(hidden)]
 pub mod samples;
@@ -66,6 +67,8 @@ pub struct Trail {
     arriving: Arc<AtomicUsize>,
     /// Transactions the writer has committed.
     commits: Arc<AtomicU64>,
+    /// The server's open connections (see `pacing`).
+    connections: Arc<AtomicUsize>,
 }
 
 /// A call on its way to the trail, counted from when its body is in until its event is
@@ -122,6 +125,7 @@ impl Trail {
             unattributed: Arc::new(AtomicU64::new(0)),
             arriving: Arc::new(AtomicUsize::new(0)),
             commits: Arc::new(AtomicU64::new(0)),
+            connections: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -160,8 +164,11 @@ impl Trail {
         let waited_for = Arc::clone(&arriving);
         let commits = Arc::new(AtomicU64::new(0));
         let committed = Arc::clone(&commits);
+        let connections = Arc::new(AtomicUsize::new(0));
+        let open_connections = Arc::clone(&connections);
         let task = tokio::spawn(async move {
             let mut stopping = false;
+            let mut pacer = pacing::Pacer::new(open_connections);
             loop {
                 let first = if stopping {
                     // Stopping: commit what is queued, then end.
@@ -203,6 +210,17 @@ impl Trail {
                         _ => break,
                     }
                 }
+                let waiting = batches.iter().filter(|b| b.committed.is_some()).count();
+                if let Some(until) = pacer.next_commit(waiting).filter(|_| !stopping) {
+                    tokio::time::sleep_until(until).await;
+                    while batches.len() < MAX_BATCHES_PER_COMMIT {
+                        match receiver.try_recv() {
+                            Ok(b) => batches.push(b),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                pacer.started();
                 let counts: Vec<usize> = batches.iter().map(|b| b.rows.len()).collect();
                 let mut rows: Vec<EventRow> = batches
                     .iter_mut()
@@ -252,6 +270,7 @@ impl Trail {
                 unattributed: Arc::new(AtomicU64::new(0)),
                 arriving,
                 commits,
+                connections,
             },
             TrailWriter { task, pruner, stop },
         )
@@ -262,6 +281,12 @@ impl Trail {
         self.sender.as_ref()?;
         self.arriving.fetch_add(1, Ordering::AcqRel);
         Some(Arrival(Arc::clone(&self.arriving)))
+    }
+
+    /// Counts a connection as open while the value lives: the writer paces its commits by
+    /// how many calls wait on one against how many connections are open (see `pacing`).
+    pub(crate) fn connection_opened(&self) -> pacing::OpenConnection {
+        pacing::OpenConnection::new(&self.connections)
     }
 
     /// Whether calls are recorded.

@@ -85,6 +85,7 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let trail = app.trail().clone();
     let router = super::router(app);
     let places = Arc::new(Semaphore::new(limits.max_connections as usize));
     let waiting = Arc::new(Semaphore::new(MAX_WAITING));
@@ -108,6 +109,7 @@ pub async fn serve(
             stream,
             peer,
             router: router.clone(),
+            trail: trail.clone(),
             limits,
             shed: shed.subscribe(),
             stop: stop.subscribe(),
@@ -169,6 +171,8 @@ struct Connection {
     stream: TcpStream,
     peer: SocketAddr,
     router: Router,
+    /// Counts the connection as open while it is served.
+    trail: crate::audit::Trail,
     limits: ConnectionLimits,
     /// Changes when a client finds every place taken.
     shed: watch::Receiver<()>,
@@ -180,6 +184,7 @@ impl Connection {
     /// Serves requests until the client leaves, a limit cuts it off, it is shed, or the
     /// server stops.
     async fn serve(mut self, place: OwnedSemaphorePermit) {
+        let _open = self.trail.connection_opened();
         // Only a client arriving from now on sheds this connection.
         self.shed.mark_unchanged();
         // Held by the connection and by each of its requests: a request whose client left
