@@ -3,8 +3,10 @@
 # recording is measured on a machine whose speed drifts by more than the difference measured.
 # Every variant gets its own server and data directory; each round runs the load against every
 # variant in turn, and next to each run the whole machine's busy and idle time from /proc/stat
-# (CPU per request counts the server, the load generator and the kernel's threads). Prints each
-# run, then per variant the median of its per-round ratio to the first variant.
+# (CPU per request counts the server, the load generator and the kernel's threads; "stolen" is
+# the part the hypervisor took, as a virtual disk's requests make it do) and the disk's flushes
+# and write requests per request from /proc/diskstats. Prints each run, then per variant the
+# median of its per-round ratio to the first variant.
 #
 # Usage: scripts/bench-ab.sh ROUNDS SECONDS CONNECTIONS VARIANT...
 #   VARIANT: name=BINARY[,ENV=VALUE...][ server flags...]   BINARY "-" is this tree's release build
@@ -12,7 +14,7 @@
 #   WORKDIR=/dev/shm puts the data directories on tmpfs (CPU without I/O).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 4 ] || { sed -n 2,13p "$0" >&2; exit 2; }
+[ $# -ge 4 ] || { sed -n 2,14p "$0" >&2; exit 2; }
 rounds=$1 secs=$2 conns=$3; shift 3
 built=$(scripts/build-release.sh -p rolecall-bench)
 bench="$(dirname "$built")/rolecall-bench"
@@ -20,7 +22,10 @@ work=$(mktemp -d "${WORKDIR:-/tmp}/rolecall-ab.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-busy_idle() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat; }
+busy_idle() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6, $9}' /proc/stat; }
+# The disk under the data directories (none on tmpfs): its flushes and write requests.
+disk=$(basename "$(df --output=source "$work" | tail -1)")
+disk_io() { awk -v d="$disk" '$3 == d {f = $19; w = $8} END {print f + 0, w + 0}' /proc/diskstats; }
 # shellcheck source=lib/variants.sh
 . scripts/lib/variants.sh
 
@@ -35,15 +40,17 @@ done
 results="$work/results"
 for round in $(seq "$rounds"); do
   for i in "${!names[@]}"; do
-    read -r b0 i0 < <(busy_idle)
+    read -r b0 i0 s0 < <(busy_idle); read -r f0 w0 < <(disk_io)
     out=$("$bench" --endpoint "${endpoints[$i]}" --access-key-id "${keys[$i]}" --secret-access-key "${secrets[$i]}" \
       --op assume-role --role-arn "$ROLE_ARN" --connections "$conns" --seconds "$secs")
-    read -r b1 i1 < <(busy_idle)
+    read -r b1 i1 s1 < <(busy_idle); read -r f1 w1 < <(disk_io)
     rps=$(field "$out" rps) requests=$(field "$out" requests) errors=$(field "$out" errors)
     hz=$(getconf CLK_TCK)
     cpu=$(python3 -c "print('%.1f' % ((${b1}-${b0}) / ${hz} * 1e6 / max(${requests}, 1)))")
     idle=$(python3 -c "print('%.0f' % (100 * (${i1}-${i0}) / max((${b1}-${b0}) + (${i1}-${i0}), 1)))")
-    printf 'round %s  %-16s %9.0f req/s  %6s µs CPU/req  idle %3s %%  errors %s\n' "$round" "${names[$i]}" "$rps" "$cpu" "$idle" "$errors"
+    steal=$(python3 -c "print('%.1f' % ((${s1}-${s0}) / ${hz} * 1e6 / max(${requests}, 1)))")
+    io=$(python3 -c "r = max(${requests}, 1); print('%.3f flushes, %.3f writes' % ((${f1}-${f0}) / r, (${w1}-${w0}) / r))")
+    printf 'round %s  %-16s %9.0f req/s  %6s µs CPU/req (%s stolen)  idle %3s %%  disk per req: %s  errors %s\n' "$round" "${names[$i]}" "$rps" "$cpu" "$steal" "$idle" "$io" "$errors"
     echo "$round ${names[$i]} $rps" >>"$results"
   done
 done

@@ -133,8 +133,12 @@ impl Params {
     /// True when any parameter starts with `prefix` (a list given as `Name.member.1…` or `Name=`).
     #[must_use]
     pub fn has_prefix(&self, prefix: &str) -> bool {
+        let from = (
+            std::ops::Bound::Included(prefix),
+            std::ops::Bound::Unbounded,
+        );
         self.map
-            .range(prefix.to_owned()..)
+            .range::<str, _>(from)
             .next()
             .is_some_and(|(k, _)| k.starts_with(prefix))
     }

@@ -57,13 +57,19 @@ fn from_params(
                 if SECRET_INPUTS.contains(&m.name) {
                     continue;
                 }
+                let base = key.len();
+                key.push_str(m.name);
+                // Most members are absent: a member no parameter is named from is passed by
+                // without writing anything (a request names a handful of an input's members).
+                if !params.has_prefix(key) {
+                    key.truncate(base);
+                    continue;
+                }
                 let mark = out.len();
                 if any {
                     out.push(',');
                 }
                 field(out, m.name);
-                let base = key.len();
-                key.push_str(m.name);
                 let written = from_params(out, service, m.shape, params, key);
                 key.truncate(base);
                 if written {
