@@ -7,10 +7,11 @@
 //! one flush; what it costs is the waiting calls' latency. That latency costs the server
 //! throughput only when the waiting calls are what keeps its cores from being busy. So a
 //! commit waits only while both hold:
-//! - no runtime worker has gone idle for [`BUSY_FOR`]: every core has had other work all
-//!   along (under a light or moderate load workers go idle between calls every few
-//!   milliseconds, and calls are not held back; a shorter memory, since the last commit
-//!   only, let pacing in at 32 connections, where it cost a tenth of the throughput);
+//! - the runtime's workers were busy at least [`SATURATED`] of the last [`WINDOW`]: every core
+//!   has had other work all along (under a light or moderate load workers go idle between
+//!   calls, and calls are not held back). Busy time, not the count of times a worker went
+//!   idle: a saturated worker still parks for an instant whenever its queue runs dry before
+//!   the sockets are polled again;
 //! - the calls waiting on the commit are at most a [`SIBLINGS`]th of the open connections:
 //!   the other clients keep the cores busy meanwhile (with 32 clients and a dozen of them
 //!   waiting, the cores run short of work).
@@ -29,8 +30,11 @@ pub(super) const PACE: Duration = Duration::from_millis(2);
 /// How many open connections per waiting call let a commit wait.
 pub(super) const SIBLINGS: usize = 4;
 
-/// How long every runtime worker must have stayed busy before a commit waits.
-pub(super) const BUSY_FOR: Duration = Duration::from_millis(50);
+/// The span over which the workers' busy time is measured.
+pub(super) const WINDOW: Duration = Duration::from_millis(50);
+
+/// The share of a window the workers must have been busy for the server to be saturated.
+pub(super) const SATURATED: f64 = 0.9;
 
 /// Tells the trail's writer when to commit.
 pub(super) struct Pacer {
@@ -38,10 +42,10 @@ pub(super) struct Pacer {
     connections: Arc<AtomicUsize>,
     /// The runtime's workers.
     metrics: RuntimeMetrics,
-    /// Times the workers had gone idle when last looked at.
-    parks: u64,
-    /// Since when no worker has gone idle.
-    busy_since: Instant,
+    /// When the current window began, and the workers' busy time then.
+    window: (Instant, Duration),
+    /// Whether the last whole window found the server saturated.
+    saturated: bool,
     last_start: Instant,
 }
 
@@ -53,9 +57,9 @@ impl Pacer {
         let now = Instant::now();
         Self {
             connections,
-            parks: parks(&metrics),
+            window: (now, busy(&metrics)),
             metrics,
-            busy_since: now,
+            saturated: false,
             last_start: now,
         }
     }
@@ -63,14 +67,23 @@ impl Pacer {
     /// When the commit of a batch that `waiting` calls wait on should begin: `None` for now,
     /// or [`PACE`] after the last commit began (which may be past already).
     pub(super) fn next_commit(&mut self, waiting: usize) -> Option<Instant> {
-        let parks = parks(&self.metrics);
-        if parks != self.parks {
-            self.parks = parks;
-            self.busy_since = Instant::now();
+        let (began, busy_then) = self.window;
+        let span = began.elapsed();
+        if span >= WINDOW {
+            let busy_now = busy(&self.metrics);
+            let workers = u32::try_from(self.metrics.num_workers().max(1)).unwrap_or(u32::MAX);
+            let share =
+                busy_now.saturating_sub(busy_then).as_secs_f64() / (span * workers).as_secs_f64();
+            self.saturated = share >= SATURATED;
+            tracing::trace!(
+                share,
+                saturated = self.saturated,
+                "the trail's pacing window"
+            );
+            self.window = (Instant::now(), busy_now);
         }
-        let saturated = self.busy_since.elapsed() >= BUSY_FOR;
         let open = self.connections.load(Ordering::Relaxed);
-        (saturated && waiting > 0 && waiting.saturating_mul(SIBLINGS) <= open)
+        (self.saturated && waiting > 0 && waiting.saturating_mul(SIBLINGS) <= open)
             .then(|| self.last_start + PACE)
     }
 
@@ -80,10 +93,10 @@ impl Pacer {
     }
 }
 
-/// How many times the runtime's workers have gone idle so far.
-fn parks(metrics: &RuntimeMetrics) -> u64 {
+/// The runtime's workers' busy time so far, all together.
+fn busy(metrics: &RuntimeMetrics) -> Duration {
     (0..metrics.num_workers())
-        .map(|w| metrics.worker_park_count(w))
+        .map(|w| metrics.worker_total_busy_duration(w))
         .sum()
 }
 
@@ -108,35 +121,46 @@ impl Drop for OpenConnection {
 mod tests {
     use super::*;
 
-    #[tokio::test]
+    /// Lets the runtime's one worker poll enough tasks to publish its counters (it does at
+    /// every 61st poll, and when it goes idle).
+    async fn publish_counters() {
+        for _ in 0..128 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn a_commit_waits_only_while_the_server_is_busy_and_few_clients_wait_on_it() {
-        let connections = Arc::new(AtomicUsize::new(0));
-        let open: Vec<OpenConnection> =
-            (0..32).map(|_| OpenConnection::new(&connections)).collect();
-        let mut pacer = Pacer::new(Arc::clone(&connections));
-        pacer.started();
-        assert_eq!(pacer.next_commit(8), None, "not busy for long yet: at once");
-        // Blocking the thread keeps the runtime's one worker busy: it does not go idle.
-        std::thread::sleep(BUSY_FOR);
-        let paced = pacer.next_commit(8).expect("8 of 32 waiting: paced");
-        assert_eq!(paced, pacer.last_start + PACE);
-        assert_eq!(pacer.next_commit(9), None, "9 of 32 waiting: at once");
-        assert_eq!(pacer.next_commit(0), None, "nobody waiting: at once");
-        // The runtime goes idle while this task sleeps: the server had room.
-        tokio::time::sleep(Duration::from_millis(2)).await;
-        assert_eq!(pacer.next_commit(8), None, "a worker went idle: at once");
-        assert_eq!(
-            pacer.next_commit(8),
-            None,
-            "busy again, not for long: at once"
-        );
-        std::thread::sleep(BUSY_FOR);
-        assert!(
-            pacer.next_commit(8).is_some(),
-            "busy long enough again: paced"
-        );
-        drop(open);
-        assert_eq!(connections.load(Ordering::Relaxed), 0);
-        assert_eq!(pacer.next_commit(1), None, "a lone client's call: at once");
+        // On the runtime's worker, not the test's own thread, which the metrics do not see.
+        tokio::spawn(async {
+            let connections = Arc::new(AtomicUsize::new(0));
+            let open: Vec<OpenConnection> =
+                (0..32).map(|_| OpenConnection::new(&connections)).collect();
+            let mut pacer = Pacer::new(Arc::clone(&connections));
+            pacer.started();
+            assert_eq!(
+                pacer.next_commit(8),
+                None,
+                "no window measured yet: at once"
+            );
+            // A window spent idle (the worker parks while this task sleeps): room to spare.
+            tokio::time::sleep(WINDOW + Duration::from_millis(5)).await;
+            publish_counters().await;
+            assert_eq!(pacer.next_commit(8), None, "an idle window: at once");
+            // A window spent busy: blocking the thread keeps the worker busy.
+            std::thread::sleep(WINDOW + Duration::from_millis(5));
+            publish_counters().await;
+            let paced = pacer
+                .next_commit(8)
+                .expect("a busy window, 8 of 32 waiting: paced");
+            assert_eq!(paced, pacer.last_start + PACE);
+            assert_eq!(pacer.next_commit(9), None, "9 of 32 waiting: at once");
+            assert_eq!(pacer.next_commit(0), None, "nobody waiting: at once");
+            drop(open);
+            assert_eq!(connections.load(Ordering::Relaxed), 0);
+            assert_eq!(pacer.next_commit(1), None, "a lone client's call: at once");
+        })
+        .await
+        .expect("the test's task");
     }
 }
