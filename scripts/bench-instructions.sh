@@ -6,9 +6,9 @@
 # scripts/bench-ab.sh, which measures throughput.
 #
 # Each variant gets its own server under callgrind and data directory; after a warm-up the
-# counters are zeroed, REQUESTS AssumeRole calls are made on 8 connections, and the counters are
-# dumped. Prints instructions per request per variant, and each variant's difference to the
-# first; keeps the profiles (callgrind_annotate --inclusive=yes FILE shows where they went).
+# counters are zeroed, REQUESTS AssumeRole calls are made on 8 connections (CONNECTIONS), and
+# the counters are dumped. Prints instructions per request per variant, and each variant's
+# difference to the first; keeps the profiles (callgrind_annotate --inclusive=yes FILE shows where they went).
 #
 # Usage: scripts/bench-instructions.sh REQUESTS VARIANT...
 #   VARIANT: name=BINARY[,ENV=VALUE...][ server flags...]   BINARY "-" is this tree's release build

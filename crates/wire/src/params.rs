@@ -130,15 +130,17 @@ impl Params {
         self.map.get(key).map(String::as_str)
     }
 
+    /// The parameters from `key` on, in key order (looked up without copying `key`).
+    fn from<'a>(&'a self, key: &'a str) -> impl Iterator<Item = (&'a String, &'a String)> {
+        use std::ops::Bound;
+        self.map
+            .range::<str, _>((Bound::Included(key), Bound::Unbounded))
+    }
+
     /// True when any parameter starts with `prefix` (a list given as `Name.member.1…` or `Name=`).
     #[must_use]
     pub fn has_prefix(&self, prefix: &str) -> bool {
-        let from = (
-            std::ops::Bound::Included(prefix),
-            std::ops::Bound::Unbounded,
-        );
-        self.map
-            .range::<str, _>(from)
+        self.from(prefix)
             .next()
             .is_some_and(|(k, _)| k.starts_with(prefix))
     }
@@ -166,11 +168,7 @@ impl Params {
     pub fn member_indices(&self, name: &str) -> Result<Vec<usize>, AwsError> {
         let prefix = format!("{name}.member.");
         let mut indices: Vec<usize> = Vec::new();
-        let from = (
-            std::ops::Bound::Included(prefix.as_str()),
-            std::ops::Bound::Unbounded,
-        );
-        for (key, _) in self.map.range::<str, _>(from) {
+        for (key, _) in self.from(&prefix) {
             let Some(rest) = key.strip_prefix(&prefix) else {
                 break;
             };

@@ -47,6 +47,16 @@ pub(crate) async fn account_alias(
 /// Most batches the writer commits in one transaction.
 const MAX_BATCHES_PER_COMMIT: usize = 512;
 
+/// Adds to `batches` what is queued now, up to [`MAX_BATCHES_PER_COMMIT`].
+fn take_queued(receiver: &mut mpsc::UnboundedReceiver<Batch>, batches: &mut Vec<Batch>) {
+    while batches.len() < MAX_BATCHES_PER_COMMIT {
+        match receiver.try_recv() {
+            Ok(b) => batches.push(b),
+            Err(_) => break,
+        }
+    }
+}
+
 /// Where a waiting call's rows go back once its commit is over (and, with trail files, once
 /// they are in their file), with whether the commit succeeded, to be freed by the request's
 /// task (see `Trail::record`).
@@ -191,12 +201,7 @@ impl Trail {
                 let mut batches = vec![first];
                 let deadline = tokio::time::Instant::now() + GATHER_AT_MOST;
                 loop {
-                    while batches.len() < MAX_BATCHES_PER_COMMIT {
-                        match receiver.try_recv() {
-                            Ok(b) => batches.push(b),
-                            Err(_) => break,
-                        }
-                    }
+                    take_queued(&mut receiver, &mut batches);
                     // Calls already past their body will queue their events in a moment:
                     // one commit for all of them costs far less than one each.
                     if stopping
@@ -213,12 +218,7 @@ impl Trail {
                 let waiting = batches.iter().filter(|b| b.committed.is_some()).count();
                 if let Some(until) = pacer.next_commit(waiting).filter(|_| !stopping) {
                     tokio::time::sleep_until(until).await;
-                    while batches.len() < MAX_BATCHES_PER_COMMIT {
-                        match receiver.try_recv() {
-                            Ok(b) => batches.push(b),
-                            Err(_) => break,
-                        }
-                    }
+                    take_queued(&mut receiver, &mut batches);
                 }
                 pacer.started();
                 let counts: Vec<usize> = batches.iter().map(|b| b.rows.len()).collect();
