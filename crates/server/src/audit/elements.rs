@@ -31,9 +31,19 @@ pub(crate) fn request_parameters(op: Op, params: &Params) -> Option<String> {
     let input = op.operation().input?;
     let mut out = String::with_capacity(256);
     let mut key = String::with_capacity(64);
+    // The input's members named by a parameter, from the handful of parameters a request
+    // has: the input shape's dozen members are looked for in these, not among the
+    // parameters one by one.
+    let mut named: Vec<&str> = Vec::with_capacity(8);
+    for (name, _) in params.iter() {
+        let top = name.split('.').next().unwrap_or(name);
+        if named.last() != Some(&top) {
+            named.push(top);
+        }
+    }
     // Only an object with members is recorded (the input shape is a structure, and a
     // structure is written only when it has members).
-    (from_params(&mut out, op.tables(), input, params, &mut key) && out.starts_with('{'))
+    (from_params(&mut out, op.tables(), input, params, &mut key, &named) && out.starts_with('{'))
         .then_some(out)
 }
 
@@ -47,6 +57,7 @@ fn from_params(
     id: ShapeId,
     params: &Params,
     key: &mut String,
+    named: &[&str],
 ) -> bool {
     let start = out.len();
     match &service.shape(id).kind {
@@ -61,7 +72,12 @@ fn from_params(
                 key.push_str(m.name);
                 // Most members are absent: a member no parameter is named from is passed by
                 // without writing anything (a request names a handful of an input's members).
-                if !params.has_prefix(key) {
+                let present = if base == 0 {
+                    named.contains(&m.name)
+                } else {
+                    params.has_prefix(key)
+                };
+                if !present {
                     key.truncate(base);
                     continue;
                 }
@@ -70,7 +86,7 @@ fn from_params(
                     out.push(',');
                 }
                 field(out, m.name);
-                let written = from_params(out, service, m.shape, params, key);
+                let written = from_params(out, service, m.shape, params, key, named);
                 key.truncate(base);
                 if written {
                     any = true;
@@ -97,7 +113,7 @@ fn from_params(
                 if nested {
                     key.push('.');
                 }
-                let written = from_params(out, service, *member, params, key);
+                let written = from_params(out, service, *member, params, key, named);
                 key.truncate(base);
                 if written {
                     any = true;

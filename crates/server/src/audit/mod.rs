@@ -222,10 +222,12 @@ impl Trail {
                 }
                 pacer.started();
                 let counts: Vec<usize> = batches.iter().map(|b| b.rows.len()).collect();
-                let mut rows: Vec<EventRow> = batches
-                    .iter_mut()
-                    .flat_map(|b| std::mem::take(&mut b.rows))
-                    .collect();
+                // Each call's vector keeps its buffer and gets its rows back after the commit:
+                // it is freed by the call that allocated it.
+                let mut rows: Vec<EventRow> = Vec::with_capacity(counts.iter().sum());
+                for b in &mut batches {
+                    rows.append(&mut b.rows);
+                }
                 let count = rows.len();
                 committed.fetch_add(1, Ordering::Relaxed);
                 let written = writer.insert(&mut rows).await;
@@ -237,8 +239,9 @@ impl Trail {
                 let written = written.is_ok();
                 let mut rows = rows.into_iter();
                 let mut to_files = Vec::new();
-                for (b, n) in batches.into_iter().zip(counts) {
-                    let mine: Vec<EventRow> = rows.by_ref().take(n).collect();
+                for (mut b, n) in batches.into_iter().zip(counts) {
+                    b.rows.extend(rows.by_ref().take(n));
+                    let mine = b.rows;
                     // The files hold what the clients were told happened; a waiting call is
                     // answered once its event is in its file too, so that a crash cannot
                     // leave the files without it.

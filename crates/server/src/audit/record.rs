@@ -178,6 +178,15 @@ pub(super) fn cut(text: &str) -> &str {
     &text[..end]
 }
 
+/// A record's `eventSource`: the service's signing name under `amazonaws.com`.
+fn event_source(service: Service) -> &'static str {
+    match service {
+        Service::Iam => "iam.amazonaws.com",
+        Service::Sts => "sts.amazonaws.com",
+        Service::CloudTrail => "cloudtrail.amazonaws.com",
+    }
+}
+
 /// The copies of the record, one per receiving account (two for a cross-account AssumeRole).
 pub(crate) fn records(a: &Answered<'_>, ids: &mut impl EventIds) -> Vec<EventRow> {
     let empty = Params::default();
@@ -203,7 +212,7 @@ pub(crate) fn records(a: &Answered<'_>, ids: &mut impl EventIds) -> Vec<EventRow
     let call = Call {
         a,
         event_name,
-        event_source: format!("{}.amazonaws.com", a.service.signing_name()),
+        event_source: event_source(a.service),
         read_only,
         request_parameters,
         response_elements,
@@ -222,7 +231,7 @@ pub(crate) fn records(a: &Answered<'_>, ids: &mut impl EventIds) -> Vec<EventRow
 struct Call<'a> {
     a: &'a Answered<'a>,
     event_name: &'static str,
-    event_source: String,
+    event_source: &'static str,
     read_only: bool,
     /// Already JSON, bounded; `None` for `null`.
     request_parameters: Option<String>,
@@ -267,7 +276,7 @@ impl Call<'_> {
             identity::user_identity(r.key("userIdentity"), p, a.account_alias);
         }
         json::timestamp(r.key("eventTime"), a.now);
-        r.str("eventSource", &self.event_source);
+        r.str("eventSource", self.event_source);
         r.str("eventName", self.event_name);
         r.str("awsRegion", region);
         r.str("sourceIPAddress", a.source_ip);
@@ -322,7 +331,7 @@ impl Call<'_> {
             account_id: recipient.to_owned(),
             event_time: a.now.unix_timestamp(),
             event_name: self.event_name.to_owned(),
-            event_source: self.event_source.clone(),
+            event_source: self.event_source.to_owned(),
             read_only: self.read_only,
             username: if owner_copy {
                 None
@@ -381,6 +390,17 @@ mod golden;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_event_source_is_the_signing_name_under_amazonaws_com() {
+        use super::{Service, event_source};
+        for service in [Service::Iam, Service::Sts, Service::CloudTrail] {
+            assert_eq!(
+                event_source(service),
+                format!("{}.amazonaws.com", service.signing_name())
+            );
+        }
+    }
+
     #[test]
     fn elements_over_100_kb_are_omitted() {
         let small = r#"{"userName":"alice"}"#;

@@ -23,7 +23,7 @@
 //! change with a crate's version.
 
 use super::packed;
-use super::{EventRow, decode_resources, encode_resources};
+use super::{EventRow, decode_resources, write_resources};
 use crate::Result;
 
 /// The tag of a chunk: events laid out as described above, packed with LZ4 against
@@ -53,7 +53,6 @@ pub(crate) fn pack<'a>(
     for e in events {
         raw.extend_from_slice(&e.event_time.to_le_bytes());
         raw.push(u8::from(e.read_only));
-        let resources = encode_resources(&e.resources);
         for text in [
             Some(e.event_id.as_str()),
             Some(e.account_id.as_str()),
@@ -61,20 +60,34 @@ pub(crate) fn pack<'a>(
             Some(e.event_source.as_str()),
             e.username.as_deref(),
             e.access_key_id.as_deref(),
-            Some(resources.as_str()),
-            Some(e.record.as_str()),
         ] {
-            match text {
-                Some(t) => {
-                    let len = u32::try_from(t.len()).ok().filter(|&n| n != NONE)?;
-                    raw.extend_from_slice(&len.to_le_bytes());
-                    raw.extend_from_slice(t.as_bytes());
-                }
-                None => raw.extend_from_slice(&NONE.to_le_bytes()),
-            }
+            put_text(raw, text)?;
         }
+        // The resources column's text, laid out in place behind its length.
+        let at = raw.len();
+        raw.extend_from_slice(&[0; 4]);
+        write_resources(&e.resources, raw);
+        let len = u32::try_from(raw.len() - at - 4)
+            .ok()
+            .filter(|&n| n != NONE)?;
+        raw[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        put_text(raw, Some(e.record.as_str()))?;
     }
     packed::pack_bytes_in(CHUNK_V1, raw, scratch)
+}
+
+/// Appends a text as a chunk lays it out: its length (or [`NONE`]) and its UTF-8; `None` when
+/// it is too long for its length.
+fn put_text(raw: &mut Vec<u8>, text: Option<&str>) -> Option<()> {
+    match text {
+        Some(t) => {
+            let len = u32::try_from(t.len()).ok().filter(|&n| n != NONE)?;
+            raw.extend_from_slice(&len.to_le_bytes());
+            raw.extend_from_slice(t.as_bytes());
+        }
+        None => raw.extend_from_slice(&NONE.to_le_bytes()),
+    }
+    Some(())
 }
 
 /// The oldest and newest `event_time` among `events` (`None` when there are none): the

@@ -203,15 +203,23 @@ pub(crate) fn without_nul_characters(events: &[EventRow]) -> std::borrow::Cow<'_
 
 /// The `resources` column: each type and name as `<byte length>:<text>`, in order.
 pub(crate) fn encode_resources(resources: &[(String, String)]) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_resources(resources, &mut out);
+    // Lengths, colons and the parts' UTF-8: text.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the `resources` column's text to `out` (the trail's writer lays it out in a chunk
+/// for every event, without a string of its own).
+pub(crate) fn write_resources(resources: &[(String, String)], out: &mut Vec<u8>) {
+    use std::io::Write as _;
     for (kind, name) in resources {
         for part in [kind, name] {
-            out.push_str(&part.len().to_string());
-            out.push(':');
-            out.push_str(part);
+            // Writing to a vector cannot fail.
+            let _ = write!(out, "{}:", part.len());
+            out.extend_from_slice(part.as_bytes());
         }
     }
-    out
 }
 
 /// Reads the `resources` column back.
