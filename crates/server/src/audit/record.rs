@@ -366,15 +366,15 @@ fn resources(params: &Params) -> (Vec<Resource>, Option<Arn>) {
         });
         assumed = Some(role);
     }
-    for (param, kind) in [
-        ("UserName", "AWS::IAM::User"),
-        ("RoleName", "AWS::IAM::Role"),
-        ("GroupName", "AWS::IAM::Group"),
-        ("PolicyArn", "AWS::IAM::Policy"),
-        ("InstanceProfileName", "AWS::IAM::InstanceProfile"),
-        ("AccessKeyId", "AWS::IAM::AccessKey"),
-    ] {
-        if let Some(name) = params.get(param) {
+    // One pass over the request's handful of parameters, in the order of `NAMED`.
+    let mut found: [Option<&str>; NAMED.len()] = [None; NAMED.len()];
+    for (param, value) in params.iter() {
+        if let Some(i) = NAMED.iter().position(|(name, _)| *name == param) {
+            found[i] = Some(value);
+        }
+    }
+    for ((_, kind), name) in NAMED.iter().zip(found) {
+        if let Some(name) = name {
             out.push(Resource {
                 kind,
                 name: name.to_owned(),
@@ -384,6 +384,17 @@ fn resources(params: &Params) -> (Vec<Resource>, Option<Arn>) {
     }
     (out, assumed)
 }
+
+/// The parameters that name a resource the event concerns, and its type, in the order the
+/// event lists them.
+const NAMED: [(&str, &str); 6] = [
+    ("UserName", "AWS::IAM::User"),
+    ("RoleName", "AWS::IAM::Role"),
+    ("GroupName", "AWS::IAM::Group"),
+    ("PolicyArn", "AWS::IAM::Policy"),
+    ("InstanceProfileName", "AWS::IAM::InstanceProfile"),
+    ("AccessKeyId", "AWS::IAM::AccessKey"),
+];
 
 #[cfg(test)]
 mod golden;

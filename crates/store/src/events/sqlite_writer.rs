@@ -152,11 +152,11 @@ impl Range {
     fn add(&mut self, e: &EventRow, seen: u64) {
         self.newest = self.newest.max(e.event_time);
         self.oldest = self.oldest.min(e.event_time);
-        if e.event_id < self.first_id {
-            self.first_id.clone_from(&e.event_id);
-        }
+        // Ids mostly arrive in order: past the last one, never below the first.
         if e.event_id > self.last_id {
             self.last_id.clone_from(&e.event_id);
+        } else if e.event_id < self.first_id {
+            self.first_id.clone_from(&e.event_id);
         }
         self.last_seen = seen;
     }
