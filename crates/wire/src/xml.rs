@@ -35,7 +35,7 @@ pub(crate) enum Mark {
 
 /// Where the elements and texts of a document are, noted by [`XmlWriter`] as it writes them:
 /// what a reader of the writer's own output needs, without parsing it again
-/// ([`crate::xml_read::from_tape`]; the server's audit trail reads every answer it records).
+/// ([`crate::xml_read::TapeView`]; the server's audit trail reads every answer it records).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tape {
     pub(crate) marks: Vec<Mark>,

@@ -136,48 +136,147 @@ pub fn parse(xml: &str) -> Result<Element<'_>, String> {
         .ok_or_else(|| "empty document".to_owned())
 }
 
-/// The elements of a document an [`XmlWriter`](crate::XmlWriter) wrote, read from the
-/// writer's [`Tape`] instead of parsed: the tree [`parse`] gives for it, under a nameless
-/// root (a Query protocol result holds several top-level elements). Names and text are
-/// borrowed from `document`, as [`parse`] borrows them. A tape that does not belong to
-/// `document` yields what of it lies within the document, never a panic.
-#[must_use]
-pub fn from_tape<'a>(document: &'a str, tape: &Tape) -> Element<'a> {
-    let mut stack: Vec<Element<'a>> = vec![Element::default()];
-    for mark in &tape.marks {
-        match mark {
-            Mark::Open(name) => {
-                let name = document.get(name.clone()).unwrap_or_default();
-                stack.push(Element::named(Cow::Borrowed(name)));
-            }
-            Mark::Text(range) => {
-                let raw = document.get(range.clone()).unwrap_or_default();
-                let text = if raw.contains('&') {
-                    quick_xml::escape::unescape(raw)
-                        .map_or_else(|_| Cow::Borrowed(raw), |t| Cow::Owned(t.into_owned()))
-                } else {
-                    Cow::Borrowed(raw)
-                };
-                if let Some(top) = stack.last_mut() {
-                    append(&mut top.text, text);
-                }
-            }
-            Mark::Close => close_innermost(&mut stack),
-        }
-    }
-    while stack.len() > 1 {
-        close_innermost(&mut stack);
-    }
-    stack.pop().unwrap_or_default()
+/// A document [`crate::XmlWriter`] wrote, read through the writer's [`Tape`] instead of
+/// parsed: the elements [`parse`] finds in it (under a root around its top elements, as a
+/// Query protocol result holds several), found by name in place, without a tree built first
+/// (the server's audit trail reads the answer of every call it records; a tree of small
+/// vectors was most of that). Names and text are borrowed from the document as [`parse`]
+/// borrows them. A tape that does not belong to the document yields what of it lies within
+/// the document, never a panic.
+#[derive(Debug)]
+pub struct TapeView<'a> {
+    document: &'a str,
+    marks: &'a [Mark],
+    /// For an `Open` mark, the index of its `Close` (past the end when the tape stops
+    /// first); unused for other marks.
+    ends: Vec<usize>,
 }
 
-/// Ends the innermost open element, making it a child of the one around it (the root stays).
-fn close_innermost(stack: &mut Vec<Element<'_>>) {
-    if stack.len() > 1
-        && let Some(done) = stack.pop()
-        && let Some(parent) = stack.last_mut()
+/// An element of a [`TapeView`], or the root around the document's top elements.
+#[derive(Debug, Clone, Copy)]
+pub struct TapeNode<'v, 'a> {
+    view: &'v TapeView<'a>,
+    /// The element's `Open` mark; `None` for the root.
+    open: Option<usize>,
+}
+
+impl<'a> TapeView<'a> {
+    /// The view of `document` through `tape`, as [`crate::XmlWriter::finish_with_tape`]
+    /// returned them.
+    #[must_use]
+    pub fn new(document: &'a str, tape: &'a Tape) -> Self {
+        let marks = tape.marks.as_slice();
+        let mut ends = vec![marks.len(); marks.len()];
+        let mut open = Vec::with_capacity(8);
+        for (i, mark) in marks.iter().enumerate() {
+            match mark {
+                Mark::Open(_) => open.push(i),
+                Mark::Close => {
+                    if let Some(o) = open.pop() {
+                        ends[o] = i;
+                    }
+                }
+                Mark::Text(_) => {}
+            }
+        }
+        Self {
+            document,
+            marks,
+            ends,
+        }
+    }
+
+    /// The root: its children are the document's top elements.
+    #[must_use]
+    pub fn root(&self) -> TapeNode<'_, 'a> {
+        TapeNode {
+            view: self,
+            open: None,
+        }
+    }
+}
+
+impl<'v, 'a> TapeNode<'v, 'a> {
+    /// The marks inside the element.
+    fn inside(&self) -> std::ops::Range<usize> {
+        match self.open {
+            Some(o) => o + 1..self.view.ends[o].min(self.view.marks.len()),
+            None => 0..self.view.marks.len(),
+        }
+    }
+
+    /// The element's children, in order.
+    pub fn children(self) -> impl Iterator<Item = TapeNode<'v, 'a>> {
+        let view = self.view;
+        let range = self.inside();
+        let mut at = range.start;
+        std::iter::from_fn(move || {
+            while at < range.end {
+                let i = at;
+                match view.marks[i] {
+                    Mark::Open(_) => {
+                        at = view.ends[i].saturating_add(1);
+                        return Some(TapeNode {
+                            view,
+                            open: Some(i),
+                        });
+                    }
+                    Mark::Text(_) | Mark::Close => at += 1,
+                }
+            }
+            None
+        })
+    }
+
+    /// The element's local name (empty for the root).
+    #[must_use]
+    pub fn name(&self) -> &'a str {
+        match self.open.map(|o| &self.view.marks[o]) {
+            Some(Mark::Open(range)) => self.view.document.get(range.clone()).unwrap_or_default(),
+            _ => "",
+        }
+    }
+
+    /// The first child named `name`.
+    #[must_use]
+    pub fn child(self, name: &str) -> Option<TapeNode<'v, 'a>> {
+        self.children().find(|c| c.name() == name)
+    }
+
+    /// Every child named `name`.
+    pub fn children_named<'n>(self, name: &'n str) -> impl Iterator<Item = TapeNode<'v, 'a>> + 'n
+    where
+        'v: 'n,
+        'a: 'n,
     {
-        parent.children.push(done);
+        self.children().filter(move |c| c.name() == name)
+    }
+
+    /// The element's own text (not its children's), decoded as [`parse`] decodes it.
+    #[must_use]
+    pub fn text(&self) -> Cow<'a, str> {
+        let view = self.view;
+        let mut text = Cow::Borrowed("");
+        let range = self.inside();
+        let mut at = range.start;
+        while at < range.end {
+            match &view.marks[at] {
+                Mark::Open(_) => at = view.ends[at].saturating_add(1),
+                Mark::Text(r) => {
+                    let raw = view.document.get(r.clone()).unwrap_or_default();
+                    let part = if raw.contains('&') {
+                        quick_xml::escape::unescape(raw)
+                            .map_or_else(|_| Cow::Borrowed(raw), |t| Cow::Owned(t.into_owned()))
+                    } else {
+                        Cow::Borrowed(raw)
+                    };
+                    append(&mut text, part);
+                    at += 1;
+                }
+                Mark::Close => at += 1,
+            }
+        }
+        text
     }
 }
 
@@ -218,7 +317,8 @@ mod tests {
         w.open_ns("Nested", "https://example.com/doc/");
         w.close("Nested");
         let (doc, tape) = w.finish_with_tape();
-        let from_tape = super::from_tape(&doc, &tape);
+        let view = super::TapeView::new(&doc, &tape);
+        let from_tape = tree(view.root());
         let wrapped = format!("<R>{doc}</R>");
         let parsed = super::parse(&wrapped).unwrap();
         assert_eq!(from_tape.children, parsed.children);
@@ -234,8 +334,17 @@ mod tests {
             std::borrow::Cow::Borrowed("ASIAEXAMPLE")
         ));
         // A tape that is not the document's: no panic.
-        let other = super::from_tape("<a/>", &tape);
-        assert!(other.children.len() <= tape.marks.len());
+        let other = super::TapeView::new("<a/>", &tape);
+        assert!(tree(other.root()).children.len() <= tape.marks.len());
+    }
+
+    /// The elements a tape view finds, as a tree to compare with the parser's.
+    fn tree<'a>(node: super::TapeNode<'_, 'a>) -> super::Element<'a> {
+        super::Element {
+            name: std::borrow::Cow::Borrowed(node.name()),
+            children: node.children().map(tree).collect(),
+            text: node.text(),
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! and written as JSON on the way (no intermediate `Value`), with camelCase keys, numbers and
 //! booleans typed — and with every secret left out.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use rolecall_service_model::{Kind, Op, Service, ShapeId};
@@ -209,26 +210,65 @@ pub(crate) fn response_elements(
     answer: Option<(&str, &Tape)>,
 ) -> Option<String> {
     let output = op.operation().output?;
-    let root;
-    let result = match answer {
+    let service = op.tables();
+    let mut out = String::with_capacity(body.len());
+    match answer {
+        // The server's own answer, read in place through its tape.
         Some((contents, tape)) => {
-            root = xml_read::from_tape(contents, tape);
-            &root
+            let view = xml_read::TapeView::new(contents, tape);
+            from_xml(&mut out, service, output, view.root(), "");
         }
         None => {
-            root = xml_read::parse(body).ok()?;
-            root.child(&format!("{}Result", op.name()))?
+            let root = xml_read::parse(body).ok()?;
+            let result = root.child(&format!("{}Result", op.name()))?;
+            from_xml(&mut out, service, output, result, "");
         }
-    };
-    let mut out = String::with_capacity(body.len());
-    from_xml(&mut out, op.tables(), output, result, "");
+    }
     // Only an object with members is recorded.
     (out.starts_with('{') && out != "{}").then_some(out)
 }
 
+/// An element of an answer: parsed into a tree, or read in place through the writer's tape.
+trait Node<'a>: Copy {
+    /// The first child named `name`.
+    fn child(self, name: &str) -> Option<Self>;
+    /// Every child named `name`, in order.
+    fn children_named(self, name: &str) -> Vec<Self>;
+    /// The element's own text, decoded.
+    fn text(self) -> Cow<'a, str>;
+}
+
+impl<'a> Node<'a> for &Element<'a> {
+    fn child(self, name: &str) -> Option<Self> {
+        Element::child(self, name)
+    }
+
+    fn children_named(self, name: &str) -> Vec<Self> {
+        self.children.iter().filter(|c| c.name == name).collect()
+    }
+
+    fn text(self) -> Cow<'a, str> {
+        self.text.clone()
+    }
+}
+
+impl<'a> Node<'a> for xml_read::TapeNode<'_, 'a> {
+    fn child(self, name: &str) -> Option<Self> {
+        xml_read::TapeNode::child(self, name)
+    }
+
+    fn children_named(self, name: &str) -> Vec<Self> {
+        xml_read::TapeNode::children_named(self, name).collect()
+    }
+
+    fn text(self) -> Cow<'a, str> {
+        xml_read::TapeNode::text(&self)
+    }
+}
+
 /// Appends the value of shape `id` read from `el`, the element of the member `member` (or
 /// of one of its items).
-fn from_xml(out: &mut String, service: &Service, id: ShapeId, el: &Element, member: &str) {
+fn from_xml<'a>(out: &mut String, service: &Service, id: ShapeId, el: impl Node<'a>, member: &str) {
     match &service.shape(id).kind {
         Kind::Structure { members, .. } => {
             out.push('{');
@@ -259,7 +299,7 @@ fn from_xml(out: &mut String, service: &Service, id: ShapeId, el: &Element, memb
         }
         Kind::List { member: item, .. } => {
             out.push('[');
-            for (i, c) in el.children_named("member").enumerate() {
+            for (i, c) in el.children_named("member").into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -295,21 +335,24 @@ fn from_xml(out: &mut String, service: &Service, id: ShapeId, el: &Element, memb
             }
             out.push('}');
         }
-        Kind::Integer { .. } => match el.text.trim().parse::<i64>() {
-            Ok(n) => {
-                let _ = write!(out, "{n}");
+        Kind::Integer { .. } => {
+            let text = el.text();
+            match text.trim().parse::<i64>() {
+                Ok(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                Err(_) => json::string(out, &text),
             }
-            Err(_) => json::string(out, &el.text),
-        },
-        Kind::Boolean => out.push_str(if el.text.trim() == "true" {
+        }
+        Kind::Boolean => out.push_str(if el.text().trim() == "true" {
             "true"
         } else {
             "false"
         }),
         _ if is_document(member) => {
-            json::string(out, &rolecall_wire::policy_document::decode(&el.text));
+            json::string(out, &rolecall_wire::policy_document::decode(&el.text()));
         }
-        _ => json::string(out, &el.text),
+        _ => json::string(out, &el.text()),
     }
 }
 
@@ -320,17 +363,18 @@ fn is_document(member: &str) -> bool {
 
 /// What [`from_xml`] writes as a JSON string for `el`, when it writes one (a map key must be
 /// one): text, an integer that is not one, a decoded policy document.
-fn text_of(service: &Service, id: ShapeId, el: &Element, member: &str) -> Option<String> {
+fn text_of<'a>(service: &Service, id: ShapeId, el: impl Node<'a>, member: &str) -> Option<String> {
     match &service.shape(id).kind {
         Kind::Structure { .. } | Kind::List { .. } | Kind::Map { .. } | Kind::Boolean => None,
-        Kind::Integer { .. } => el
-            .text
-            .trim()
-            .parse::<i64>()
-            .is_err()
-            .then(|| el.text.to_string()),
-        _ if is_document(member) => Some(rolecall_wire::policy_document::decode(&el.text)),
-        _ => Some(el.text.to_string()),
+        Kind::Integer { .. } => {
+            let text = el.text();
+            text.trim()
+                .parse::<i64>()
+                .is_err()
+                .then(|| text.into_owned())
+        }
+        _ if is_document(member) => Some(rolecall_wire::policy_document::decode(&el.text())),
+        _ => Some(el.text().into_owned()),
     }
 }
 
