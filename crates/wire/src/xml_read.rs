@@ -197,35 +197,42 @@ impl<'a> TapeView<'a> {
 }
 
 impl<'v, 'a> TapeNode<'v, 'a> {
-    /// The marks inside the element.
-    fn inside(&self) -> std::ops::Range<usize> {
-        match self.open {
-            Some(o) => o + 1..self.view.ends[o].min(self.view.marks.len()),
-            None => 0..self.view.marks.len(),
-        }
+    /// The indices of the marks directly inside the element: its children's `Open` marks
+    /// (each child's own marks passed over) and its texts.
+    fn direct(self) -> impl Iterator<Item = usize> + use<'v, 'a> {
+        let view = self.view;
+        let (mut at, end) = match self.open {
+            Some(o) => (o + 1, view.ends[o]),
+            None => (0, view.marks.len()),
+        };
+        std::iter::from_fn(move || {
+            while at < end {
+                let i = at;
+                match view.marks[i] {
+                    Mark::Open(_) => {
+                        at = view.ends[i] + 1;
+                        return Some(i);
+                    }
+                    Mark::Text(_) => {
+                        at += 1;
+                        return Some(i);
+                    }
+                    Mark::Close => at += 1,
+                }
+            }
+            None
+        })
     }
 
     /// The element's children, in order.
     pub fn children(self) -> impl Iterator<Item = TapeNode<'v, 'a>> {
         let view = self.view;
-        let range = self.inside();
-        let mut at = range.start;
-        std::iter::from_fn(move || {
-            while at < range.end {
-                let i = at;
-                match view.marks[i] {
-                    Mark::Open(_) => {
-                        at = view.ends[i].saturating_add(1);
-                        return Some(TapeNode {
-                            view,
-                            open: Some(i),
-                        });
-                    }
-                    Mark::Text(_) | Mark::Close => at += 1,
-                }
-            }
-            None
-        })
+        self.direct()
+            .filter(move |&i| matches!(view.marks[i], Mark::Open(_)))
+            .map(move |i| TapeNode {
+                view,
+                open: Some(i),
+            })
     }
 
     /// The element's local name (empty for the root).
@@ -257,24 +264,18 @@ impl<'v, 'a> TapeNode<'v, 'a> {
     pub fn text(&self) -> Cow<'a, str> {
         let view = self.view;
         let mut text = Cow::Borrowed("");
-        let range = self.inside();
-        let mut at = range.start;
-        while at < range.end {
-            match &view.marks[at] {
-                Mark::Open(_) => at = view.ends[at].saturating_add(1),
-                Mark::Text(r) => {
-                    let raw = view.document.get(r.clone()).unwrap_or_default();
-                    let part = if raw.contains('&') {
-                        quick_xml::escape::unescape(raw)
-                            .map_or_else(|_| Cow::Borrowed(raw), |t| Cow::Owned(t.into_owned()))
-                    } else {
-                        Cow::Borrowed(raw)
-                    };
-                    append(&mut text, part);
-                    at += 1;
-                }
-                Mark::Close => at += 1,
-            }
+        for i in self.direct() {
+            let Mark::Text(r) = &view.marks[i] else {
+                continue;
+            };
+            let raw = view.document.get(r.clone()).unwrap_or_default();
+            let part = if raw.contains('&') {
+                quick_xml::escape::unescape(raw)
+                    .map_or_else(|_| Cow::Borrowed(raw), |t| Cow::Owned(t.into_owned()))
+            } else {
+                Cow::Borrowed(raw)
+            };
+            append(&mut text, part);
         }
         text
     }
