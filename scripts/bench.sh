@@ -108,7 +108,10 @@ echo "rolecall (sqlite) AssumeRole throughput is ${ratio}x moto's."
 # capacity: the best median throughput over all the numbers, with the trail against without.
 # Every durable call waits for its commit's disk flush, so with few callers the trail costs
 # them latency, and throughput only as callers x latency; with enough callers the server's
-# cores stay busy meanwhile and what is left is the trail's CPU and disk work.
+# cores stay busy meanwhile and what is left is the trail's CPU and disk work. The sweep goes
+# on past 256 callers because the server with the trail still gains there (more events share
+# each flush), and a capacity figure has to include both servers' peaks: on this machine both
+# are reached between 384 and 512 (BENCHMARKS.md, twelfth round).
 pairs=${PAIRS:-3}
 rps() { # endpoint key secret connections
   field "$("$bench" --endpoint "$1" --access-key-id "$2" --secret-access-key "$3" --op assume-role --role-arn "$role_arn" --connections "$4" --seconds "$secs")" rps
@@ -119,7 +122,7 @@ medians_with=() medians_without=()
 echo
 echo "| connections | AssumeRole/s with the trail | without | cost (median of ${pairs} pairs) | the pairs' costs |"
 echo "|---|---|---|---|---|"
-for connections in ${COST_CONNECTIONS:-32 64 128 256}; do
+for connections in ${COST_CONNECTIONS:-32 64 128 256 384 512}; do
   costs=() withs=() withouts=()
   for _ in $(seq "$pairs"); do
     with=$(rps "${on[@]}" "$connections"); without=$(rps "${off[@]}" "$connections")

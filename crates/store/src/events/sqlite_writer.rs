@@ -35,7 +35,7 @@ use tokio::sync::oneshot;
 
 use rustc_hash::FxHashMap;
 
-use super::write::{KEY_SPAN, each_lookup_key, key_rows};
+use super::write::{KEY_SPAN, each_lookup_key, key_rows, same_lookup_keys};
 use super::{
     EVENT_COLUMNS, EventRow, KEY_COLUMNS, decode_resources, encode_resources,
     without_nul_characters,
@@ -165,9 +165,11 @@ impl Range {
 /// Key rows committed events still wait for.
 #[derive(Default)]
 struct Held {
-    /// Per account, per lookup key: the ranges still growing, one per minute (a key's events
-    /// span a minute or two in the time rows are held).
-    open: FxHashMap<String, FxHashMap<String, Vec<(i64, Range)>>>,
+    /// Per account, per lookup key: where in `ranges` its ranges still growing are, one per
+    /// minute (a key's events span a minute or two in the time rows are held).
+    open: FxHashMap<String, FxHashMap<String, Vec<(i64, usize)>>>,
+    /// The ranges still growing, each with its key.
+    ranges: Vec<(String, Range)>,
     /// Ranges that stopped growing: account, key, range.
     closed: Vec<(String, String, Range)>,
     count: usize,
@@ -179,43 +181,62 @@ struct Held {
     since: Option<Instant>,
     /// Where each lookup key is written (see `each_lookup_key`).
     key: String,
+    /// The ranges the last event went into, one per lookup key in the order
+    /// `each_lookup_key` gives them: an event with the same keys (`same_lookup_keys`) goes
+    /// into the same ones without looking its keys up, as most events of a batch do.
+    last: Vec<usize>,
 }
 
 impl Held {
     fn add(&mut self, events: &[EventRow]) {
         let Self {
             open,
+            ranges,
             closed,
             count,
             seen,
             key,
+            last,
             ..
         } = self;
+        let mut previous: Option<&EventRow> = None;
         for e in events {
             *seen += 1;
             let seen = *seen;
             let minute = e.event_time.div_euclid(KEY_SPAN);
+            if previous.is_some_and(|p| {
+                p.event_time.div_euclid(KEY_SPAN) == minute && same_lookup_keys(p, e)
+            }) {
+                for &i in last.iter() {
+                    grow(ranges, closed, count, i, e, seen);
+                }
+                previous = Some(e);
+                continue;
+            }
+            previous = Some(e);
+            last.clear();
             let keys = match open.get_mut(e.account_id.as_str()) {
                 Some(keys) => keys,
                 None => open.entry(e.account_id.clone()).or_default(),
             };
             each_lookup_key(e, key, |k| {
-                let ranges = match keys.get_mut(k) {
-                    Some(ranges) => ranges,
+                let minutes = match keys.get_mut(k) {
+                    Some(minutes) => minutes,
                     None => keys.entry(k.to_owned()).or_default(),
                 };
-                match ranges.iter_mut().find(|(m, _)| *m == minute) {
-                    Some((_, range)) if seen - range.last_seen > RANGE_GAP => {
-                        let done = std::mem::replace(range, Range::new(e, seen));
-                        closed.push((e.account_id.clone(), k.to_owned(), done));
-                        *count += 1;
+                let i = match minutes.iter().find(|(m, _)| *m == minute) {
+                    Some(&(_, i)) => {
+                        grow(ranges, closed, count, i, e, seen);
+                        i
                     }
-                    Some((_, range)) => range.add(e, seen),
                     None => {
-                        ranges.push((minute, Range::new(e, seen)));
+                        ranges.push((k.to_owned(), Range::new(e, seen)));
+                        minutes.push((minute, ranges.len() - 1));
                         *count += 1;
+                        ranges.len() - 1
                     }
-                }
+                };
+                last.push(i);
             });
         }
     }
@@ -233,9 +254,13 @@ impl Held {
     /// `tx` is committed).
     fn write(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
         let mut insert = tx.prepare_cached(&insert_key_sql())?;
+        let ranges = &self.ranges;
         let open = self.open.iter().flat_map(|(account, keys)| {
-            keys.iter()
-                .flat_map(move |(key, ranges)| ranges.iter().map(move |(_, r)| (account, key, r)))
+            keys.iter().flat_map(move |(key, minutes)| {
+                minutes
+                    .iter()
+                    .map(move |&(_, i)| (account, key, &ranges[i].1))
+            })
         });
         let closed = self
             .closed
@@ -248,6 +273,26 @@ impl Held {
         }
         tx.execute("DELETE FROM trail_unindexed", [])?;
         Ok(())
+    }
+}
+
+/// Adds `e` to the held range at `i`, or closes that range and begins a new one in its place
+/// when [`RANGE_GAP`] events of other keys went by since it last grew.
+fn grow(
+    ranges: &mut [(String, Range)],
+    closed: &mut Vec<(String, String, Range)>,
+    count: &mut usize,
+    i: usize,
+    e: &EventRow,
+    seen: u64,
+) {
+    let (key, range) = &mut ranges[i];
+    if seen - range.last_seen > RANGE_GAP {
+        let done = std::mem::replace(range, Range::new(e, seen));
+        closed.push((e.account_id.clone(), key.clone(), done));
+        *count += 1;
+    } else {
+        range.add(e, seen);
     }
 }
 
@@ -667,4 +712,147 @@ fn index_unindexed(c: &mut Connection) -> rusqlite::Result<()> {
         "indexed the audit events an earlier run left without key rows"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: usize, account: &str, user: &str, time: i64) -> EventRow {
+        EventRow {
+            event_id: format!("0190a000-0000-7000-8000-{n:012}"),
+            account_id: account.to_owned(),
+            event_time: time,
+            event_name: "AssumeRole".to_owned(),
+            event_source: "sts.amazonaws.com".to_owned(),
+            read_only: false,
+            username: Some(user.to_owned()),
+            access_key_id: Some(format!("AKIA{}", user.to_uppercase())),
+            resources: vec![(
+                "AWS::IAM::Role".to_owned(),
+                format!("arn:aws:iam::{account}:role/Ops"),
+            )],
+            record: String::new(),
+        }
+    }
+
+    /// Every range held, open or closed, as the key rows `Held::write` would write.
+    fn rows(h: &Held) -> Vec<(String, String, i64, i64, String, String)> {
+        let mut rows: Vec<_> = h
+            .open
+            .iter()
+            .flat_map(|(account, keys)| {
+                keys.iter().flat_map(move |(key, minutes)| {
+                    minutes
+                        .iter()
+                        .map(move |&(_, i)| (account.clone(), key.clone(), &h.ranges[i].1))
+                })
+            })
+            .chain(
+                h.closed
+                    .iter()
+                    .map(|(account, key, r)| (account.clone(), key.clone(), r)),
+            )
+            .map(|(account, key, r)| {
+                (
+                    account,
+                    key,
+                    r.newest,
+                    r.oldest,
+                    r.first_id.clone(),
+                    r.last_id.clone(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    #[test]
+    fn an_event_with_the_last_ones_keys_goes_into_the_same_ranges() {
+        let minute = 29_000_000 * KEY_SPAN;
+        let mut events = Vec::new();
+        let mut push = |e: EventRow| {
+            let n = events.len();
+            events.push(EventRow {
+                event_id: format!("0190a000-0000-7000-8000-{n:012}"),
+                ..e
+            });
+        };
+        // Runs of one caller, callers alternating, each field that makes a key differing
+        // from the event before, a minute boundary inside a run, another account.
+        for _ in 0..5 {
+            push(event(0, "111111111111", "alice", minute + 10));
+        }
+        for i in 0..6 {
+            let user = if i % 2 == 0 { "bob" } else { "alice" };
+            push(event(0, "111111111111", user, minute + 20));
+        }
+        push(EventRow {
+            read_only: true,
+            ..event(0, "111111111111", "alice", minute + 21)
+        });
+        push(EventRow {
+            event_name: "GetCallerIdentity".to_owned(),
+            ..event(0, "111111111111", "alice", minute + 21)
+        });
+        push(EventRow {
+            event_source: "iam.amazonaws.com".to_owned(),
+            ..event(0, "111111111111", "alice", minute + 21)
+        });
+        push(EventRow {
+            access_key_id: Some("ASIAOTHER".to_owned()),
+            ..event(0, "111111111111", "alice", minute + 21)
+        });
+        push(EventRow {
+            resources: Vec::new(),
+            ..event(0, "111111111111", "alice", minute + 21)
+        });
+        push(EventRow {
+            username: None,
+            ..event(0, "111111111111", "alice", minute + 21)
+        });
+        for t in [58, 59, 60, 61, 62] {
+            push(event(0, "111111111111", "alice", minute + t));
+        }
+        push(event(0, "222222222222", "alice", minute + 62));
+        push(event(0, "222222222222", "alice", minute + 62));
+        // A key's range closed after more than RANGE_GAP events of other keys, then a run.
+        for _ in 0..=RANGE_GAP {
+            push(event(0, "111111111111", "carol", minute + 63));
+        }
+        for _ in 0..3 {
+            push(event(0, "111111111111", "alice", minute + 63));
+        }
+
+        let mut together = Held::default();
+        together.add(&events);
+        // One event a call never has an event before it to share ranges with.
+        let mut apart = Held::default();
+        for e in &events {
+            apart.add(std::slice::from_ref(e));
+        }
+        assert_eq!(rows(&together), rows(&apart));
+        assert_eq!(together.count, apart.count);
+        assert!(
+            !together.closed.is_empty(),
+            "the gap closed a range of alice's"
+        );
+        // Alice's first minute in the first account is one range, from the first event to
+        // her last one in that minute.
+        let hers = |e: &&EventRow| {
+            e.account_id == "111111111111"
+                && e.username.as_deref() == Some("alice")
+                && e.event_time < minute + KEY_SPAN
+        };
+        let last = events.iter().filter(hers).map(|e| e.event_id.clone()).max();
+        let range = rows(&together)
+            .into_iter()
+            .find(|r| r.0 == "111111111111" && r.1 == "Username:alice")
+            .map(|r| (r.4, r.5));
+        assert_eq!(
+            range,
+            Some((events[0].event_id.clone(), last.expect("hers")))
+        );
+    }
 }

@@ -69,6 +69,18 @@ pub(crate) fn each_lookup_key(e: &EventRow, buf: &mut String, mut each: impl FnM
     }
 }
 
+/// Whether `a` and `b` are in the same account and have the same [`lookup_keys`], in the
+/// same order from [`each_lookup_key`]: it compares every field that function reads.
+pub(crate) fn same_lookup_keys(a: &EventRow, b: &EventRow) -> bool {
+    a.account_id == b.account_id
+        && a.event_name == b.event_name
+        && a.event_source == b.event_source
+        && a.read_only == b.read_only
+        && a.username == b.username
+        && a.access_key_id == b.access_key_id
+        && a.resources == b.resources
+}
+
 /// The key every event has.
 pub(crate) const EVERY_EVENT: &str = "*";
 
