@@ -251,11 +251,7 @@ impl<'v, 'a> TapeNode<'v, 'a> {
     }
 
     /// Every child named `name`.
-    pub fn children_named<'n>(self, name: &'n str) -> impl Iterator<Item = TapeNode<'v, 'a>> + 'n
-    where
-        'v: 'n,
-        'a: 'n,
-    {
+    pub fn children_named(self, name: &str) -> impl Iterator<Item = TapeNode<'v, 'a>> {
         self.children().filter(move |c| c.name() == name)
     }
 

@@ -233,7 +233,7 @@ trait Node<'a>: Copy {
     /// The first child named `name`.
     fn child(self, name: &str) -> Option<Self>;
     /// Every child named `name`, in order.
-    fn children_named(self, name: &str) -> Vec<Self>;
+    fn children_named(self, name: &str) -> impl Iterator<Item = Self>;
     /// The element's own text, decoded.
     fn text(self) -> Cow<'a, str>;
 }
@@ -243,8 +243,8 @@ impl<'a> Node<'a> for &Element<'a> {
         Element::child(self, name)
     }
 
-    fn children_named(self, name: &str) -> Vec<Self> {
-        self.children.iter().filter(|c| c.name == name).collect()
+    fn children_named(self, name: &str) -> impl Iterator<Item = Self> {
+        self.children.iter().filter(move |c| c.name == name)
     }
 
     fn text(self) -> Cow<'a, str> {
@@ -257,8 +257,8 @@ impl<'a> Node<'a> for xml_read::TapeNode<'_, 'a> {
         xml_read::TapeNode::child(self, name)
     }
 
-    fn children_named(self, name: &str) -> Vec<Self> {
-        xml_read::TapeNode::children_named(self, name).collect()
+    fn children_named(self, name: &str) -> impl Iterator<Item = Self> {
+        xml_read::TapeNode::children_named(self, name)
     }
 
     fn text(self) -> Cow<'a, str> {
@@ -299,7 +299,7 @@ fn from_xml<'a>(out: &mut String, service: &Service, id: ShapeId, el: impl Node<
         }
         Kind::List { member: item, .. } => {
             out.push('[');
-            for (i, c) in el.children_named("member").into_iter().enumerate() {
+            for (i, c) in el.children_named("member").enumerate() {
                 if i > 0 {
                     out.push(',');
                 }

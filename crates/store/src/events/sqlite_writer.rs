@@ -172,7 +172,6 @@ struct Held {
     ranges: Vec<(String, Range)>,
     /// Ranges that stopped growing: account, key, range.
     closed: Vec<(String, String, Range)>,
-    count: usize,
     /// Events seen so far (a clock for [`RANGE_GAP`]).
     seen: u64,
     /// The smallest id among the events held, as `trail_unindexed` has it.
@@ -193,7 +192,6 @@ impl Held {
             open,
             ranges,
             closed,
-            count,
             seen,
             key,
             last,
@@ -208,7 +206,7 @@ impl Held {
                 p.event_time.div_euclid(KEY_SPAN) == minute && same_lookup_keys(p, e)
             }) {
                 for &i in last.iter() {
-                    grow(ranges, closed, count, i, e, seen);
+                    grow(ranges, closed, i, e, seen);
                 }
                 previous = Some(e);
                 continue;
@@ -226,13 +224,12 @@ impl Held {
                 };
                 let i = match minutes.iter().find(|(m, _)| *m == minute) {
                     Some(&(_, i)) => {
-                        grow(ranges, closed, count, i, e, seen);
+                        grow(ranges, closed, i, e, seen);
                         i
                     }
                     None => {
                         ranges.push((k.to_owned(), Range::new(e, seen)));
                         minutes.push((minute, ranges.len() - 1));
-                        *count += 1;
                         ranges.len() - 1
                     }
                 };
@@ -241,8 +238,30 @@ impl Held {
         }
     }
 
+    /// How many ranges are held, growing or closed.
+    fn count(&self) -> usize {
+        self.ranges.len() + self.closed.len()
+    }
+
+    /// Every range held, growing or closed, with its account and key.
+    fn rows(&self) -> impl Iterator<Item = (&str, &str, &Range)> {
+        let ranges = &self.ranges;
+        let open = self.open.iter().flat_map(move |(account, keys)| {
+            keys.iter().flat_map(move |(key, minutes)| {
+                minutes
+                    .iter()
+                    .map(move |&(_, i)| (account.as_str(), key.as_str(), &ranges[i].1))
+            })
+        });
+        let closed = self
+            .closed
+            .iter()
+            .map(|(account, key, r)| (account.as_str(), key.as_str(), r));
+        open.chain(closed)
+    }
+
     fn due(&self) -> bool {
-        self.count >= MOST_HELD || self.since.is_some_and(|s| s.elapsed() >= INDEX_EVERY)
+        self.count() >= MOST_HELD || self.since.is_some_and(|s| s.elapsed() >= INDEX_EVERY)
     }
 
     /// How long until the held rows are due (`None` when none are held).
@@ -254,19 +273,7 @@ impl Held {
     /// `tx` is committed).
     fn write(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
         let mut insert = tx.prepare_cached(&insert_key_sql())?;
-        let ranges = &self.ranges;
-        let open = self.open.iter().flat_map(|(account, keys)| {
-            keys.iter().flat_map(move |(key, minutes)| {
-                minutes
-                    .iter()
-                    .map(move |&(_, i)| (account, key, &ranges[i].1))
-            })
-        });
-        let closed = self
-            .closed
-            .iter()
-            .map(|(account, key, r)| (account, key, r));
-        for (account, key, r) in open.chain(closed) {
+        for (account, key, r) in self.rows() {
             insert.execute(params![
                 account, key, r.newest, r.oldest, r.first_id, r.last_id
             ])?;
@@ -281,7 +288,6 @@ impl Held {
 fn grow(
     ranges: &mut [(String, Range)],
     closed: &mut Vec<(String, String, Range)>,
-    count: &mut usize,
     i: usize,
     e: &EventRow,
     seen: u64,
@@ -290,7 +296,6 @@ fn grow(
     if seen - range.last_seen > RANGE_GAP {
         let done = std::mem::replace(range, Range::new(e, seen));
         closed.push((e.account_id.clone(), key.clone(), done));
-        *count += 1;
     } else {
         range.add(e, seen);
     }
@@ -718,9 +723,10 @@ fn index_unindexed(c: &mut Connection) -> rusqlite::Result<()> {
 mod tests {
     use super::*;
 
-    fn event(n: usize, account: &str, user: &str, time: i64) -> EventRow {
+    /// An event of `user`'s; its id is given when it is added to the test's events.
+    fn event(account: &str, user: &str, time: i64) -> EventRow {
         EventRow {
-            event_id: format!("0190a000-0000-7000-8000-{n:012}"),
+            event_id: String::new(),
             account_id: account.to_owned(),
             event_time: time,
             event_name: "AssumeRole".to_owned(),
@@ -739,24 +745,11 @@ mod tests {
     /// Every range held, open or closed, as the key rows `Held::write` would write.
     fn rows(h: &Held) -> Vec<(String, String, i64, i64, String, String)> {
         let mut rows: Vec<_> = h
-            .open
-            .iter()
-            .flat_map(|(account, keys)| {
-                keys.iter().flat_map(move |(key, minutes)| {
-                    minutes
-                        .iter()
-                        .map(move |&(_, i)| (account.clone(), key.clone(), &h.ranges[i].1))
-                })
-            })
-            .chain(
-                h.closed
-                    .iter()
-                    .map(|(account, key, r)| (account.clone(), key.clone(), r)),
-            )
+            .rows()
             .map(|(account, key, r)| {
                 (
-                    account,
-                    key,
+                    account.to_owned(),
+                    key.to_owned(),
                     r.newest,
                     r.oldest,
                     r.first_id.clone(),
@@ -782,47 +775,47 @@ mod tests {
         // Runs of one caller, callers alternating, each field that makes a key differing
         // from the event before, a minute boundary inside a run, another account.
         for _ in 0..5 {
-            push(event(0, "111111111111", "alice", minute + 10));
+            push(event("111111111111", "alice", minute + 10));
         }
         for i in 0..6 {
             let user = if i % 2 == 0 { "bob" } else { "alice" };
-            push(event(0, "111111111111", user, minute + 20));
+            push(event("111111111111", user, minute + 20));
         }
         push(EventRow {
             read_only: true,
-            ..event(0, "111111111111", "alice", minute + 21)
+            ..event("111111111111", "alice", minute + 21)
         });
         push(EventRow {
             event_name: "GetCallerIdentity".to_owned(),
-            ..event(0, "111111111111", "alice", minute + 21)
+            ..event("111111111111", "alice", minute + 21)
         });
         push(EventRow {
             event_source: "iam.amazonaws.com".to_owned(),
-            ..event(0, "111111111111", "alice", minute + 21)
+            ..event("111111111111", "alice", minute + 21)
         });
         push(EventRow {
             access_key_id: Some("ASIAOTHER".to_owned()),
-            ..event(0, "111111111111", "alice", minute + 21)
+            ..event("111111111111", "alice", minute + 21)
         });
         push(EventRow {
             resources: Vec::new(),
-            ..event(0, "111111111111", "alice", minute + 21)
+            ..event("111111111111", "alice", minute + 21)
         });
         push(EventRow {
             username: None,
-            ..event(0, "111111111111", "alice", minute + 21)
+            ..event("111111111111", "alice", minute + 21)
         });
         for t in [58, 59, 60, 61, 62] {
-            push(event(0, "111111111111", "alice", minute + t));
+            push(event("111111111111", "alice", minute + t));
         }
-        push(event(0, "222222222222", "alice", minute + 62));
-        push(event(0, "222222222222", "alice", minute + 62));
+        push(event("222222222222", "alice", minute + 62));
+        push(event("222222222222", "alice", minute + 62));
         // A key's range closed after more than RANGE_GAP events of other keys, then a run.
         for _ in 0..=RANGE_GAP {
-            push(event(0, "111111111111", "carol", minute + 63));
+            push(event("111111111111", "carol", minute + 63));
         }
         for _ in 0..3 {
-            push(event(0, "111111111111", "alice", minute + 63));
+            push(event("111111111111", "alice", minute + 63));
         }
 
         let mut together = Held::default();
@@ -833,7 +826,7 @@ mod tests {
             apart.add(std::slice::from_ref(e));
         }
         assert_eq!(rows(&together), rows(&apart));
-        assert_eq!(together.count, apart.count);
+        assert_eq!(together.count(), apart.count());
         assert!(
             !together.closed.is_empty(),
             "the gap closed a range of alice's"
