@@ -104,21 +104,25 @@ echo "rolecall (sqlite) AssumeRole throughput is ${ratio}x moto's."
 
 # What recording costs: AssumeRole on SQLite with the trail and without, alternated in pairs
 # (the machine's speed drifts by more than the difference between neighbouring runs), at each
-# number of concurrent callers; per number the median of the pairs' costs, and the cost in
-# capacity: the best median throughput over all the numbers, with the trail against without.
+# number of concurrent callers; per number the median of the pairs' costs. Then the cost in
+# capacity: each server's best throughput, with the trail against without.
 # Every durable call waits for its commit's disk flush, so with few callers the trail costs
 # them latency, and throughput only as callers x latency; with enough callers the server's
 # cores stay busy meanwhile and what is left is the trail's CPU and disk work. The sweep goes
 # on past 256 callers because the server with the trail still gains there (more events share
 # each flush), and a capacity figure has to include both servers' peaks: on this machine both
 # are reached between 384 and 512 (BENCHMARKS.md, twelfth round).
+# The sweep finds the two bests minutes apart, and the machine's speed drifts by more than the
+# difference between them; so each server is then measured again at the number of callers of
+# its best median, alternated in pairs, and the capacity cost is the median of those pairs'
+# costs: both servers at their peaks, measured in the same minute.
 pairs=${PAIRS:-3}
 rps() { # endpoint key secret connections
   field "$("$bench" --endpoint "$1" --access-key-id "$2" --secret-access-key "$3" --op assume-role --role-arn "$role_arn" --connections "$4" --seconds "$secs")" rps
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 largest() { printf '%s\n' "$@" | sort -g | tail -1; }
-medians_with=() medians_without=()
+medians_with=() medians_without=() swept=()
 echo
 echo "| connections | AssumeRole/s with the trail | without | cost (median of ${pairs} pairs) | the pairs' costs |"
 echo "|---|---|---|---|---|"
@@ -131,8 +135,21 @@ for connections in ${COST_CONNECTIONS:-32 64 128 256 384 512}; do
     printf 'AssumeRole, %s connections: %.0f/s with the trail, %.0f/s without\n' "$connections" "$with" "$without" >&2
   done
   with=$(median "${withs[@]}"); without=$(median "${withouts[@]}")
-  medians_with+=("$with"); medians_without+=("$without")
+  medians_with+=("$with"); medians_without+=("$without"); swept+=("$connections")
   printf '| %s | %.0f | %.0f | %s %% | %s %% |\n' "$connections" "$with" "$without" "$(median "${costs[@]}")" "${costs[*]}"
 done
 echo
-python3 -c 'import sys; w, wo = float(sys.argv[1]), float(sys.argv[2]); print("Capacity (the best median AssumeRole/s above): %.0f/s with the trail, %.0f/s without: recording costs %.1f %% of it (the target is at most 15 %%)." % (w, wo, 100 * (1 - w / wo)))' "$(largest "${medians_with[@]}")" "$(largest "${medians_without[@]}")"
+python3 -c 'import sys; w, wo = float(sys.argv[1]), float(sys.argv[2]); print("The best medians above: %.0f/s with the trail, %.0f/s without (%.1f %% less), measured minutes apart." % (w, wo, 100 * (1 - w / wo)))' "$(largest "${medians_with[@]}")" "$(largest "${medians_without[@]}")"
+# The number of callers at which the largest of the medians given was measured.
+peak_of() { python3 -c 'import sys; n = len(sys.argv) // 2; v = [float(x) for x in sys.argv[1:n + 1]]; print(sys.argv[1 + n + v.index(max(v))])' "$@" "${swept[@]}"; }
+at_with=$(peak_of "${medians_with[@]}"); at_without=$(peak_of "${medians_without[@]}")
+costs=() withs=() withouts=()
+for _ in $(seq "$pairs"); do
+  with=$(rps "${on[@]}" "$at_with"); without=$(rps "${off[@]}" "$at_without")
+  withs+=("$with"); withouts+=("$without")
+  costs+=("$(python3 -c 'import sys; print("%.1f" % (100 * (1 - float(sys.argv[1]) / float(sys.argv[2]))))' "$with" "$without")")
+  printf 'AssumeRole at each peak: %.0f/s with the trail (%s connections), %.0f/s without (%s)\n' "$with" "$at_with" "$without" "$at_without" >&2
+done
+echo
+printf 'Capacity, each server at its best number of callers (%s with the trail, %s without), %s pairs: %.0f/s with the trail, %.0f/s without (medians): recording costs %s %% of it (median of the pairs; the pairs: %s %%; the target is at most 15 %%).\n' \
+  "$at_with" "$at_without" "$pairs" "$(median "${withs[@]}")" "$(median "${withouts[@]}")" "$(median "${costs[@]}")" "${costs[*]}"
