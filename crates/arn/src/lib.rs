@@ -37,18 +37,8 @@ impl Arn {
     /// # Errors
     /// [`ArnError::Malformed`] when the text has fewer than six parts or does not start with `arn`.
     pub fn parse(text: &str) -> Result<Self, ArnError> {
-        let mut parts = text.splitn(6, ':');
-        let mut next = || {
-            parts
-                .next()
-                .ok_or_else(|| ArnError::Malformed(text.to_owned()))
-        };
-        let prefix = next()?;
-        let (partition, service, region, account, resource) =
-            (next()?, next()?, next()?, next()?, next()?);
-        if prefix != "arn" || partition.is_empty() || service.is_empty() {
-            return Err(ArnError::Malformed(text.to_owned()));
-        }
+        let [partition, service, region, account, resource] =
+            split(text).ok_or_else(|| ArnError::Malformed(text.to_owned()))?;
         Ok(Self {
             partition: partition.to_owned(),
             service: service.to_owned(),
@@ -189,6 +179,22 @@ impl IdKind {
     }
 }
 
+/// The parts of an ARN after `arn:` (partition, service, region, account, resource), borrowed
+/// from `text`: what [`Arn::parse`] accepts, without copying it. `None` for what it refuses.
+#[must_use]
+pub fn split(text: &str) -> Option<[&str; 5]> {
+    let mut parts = text.splitn(6, ':');
+    let prefix = parts.next()?;
+    let split = [
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    ];
+    (prefix == "arn" && !split[0].is_empty() && !split[1].is_empty()).then_some(split)
+}
+
 /// Fills `buf` from the operating system's random source.
 ///
 /// # Panics
@@ -311,6 +317,27 @@ mod tests {
     fn rejects_short_text() {
         assert!(Arn::parse("arn:aws:iam").is_err());
         assert!(Arn::parse("urn:aws:iam::1:root").is_err());
+    }
+
+    #[test]
+    fn split_borrows_what_parse_copies_and_refuses_what_it_refuses() {
+        for text in [
+            "arn:aws:iam::111122223333:role/team/x/deploy",
+            "arn:aws:logs:us-east-1:1:log-group:a:b",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam",
+            "urn:aws:iam::1:root",
+            "arn::iam::1:root",
+            "arn:aws:::1:root",
+            "",
+        ] {
+            let parsed = Arn::parse(text)
+                .ok()
+                .map(|a| [a.partition, a.service, a.region, a.account, a.resource]);
+            let split = split(text).map(|parts| parts.map(str::to_owned));
+            assert_eq!(split, parsed, "{text}");
+        }
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! one copy per account that receives it (two for a cross-account AssumeRole), and the
 //! columns the trail is looked up by.
 
-use rolecall_arn::Arn;
 use rolecall_store::EventRow;
 use rolecall_wire::{AwsError, Params, Service, Tape};
 use serde_json::Value;
@@ -193,7 +192,7 @@ pub(crate) fn records(a: &Answered<'_>, ids: &mut impl EventIds) -> Vec<EventRow
     let params = a.params.unwrap_or(&empty);
     let event_name = a.op.name();
     let read_only = is_read_only(event_name);
-    let (resources, assumed_role) = resources(params);
+    let (resources, role_account) = resources(params);
     let request_parameters = bounded(match a.json_request {
         Some(v) => Some(elements::camel_case(v)),
         None => elements::request_parameters(a.op, params),
@@ -205,10 +204,7 @@ pub(crate) fn records(a: &Answered<'_>, ids: &mut impl EventIds) -> Vec<EventRow
         None
     };
     let caller_account = a.principal.account();
-    let owner = assumed_role
-        .as_ref()
-        .filter(|role| a.error.is_none() && role.account != caller_account)
-        .map(|role| role.account.as_str());
+    let owner = role_account.filter(|account| a.error.is_none() && *account != caller_account);
     let call = Call {
         a,
         event_name,
@@ -350,21 +346,20 @@ impl Call<'_> {
 }
 
 /// The resources of a request, from its parameters: the role assumed, and the IAM entities
-/// an IAM call names.
-fn resources(params: &Params) -> (Vec<Resource>, Option<Arn>) {
+/// an IAM call names; and the account of the role assumed, when there is one.
+fn resources(params: &Params) -> (Vec<Resource>, Option<&str>) {
     let mut out = Vec::new();
     let mut assumed = None;
-    if let Some((text, role)) = params
+    if let Some((text, [.., account, _])) = params
         .get("RoleArn")
-        .and_then(|t| Arn::parse(t).ok().map(|role| (t, role)))
+        .and_then(|t| rolecall_arn::split(t).map(|parts| (t, parts)))
     {
         out.push(Resource {
             kind: "AWS::IAM::Role",
-            // What the ARN parsed from (it prints back the same).
             name: text.to_owned(),
-            in_record: Some(role.account.clone()),
+            in_record: Some(account.to_owned()),
         });
-        assumed = Some(role);
+        assumed = Some(account);
     }
     // One pass over the request's handful of parameters, in the order of `NAMED`.
     let mut found: [Option<&str>; NAMED.len()] = [None; NAMED.len()];
