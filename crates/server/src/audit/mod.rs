@@ -74,7 +74,7 @@ pub struct Trail {
     sender: Option<mpsc::UnboundedSender<Batch>>,
     unattributed: Arc<AtomicU64>,
     /// Calls past their body whose events are not queued yet (see [`Arrival`]).
-    arriving: Arc<AtomicUsize>,
+    arriving: Arc<Arriving>,
     /// Transactions the writer has committed.
     commits: Arc<AtomicU64>,
     /// The server's open connections (see `pacing`).
@@ -86,12 +86,24 @@ pub struct Trail {
 /// [`GATHER_AT_MOST`], before it commits: under load a commit then takes everything a burst
 /// of calls records instead of a few events each (BENCHMARKS.md).
 #[derive(Debug)]
-pub(crate) struct Arrival(Arc<AtomicUsize>);
+pub(crate) struct Arrival(Arc<Arriving>);
 
 impl Drop for Arrival {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Release);
+        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.all_in.notify_waiters();
+        }
     }
+}
+
+/// The calls on their way to the trail, and a signal for when none is left. A gathering
+/// writer waits for that signal (or its deadline) and then takes every batch queued
+/// meanwhile, rather than being woken by each batch as it is queued: under load that ran the
+/// writer's task once per call, on whichever runtime worker the call was on.
+#[derive(Debug, Default)]
+struct Arriving {
+    count: AtomicUsize,
+    all_in: tokio::sync::Notify,
 }
 
 /// The longest a commit waits for calls already on their way.
@@ -133,7 +145,7 @@ impl Trail {
         Self {
             sender: None,
             unattributed: Arc::new(AtomicU64::new(0)),
-            arriving: Arc::new(AtomicUsize::new(0)),
+            arriving: Arc::default(),
             commits: Arc::new(AtomicU64::new(0)),
             connections: Arc::new(AtomicUsize::new(0)),
         }
@@ -170,7 +182,7 @@ impl Trail {
         });
         let (sender, mut receiver) = mpsc::unbounded_channel::<Batch>();
         let (stop, mut stopped) = oneshot::channel::<()>();
-        let arriving = Arc::new(AtomicUsize::new(0));
+        let arriving = Arc::new(Arriving::default());
         let waited_for = Arc::clone(&arriving);
         let commits = Arc::new(AtomicU64::new(0));
         let committed = Arc::clone(&commits);
@@ -201,18 +213,22 @@ impl Trail {
                 let mut batches = vec![first];
                 let deadline = tokio::time::Instant::now() + GATHER_AT_MOST;
                 loop {
+                    // Listening before counting: the last call's signal cannot be missed.
+                    let all_in = waited_for.all_in.notified();
+                    tokio::pin!(all_in);
+                    all_in.as_mut().enable();
                     take_queued(&mut receiver, &mut batches);
                     // Calls already past their body will queue their events in a moment:
                     // one commit for all of them costs far less than one each.
                     if stopping
                         || batches.len() >= MAX_BATCHES_PER_COMMIT
-                        || waited_for.load(Ordering::Acquire) == 0
+                        || waited_for.count.load(Ordering::Acquire) == 0
                     {
                         break;
                     }
-                    match tokio::time::timeout_at(deadline, receiver.recv()).await {
-                        Ok(Some(b)) => batches.push(b),
-                        _ => break,
+                    if tokio::time::timeout_at(deadline, all_in).await.is_err() {
+                        take_queued(&mut receiver, &mut batches);
+                        break;
                     }
                 }
                 let waiting = batches.iter().filter(|b| b.committed.is_some()).count();
@@ -282,7 +298,7 @@ impl Trail {
     /// Counts a call as on its way to the trail, when it records.
     pub(crate) fn arrival(&self) -> Option<Arrival> {
         self.sender.as_ref()?;
-        self.arriving.fetch_add(1, Ordering::AcqRel);
+        self.arriving.count.fetch_add(1, Ordering::AcqRel);
         Some(Arrival(Arc::clone(&self.arriving)))
     }
 
@@ -381,7 +397,7 @@ mod tests {
     }
 
     fn on_their_way(trail: &Trail) -> usize {
-        trail.arriving.load(Ordering::Acquire)
+        trail.arriving.count.load(Ordering::Acquire)
     }
 
     #[tokio::test]
@@ -441,6 +457,33 @@ mod tests {
         assert_eq!(on_their_way(&trail), 1);
         drop(stuck);
         assert_eq!(on_their_way(&trail), 0);
+        stop(trail, writer, dir).await;
+    }
+
+    fn is_ready(f: std::pin::Pin<&mut impl Future>) -> bool {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        f.poll(&mut cx).is_ready()
+    }
+
+    #[tokio::test]
+    async fn the_last_call_on_its_way_signals_and_no_other_does() {
+        let (trail, writer, _store, dir) = trail().await;
+        let first = trail.arrival();
+        let second = trail.arrival();
+        let arriving = Arc::clone(&trail.arriving);
+        let all_in = arriving.all_in.notified();
+        tokio::pin!(all_in);
+        all_in.as_mut().enable();
+        drop(first);
+        assert!(
+            !is_ready(all_in.as_mut()),
+            "signalled with a call still on its way"
+        );
+        drop(second);
+        assert!(
+            is_ready(all_in.as_mut()),
+            "not signalled when the last call arrived"
+        );
         stop(trail, writer, dir).await;
     }
 
