@@ -348,19 +348,18 @@ impl Call<'_> {
 /// The resources of a request, from its parameters: the role assumed, and the IAM entities
 /// an IAM call names; and the account of the role assumed, when there is one.
 fn resources(params: &Params) -> (Vec<Resource>, Option<&str>) {
-    let mut out = Vec::new();
-    let mut assumed = None;
-    if let Some((text, [.., account, _])) = params
+    // The role's ARN as the request gave it, and its account.
+    let role = params
         .get("RoleArn")
-        .and_then(|t| rolecall_arn::split(t).map(|parts| (t, parts)))
-    {
-        out.push(Resource {
+        .and_then(|text| Some((text, rolecall_arn::split(text)?[3])));
+    let mut out: Vec<Resource> = role
+        .iter()
+        .map(|&(text, account)| Resource {
             kind: "AWS::IAM::Role",
             name: text.to_owned(),
             in_record: Some(account.to_owned()),
-        });
-        assumed = Some(account);
-    }
+        })
+        .collect();
     // One pass over the request's handful of parameters, in the order of `NAMED`.
     let mut found: [Option<&str>; NAMED.len()] = [None; NAMED.len()];
     for (param, value) in params.iter() {
@@ -377,7 +376,7 @@ fn resources(params: &Params) -> (Vec<Resource>, Option<&str>) {
             });
         }
     }
-    (out, assumed)
+    (out, role.map(|(_, account)| account))
 }
 
 /// The parameters that name a resource the event concerns, and its type, in the order the

@@ -202,16 +202,16 @@ impl Held {
             *seen += 1;
             let seen = *seen;
             let minute = e.event_time.div_euclid(KEY_SPAN);
-            if previous.is_some_and(|p| {
+            let as_previous = previous.is_some_and(|p| {
                 p.event_time.div_euclid(KEY_SPAN) == minute && same_lookup_keys(p, e)
-            }) {
+            });
+            previous = Some(e);
+            if as_previous {
                 for &i in last.iter() {
                     grow(ranges, closed, i, e, seen);
                 }
-                previous = Some(e);
                 continue;
             }
-            previous = Some(e);
             last.clear();
             let keys = match open.get_mut(e.account_id.as_str()) {
                 Some(keys) => keys,
